@@ -1,0 +1,130 @@
+"""The HTTP transport of every provider client: timeouts, retries for reads only, no secret leaks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import requests
+
+from .errors import UnavailableError
+
+DEFAULT_TIMEOUT = (5.0, 20.0)  # (connect, read) seconds: a page waits at most this long for a write
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret in `text` by a mask; used on anything that may reach a log or a page."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+class HttpTransport:
+    """Sends one request to a provider and turns network failures into `UnavailableError`.
+
+    Only calls marked `retry=True` (reads) are repeated, with exponential backoff,
+    on connection failures and 502/503/504. Calls that cost money or act
+    (send SMS, buy a number, start a call...) are sent exactly once.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        provider: str,
+        secrets: Iterable[str] = (),
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        retries: int = 2,
+        backoff: float = 0.5,
+        session: requests.Session | None = None,
+        user_agent: str = "telecom-dashboard",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.provider = provider
+        self.secrets = tuple(s for s in secrets if s)
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry: bool,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+    ) -> requests.Response:
+        attempts = 1 + (self.retries if retry else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self.session.request(
+                    method,
+                    self.url(path),
+                    data=data,
+                    json=json,
+                    params=params,
+                    headers=dict(headers or {}),
+                    timeout=self.timeout,
+                    stream=stream,
+                )
+            except requests.ConnectTimeout as exc:
+                failure = UnavailableError(
+                    "connection timed out", provider=self.provider, outcome_unknown=False
+                )
+                cause: Exception = exc
+            except requests.ConnectionError as exc:
+                # A refused or reset connection before the request was sent acts on nothing;
+                # a reset after sending may have, so say the outcome is unknown.
+                sent = not _is_connect_failure(exc)
+                failure = UnavailableError(
+                    "connection failed" if not sent else "connection broken during the request",
+                    provider=self.provider,
+                    outcome_unknown=sent,
+                )
+                cause = exc
+            except requests.Timeout as exc:
+                failure = UnavailableError(
+                    "no answer in time", provider=self.provider, outcome_unknown=True
+                )
+                cause = exc
+            except requests.RequestException as exc:
+                failure = UnavailableError(
+                    redact(f"request failed: {exc.__class__.__name__}", self.secrets),
+                    provider=self.provider,
+                    outcome_unknown=True,
+                )
+                cause = exc
+            else:
+                if retry and response.status_code in RETRY_STATUSES and not last:
+                    response.close()
+                    time.sleep(self.backoff * 2**attempt)
+                    continue
+                return response
+            if last:
+                # `from None`: the requests exception's text may hold the URL or the body.
+                del cause
+                raise failure from None
+            time.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _is_connect_failure(exc: requests.ConnectionError) -> bool:
+    """True when the connection was never made (refused, DNS), so nothing reached the provider."""
+    text = repr(exc)
+    return any(
+        marker in text
+        for marker in ("NewConnectionError", "Connection refused", "NameResolutionError", "Failed to resolve")
+    )
