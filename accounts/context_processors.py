@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str | Promise
+    url: str
+    section: str
+
+
+# (label, URL name, the section a page declares to be highlighted, minimum role)
+TENANT_NAVIGATION = [
+    (_("Overview"), "tenant-home", "home", Role.VIEWER),
+    (_("Numery-Premium"), "premium:index", "premium", Role.VIEWER),
+    (_("SPIKON"), "spikon:index", "spikon", Role.VIEWER),
+    (_("SerwerSMS"), "sms:index", "sms", Role.VIEWER),
+    (_("Members"), "members", "members", Role.ADMIN),
+    (_("Audit log"), "audit-log", "audit", Role.OPERATOR),
+    (_("Settings"), "tenant-settings", "settings", Role.OWNER),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    """The tenant navigation for the current member, and the tenants they can switch to."""
+    tenant = getattr(request, "tenant", None)
+    role = getattr(request, "role", None)
+    if tenant is None or role is None:
+        return {}
+    entries = [
+        NavEntry(label, reverse(name, kwargs={"tenant_slug": tenant.slug}), section)
+        for label, name, section, min_role in TENANT_NAVIGATION
+        if role >= min_role
+    ]
+    other_tenants = (
+        request.user.memberships.exclude(tenant=tenant).select_related("tenant").order_by("tenant__name")
+    )
+    return {"tenant_nav": entries, "other_memberships": other_tenants}

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, Tenant
+
+User = get_user_model()
+
+
+class TenantCreateForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["name", "slug", "time_zone"]
+        help_texts = {"slug": _("Used in addresses: /t/<address name>/. Lowercase letters, digits, hyphens.")}
+
+
+class TenantSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["name", "time_zone"]
+
+
+def assignable_roles(actor_role: Role) -> list[tuple[int, str]]:
+    """An owner gives any role; an admin gives roles below admin."""
+    return [(role.value, role.label) for role in Role if actor_role == Role.OWNER or role < Role.ADMIN]
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("An existing user is added as they are; a new user is created with a one-time password."),
+    )
+    email = forms.EmailField(label=_("Email (for a new user)"), required=False)
+    role = forms.TypedChoiceField(label=_("Role"), coerce=int)
+
+    def __init__(self, *args, actor_role: Role, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = assignable_roles(actor_role)
+        self.fields["role"].initial = Role.VIEWER
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.TypedChoiceField(label=_("Role"), coerce=int)
+
+    def __init__(self, *args, actor_role: Role, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = assignable_roles(actor_role)
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.CharField(label=_("User"), required=False, max_length=150)
+    action = forms.CharField(label=_("Action"), required=False, max_length=64)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("“From” must not be after “To”."))
+        return cleaned

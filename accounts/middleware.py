@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+
+class HtmxMessagesMiddleware:
+    """Adds pending messages to an HTMX response as an out-of-band swap of the notices area.
+
+    Without it, a message added during an HTMX request would only show on the next full page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not getattr(request, "htmx", False)
+            or response.streaming
+            or 300 <= response.status_code < 400
+            or "HX-Redirect" in response
+            or not response.get("Content-Type", "").startswith("text/html")
+        ):
+            return response
+        storage = get_messages(request)
+        if not storage:
+            return response
+        response.write(
+            render_to_string("includes/messages.html", {"messages": storage, "oob": True}, request=request)
+        )
+        return response

@@ -1,0 +1,18 @@
+"""Objects the role-matrix test needs for the accounts URLs that take an id.
+
+Each app with id-taking tenant URLs has a `tests/matrix.py` with OBJECTS: URL name -> a
+function that makes such an object in the given tenant and returns the URL's kwargs.
+"""
+
+from accounts.models import Membership, Role, Tenant, User
+
+
+def a_member(tenant: Tenant) -> dict[str, int]:
+    user = User.objects.create_user(username=f"matrix-{User.objects.count()}", password="x-unused-9")
+    return {"member_id": Membership.objects.create(user=user, tenant=tenant, role=Role.VIEWER).pk}
+
+
+OBJECTS = {
+    "member-role": a_member,
+    "member-remove": a_member,
+}

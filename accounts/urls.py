@@ -1,0 +1,15 @@
+"""URLs of one tenant, under /t/<tenant_slug>/."""
+
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("", views.tenant_home, name="tenant-home"),
+    path("settings/", views.tenant_settings, name="tenant-settings"),
+    path("members/", views.members, name="members"),
+    path("members/add/", views.member_add, name="member-add"),
+    path("members/<int:member_id>/role/", views.member_role, name="member-role"),
+    path("members/<int:member_id>/remove/", views.member_remove, name="member-remove"),
+    path("audit/", views.audit_log, name="audit-log"),
+]

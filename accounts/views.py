@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import audit
+from accounts.forms import (
+    AuditFilterForm,
+    MemberAddForm,
+    MemberRoleForm,
+    TenantCreateForm,
+    TenantSettingsForm,
+)
+from accounts.members import MemberChangeRefused, add_member, can_manage, change_role, remove_member
+from accounts.models import AuditEvent, Membership, Role, WorkerHeartbeat
+from accounts.pagination import keyset_page
+from accounts.tenancy import TenantRequest, tenant_view
+from config.celery import app as celery_app
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The tenant switcher; a member of exactly one tenant goes straight to it."""
+    memberships = list(request.user.memberships.select_related("tenant").order_by("tenant__name"))
+    if len(memberships) == 1 and not request.user.is_superuser:
+        return redirect("tenant-home", tenant_slug=memberships[0].tenant.slug)
+    return render(request, "accounts/home.html", {"memberships": memberships})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def tenant_create(request: HttpRequest) -> HttpResponse:
+    """A staff superuser creates a tenant and becomes its first owner."""
+    if not (request.user.is_staff and request.user.is_superuser):
+        raise PermissionDenied(_("Only a staff superuser can create tenants."))
+    form = TenantCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            tenant = form.save()
+            Membership.objects.create(tenant=tenant, user=request.user, role=Role.OWNER)
+            audit.record(
+                tenant,
+                request.user,
+                "tenant.create",
+                target=tenant,
+                changes={"name": (None, tenant.name), "time zone": (None, tenant.time_zone)},
+            )
+        messages.success(request, _("Tenant “%(name)s” created; you are its owner.") % {"name": tenant.name})
+        return redirect("tenant-home", tenant_slug=tenant.slug)
+    return render(request, "accounts/tenant_create.html", {"form": form})
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def tenant_home(request: TenantRequest) -> HttpResponse:
+    recent = AuditEvent.objects.filter(tenant=request.tenant).order_by("-created_at", "-id")[:10]
+    return render(
+        request,
+        "accounts/tenant_home.html",
+        {"section": "home", "recent_events": recent if request.role >= Role.OPERATOR else []},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.OWNER)
+def tenant_settings(request: TenantRequest) -> HttpResponse:
+    tenant = request.tenant
+    before = {"name": tenant.name, "time zone": tenant.time_zone}
+    form = TenantSettingsForm(request.POST or None, instance=tenant)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            tenant = form.save()
+            after = {"name": tenant.name, "time zone": tenant.time_zone}
+            changes = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+            if changes:
+                audit.record(tenant, request.user, "tenant.settings", target=tenant, changes=changes)
+        messages.success(request, _("Settings saved."))
+        return redirect("tenant-settings", tenant_slug=tenant.slug)
+    return render(request, "accounts/tenant_settings.html", {"section": "settings", "form": form})
+
+
+def _members_context(request: TenantRequest, **extra: object) -> dict[str, object]:
+    memberships = Membership.objects.filter(tenant=request.tenant).select_related("user")
+    rows = [
+        {
+            "membership": m,
+            "manageable": can_manage(request.role, m.role) and m.user_id != request.user.pk,
+            "form": MemberRoleForm(initial={"role": m.role}, actor_role=request.role),
+        }
+        for m in memberships
+    ]
+    context: dict[str, object] = {
+        "section": "members",
+        "rows": rows,
+        "add_form": MemberAddForm(actor_role=request.role),
+    }
+    context.update(extra)
+    return context
+
+
+@require_GET
+@tenant_view(Role.ADMIN)
+def members(request: TenantRequest) -> HttpResponse:
+    return render(request, "accounts/members.html", _members_context(request))
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def member_add(request: TenantRequest) -> HttpResponse:
+    form = MemberAddForm(request.POST, actor_role=request.role)
+    if not form.is_valid():
+        return render(request, "accounts/members.html", _members_context(request, add_form=form), status=400)
+    try:
+        membership, password = add_member(
+            request.tenant,
+            request.user,
+            request.role,
+            form.cleaned_data["username"],
+            form.cleaned_data["email"],
+            form.cleaned_data["role"],
+        )
+    except MemberChangeRefused as refusal:
+        form.add_error(None, str(refusal))
+        return render(request, "accounts/members.html", _members_context(request, add_form=form), status=400)
+    if password is None:
+        messages.success(request, _("%(username)s added.") % {"username": membership.user.username})
+        return redirect("members", tenant_slug=request.tenant.slug)
+    # The one-time password is rendered once here, never stored in a message or a log.
+    return render(
+        request,
+        "accounts/member_created.html",
+        {"section": "members", "membership": membership, "password": password},
+    )
+
+
+def _member_or_404(request: TenantRequest, member_id: int) -> Membership:
+    return get_object_or_404(Membership.objects.select_related("user"), pk=member_id, tenant=request.tenant)
+
+
+def _member_change_response(request: TenantRequest, error: str = "") -> HttpResponse:
+    if request.htmx:
+        status = 400 if error else 200
+        context = _members_context(request, error=error)
+        return render(request, "accounts/members.html#member-table", context, status=status)
+    if error:
+        messages.error(request, error)
+    return redirect("members", tenant_slug=request.tenant.slug)
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def member_role(request: TenantRequest, member_id: int) -> HttpResponse:
+    membership = _member_or_404(request, member_id)
+    form = MemberRoleForm(request.POST, actor_role=request.role)
+    if not form.is_valid():
+        return _member_change_response(request, _("Choose one of the offered roles."))
+    try:
+        change_role(request.tenant, request.user, request.role, membership, form.cleaned_data["role"])
+    except MemberChangeRefused as refusal:
+        return _member_change_response(request, str(refusal))
+    messages.success(request, _("Role of %(username)s changed.") % {"username": membership.user.username})
+    return _member_change_response(request)
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def member_remove(request: TenantRequest, member_id: int) -> HttpResponse:
+    membership = _member_or_404(request, member_id)
+    try:
+        remove_member(request.tenant, request.user, request.role, membership)
+    except MemberChangeRefused as refusal:
+        return _member_change_response(request, str(refusal))
+    messages.success(request, _("%(username)s removed.") % {"username": membership.user.username})
+    return _member_change_response(request)
+
+
+@require_GET
+@tenant_view(Role.OPERATOR)
+def audit_log(request: TenantRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.filter(tenant=request.tenant)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["user"]:
+            events = events.filter(username=data["user"])
+        if data["action"]:
+            events = events.filter(action__startswith=data["action"])
+        tz = timezone.get_current_timezone()
+        if data["date_from"]:
+            events = events.filter(created_at__gte=datetime.combine(data["date_from"], time.min, tz))
+        if data["date_to"]:
+            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tz)
+            events = events.filter(created_at__lt=end)
+    elif form.is_bound:
+        events = events.none()
+    page = keyset_page(events, request.GET.get("after"))
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "section": "audit",
+        "form": form,
+        "page": page,
+        "filter_query": query.urlencode(),
+        "usernames": Membership.objects.filter(tenant=request.tenant)
+        .order_by("user__username")
+        .values_list("user__username", flat=True),
+    }
+    template = "accounts/audit_log.html#audit-results" if request.htmx else "accounts/audit_log.html"
+    return render(request, template, context)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker reachability for load balancers and `docker compose` (200 or 503)."""
+    checks: dict[str, object] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+        heartbeat = WorkerHeartbeat.objects.filter(name="default").first()
+        checks["worker_last_seen"] = heartbeat.seen_at.isoformat() if heartbeat else None
+    except Exception as exc:  # any failure of the database means "not healthy", whatever its class
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as exc:  # same: any broker failure is reported, not raised
+        checks["broker"] = f"error: {exc.__class__.__name__}"
+    healthy = checks["database"] == "ok" and checks["broker"] == "ok"
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

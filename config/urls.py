@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from accounts import views as accounts_views
+
+# Every URL under /t/<tenant_slug>/ is a tenant view: the role-matrix test walks them all.
+tenant_patterns = [
+    path("", include("accounts.urls")),
+    path("premium/", include("premium.urls")),
+    path("spikon/", include("spikon.urls")),
+    path("sms/", include("sms.urls")),
+]
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("healthz", accounts_views.healthz, name="healthz"),
+    path("tenants/new/", accounts_views.tenant_create, name="tenant-create"),
+    path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

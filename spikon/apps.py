@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SpikonConfig(AppConfig):
+    name = "spikon"
+    verbose_name = "SPIKON"

@@ -1,0 +1,60 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Dismissible notices.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss]");
+    if (button) {
+      var notice = button.closest(".notice");
+      if (notice) notice.remove();
+    }
+  });
+
+  // Selects that submit their form when changed (the form keeps a submit button for no-JS use).
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[data-autosubmit]")) {
+      event.target.form.requestSubmit();
+    }
+  });
+
+  // Buttons that stay disabled until the operator types the confirmation word.
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches("[data-confirm-word]")) return;
+    var button = input.form && input.form.querySelector("[data-confirm-button]");
+    if (button) button.disabled = input.value.trim() !== input.dataset.confirmWord;
+  });
+
+  // A failed HTMX request (network down, 403, 500) says so instead of doing nothing.
+  function showNotice(text) {
+    var box = document.getElementById("messages");
+    if (!box) return;
+    var notice = document.createElement("div");
+    notice.className = "notice notice-error";
+    notice.setAttribute("role", "alert");
+    var span = document.createElement("span");
+    span.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "notice-close";
+    close.setAttribute("data-dismiss", "");
+    close.setAttribute("aria-label", "×");
+    close.textContent = "×";
+    notice.append(span, close);
+    box.append(notice);
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    var lang = document.documentElement.lang;
+    var text = lang === "pl"
+      ? "Nie udało się (HTTP " + status + "). Odśwież stronę i spróbuj ponownie."
+      : "That did not work (HTTP " + status + "). Reload the page and try again.";
+    showNotice(text);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var lang = document.documentElement.lang;
+    showNotice(lang === "pl" ? "Brak połączenia z serwerem." : "The server cannot be reached.");
+  });
+})();
