@@ -76,3 +76,86 @@ def login(client):
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness protects real passwords; tests need none of it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def database_url_for_subprocesses() -> str:
+    """The test database as a DATABASE_URL, for a worker or a server started by a test."""
+    from django.db import connection
+
+    config = connection.settings_dict
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{config['NAME']}"
+    user = config.get("USER") or "postgres"
+    password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
+    port = config.get("PORT") or 5432
+    return f"postgres://{user}{password}@{config.get('HOST') or '127.0.0.1'}:{port}/{config['NAME']}"
+
+
+@pytest.fixture
+def real_worker(transactional_db, tmp_path):
+    """A real Celery worker process on the configured broker, consuming a queue of this test's own.
+
+    Yields a function that stops the worker (idempotent), so a test can kill it mid-work.
+    """
+    import signal
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from config.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocesses(),
+        "DEBUG": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    celery = Path(sys.executable).parent / "celery"
+    log = (tmp_path / "worker.log").open("w")
+    # Started directly (no shell), so that `process.pid` is the worker's own PID.
+    process = subprocess.Popen(
+        [
+            str(celery),
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--hostname",
+            f"{queue}@%h",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def stop(sig: int = signal.SIGTERM) -> None:
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    stop.log_path = tmp_path / "worker.log"
+    stop.process = process
+    try:
+        yield stop
+    finally:
+        stop()
+        log.close()
+        app.conf.task_default_queue = previous_queue

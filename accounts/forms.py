@@ -55,7 +55,9 @@ class MemberRoleForm(forms.Form):
 class AuditFilterForm(forms.Form):
     user = forms.CharField(label=_("User"), required=False, max_length=150)
     action = forms.CharField(label=_("Action"), required=False, max_length=64)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):

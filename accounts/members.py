@@ -31,10 +31,14 @@ def _check_role_allowed(actor_role: Role, role: int) -> None:
 def _ensure_other_owner(tenant: Tenant, membership: Membership) -> None:
     # Lock the owners' rows so that two owners cannot demote each other at the same time.
     owners = list(
-        Membership.objects.select_for_update().filter(tenant=tenant, role=Role.OWNER).values_list("pk", flat=True)
+        Membership.objects.select_for_update()
+        .filter(tenant=tenant, role=Role.OWNER)
+        .values_list("pk", flat=True)
     )
     if owners == [membership.pk]:
-        raise MemberChangeRefused(_("The last owner cannot be removed or demoted; make someone else owner first."))
+        raise MemberChangeRefused(
+            _("The last owner cannot be removed or demoted; make someone else owner first.")
+        )
 
 
 def add_member(

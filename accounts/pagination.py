@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
 
 
@@ -46,7 +46,11 @@ def _decode(cursor: str, queryset: QuerySet, fields: tuple[str, ...]) -> list[An
 
 
 def keyset_page(
-    queryset: QuerySet, cursor: str | None, *, fields: tuple[str, ...] = ("created_at", "id"), per_page: int = 50
+    queryset: QuerySet,
+    cursor: str | None,
+    *,
+    fields: tuple[str, ...] = ("created_at", "id"),
+    per_page: int = 50,
 ) -> KeysetPage:
     """One page of `queryset` in descending order of `fields` (the last field must be unique)."""
     ordered = queryset.order_by(*(f"-{name}" for name in fields))

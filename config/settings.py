@@ -191,7 +191,9 @@ STORAGES = {
 }
 
 # Email -------------------------------------------------------------------------------------------
-_email = env.parse_email_url("EMAIL_URL", env.get_str("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25"))
+_email = env.parse_email_url(
+    "EMAIL_URL", env.get_str("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25")
+)
 globals().update(_email)
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "dashboard@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -235,6 +237,9 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Joining the browsers' preload list binds the whole domain for months: the operator's choice.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     # /healthz is probed over plain HTTP inside the container network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     if env.get_bool("BEHIND_TLS_PROXY", default=False):

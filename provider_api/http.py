@@ -16,7 +16,8 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Replace every secret in `text` by a mask; used on anything that may reach a log or a page."""
-    for secret in secrets:
+    # Longest first: a secret that contains another would otherwise leave its tail unmasked.
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
@@ -96,9 +97,7 @@ class HttpTransport:
                 )
                 cause = exc
             except requests.Timeout as exc:
-                failure = UnavailableError(
-                    "no answer in time", provider=self.provider, outcome_unknown=True
-                )
+                failure = UnavailableError("no answer in time", provider=self.provider, outcome_unknown=True)
                 cause = exc
             except requests.RequestException as exc:
                 failure = UnavailableError(

@@ -15,18 +15,20 @@ class ParseError(ValueError):
 
 
 def parse_decimal(value: object) -> Decimal:
-    """"3.46", "123,45", "-12,00", 1.92 and 20 all become a Decimal."""
+    """ "3.46", "123,45", "-12,00", 1.92 and 20 all become a Decimal."""
     if isinstance(value, bool) or value is None:
         raise ParseError(f"not a number: {value!r}")
     if isinstance(value, (int, Decimal)):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(str(value))
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    try:
-        result = Decimal(text)
-    except InvalidOperation:
-        raise ParseError(f"not a number: {value!r}") from None
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(str(value))
+    else:
+        text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise ParseError(f"not a number: {value!r}") from None
+    # json.loads accepts NaN and Infinity, so floats and Decimals need the check as much as text.
     if not result.is_finite():
         raise ParseError(f"not a number: {value!r}")
     return result
@@ -61,7 +63,10 @@ def parse_utc_datetime(value: str) -> datetime:
         raise ParseError(f"not an ISO date and time: {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+01:00" falls before year 1 in UTC
+        raise ParseError(f"not an ISO date and time: {value!r}") from None
 
 
 _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")

@@ -21,16 +21,14 @@ class _QuietHandler(WSGIRequestHandler):
 
 def make_loopback_server(app: Callable, port: int = 0) -> WSGIServer:
     """A threaded WSGI server on 127.0.0.1 (port 0: any free port)."""
-    return make_server(
-        "127.0.0.1", port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
-    )
+    return make_server("127.0.0.1", port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
 
 
 @contextmanager
 def serve_in_thread(app: Callable) -> Iterator[str]:
     """Run `app` on a free loopback port for the duration of the block; yields its base URL."""
     server = make_loopback_server(app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

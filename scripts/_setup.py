@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
@@ -28,8 +27,6 @@ def _requirements_digest(requirements: Path) -> str:
 
 def ensure_virtualenv(requirements_file: str) -> None:
     """Create .venv and install the requirements when they changed since the last install."""
-    if sys.version_info < (3, 11):
-        sys.exit("Python 3.11 or newer is needed (this is %d.%d)." % sys.version_info[:2])
     requirements = ROOT / requirements_file
     if not PYTHON.exists():
         say(f"Creating the virtual environment in {VENV}")
@@ -40,7 +37,16 @@ def ensure_virtualenv(requirements_file: str) -> None:
         return
     say(f"Installing {requirements_file}")
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)],
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(requirements),
+        ],
         check=True,
     )
     marker.write_text(digest)

@@ -113,4 +113,6 @@ def test_role_matrix(tenant_url, tenant, members, outsider, client):
         if role < tenant_url.min_role:
             assert status == 403, f"{role.label} must get 403 at {url}, got {status}"
         else:
-            assert status not in (403, 404, 405) and status < 500, f"{role.label} must be let in at {url}, got {status}"
+            assert status not in (403, 404, 405) and status < 500, (
+                f"{role.label} must be let in at {url}, got {status}"
+            )

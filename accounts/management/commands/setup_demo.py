@@ -31,11 +31,17 @@ class Command(BaseCommand):
             password = get_random_string(16)
             admin = users.objects.create_superuser(username=username, email="", password=password)
             self.stdout.write(
-                self.style.SUCCESS(f"Admin user created. Log in as {username!r} with the password: {password}")
+                self.style.SUCCESS(
+                    f"Admin user created. Log in as {username!r} with the password: {password}"
+                )
             )
-            self.stdout.write("It is shown only this once; `python manage.py changepassword admin` sets a new one.")
+            self.stdout.write(
+                "It is shown only this once; `python manage.py changepassword admin` sets a new one."
+            )
         else:
-            self.stdout.write(f"Admin user {username!r} exists (`python manage.py changepassword {username}`).")
+            self.stdout.write(
+                f"Admin user {username!r} exists (`python manage.py changepassword {username}`)."
+            )
 
         tenant, created = Tenant.objects.get_or_create(slug="demo", defaults={"name": "Demo"})
         Membership.objects.get_or_create(user=admin, tenant=tenant, defaults={"role": Role.OWNER})

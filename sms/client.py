@@ -1,0 +1,283 @@
+"""Client of the SerwerSMS.pl HTTPS API v2, chapter "Zarządzanie subkontami" (subaccounts).
+
+Doc: /work/shared/providers/serwersms-api-v2-subaccounts.txt, with the facts NOTES.md adds: every call is
+`POST <base>/subaccounts/<action>.json` with a JSON body carrying `system=client_python` (as the provider's
+official clients send), authenticated either by an API token (`Authorization: Bearer`) or by an API user's
+`username` + `password` in the body. Errors come as `{"error": {"code", "type", "message"}}`, possibly with
+HTTP 200, so the body is checked whatever the status.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from provider_api.errors import (
+    AuthenticationError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    ProviderError,
+    UnavailableError,
+)
+from provider_api.http import HttpTransport
+
+PROVIDER = "SerwerSMS.pl"
+BASE_URL = "https://api2.serwersms.pl"
+SYSTEM = "client_python"
+
+# The document's list of allowed marks is garbled ("oraz znaki: , _ @."); the issue settled on exactly
+# letters, digits and _ @ . - for subaccount logins.
+LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_@.\-]{3,20}")
+PASSWORD_MIN_LENGTH = 3
+PASSWORD_MAX_LENGTH = 20
+LIMIT_TYPES = ("eco", "full", "voice", "mms", "hlr")
+
+_ERROR_BY_CODE: dict[int, type[ProviderError]] = {
+    1000: ProviderError,  # InvalidAction: our request names an action the API does not have
+    1001: AuthenticationError,  # InvalidUser
+    1002: ForbiddenError,  # the user has no API permission
+    1003: AuthenticationError,  # InvalidIP: the caller's address is not allowed
+    1004: NotFoundError,  # InvalidID
+    1005: ForbiddenError,  # no permission for this action
+    1006: InvalidInputError,  # InvalidData
+    1007: ForbiddenError,  # the account is not active
+    2000: InvalidInputError,
+    2001: InvalidInputError,
+    2002: InvalidInputError,
+}
+# Used only when an error object names its type but carries no readable code.
+_ERROR_BY_TYPE: dict[str, type[ProviderError]] = {
+    "InvalidAction": ProviderError,
+    "InvalidUser": AuthenticationError,
+    "InvalidIP": AuthenticationError,
+    "InvalidID": NotFoundError,
+    "InvalidData": InvalidInputError,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Subaccount:
+    """One row of the subaccount list."""
+
+    id: int
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubaccountDetails:
+    """A subaccount's details; name, phone and email are "" when the provider has none."""
+
+    id: int
+    username: str
+    name: str
+    phone: str
+    email: str
+
+
+class SerwerSmsClient:
+    """The subaccounts API of SerwerSMS.pl, authenticated by an API token or by an API user."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        base_url: str = BASE_URL,
+        transport: HttpTransport | None = None,
+    ) -> None:
+        if token and (username or password):
+            raise ValueError("give either an API token or an API username and password, not both")
+        if not token and not (username and password):
+            raise ValueError("give an API token, or an API username together with its password")
+        self._token = token or None
+        self._username = None if token else username
+        self._password = None if token else password
+        self._transport = transport or HttpTransport(
+            base_url, provider=PROVIDER, secrets=tuple(s for s in (token, password) if s)
+        )
+
+    def __repr__(self) -> str:
+        method = "token" if self._token else f"user {self._username!r}"
+        return f"SerwerSmsClient(base_url={self._transport.base_url!r}, auth={method})"
+
+    def index(self) -> list[Subaccount]:
+        """List the subaccounts. Doc: "Listowanie subkont" (subaccounts/index)."""
+        payload = self._call("index", {}, retry=True)
+        items = payload.get("items")
+        if not isinstance(items, list):
+            raise _unreadable("the subaccount list has no 'items' array")
+        subaccounts = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise _unreadable("a subaccount in the list is not an object")
+            subaccounts.append(Subaccount(id=_id(item.get("id")), username=_text(item.get("username"))))
+        return subaccounts
+
+    def view(self, subaccount_id: int) -> SubaccountDetails:
+        """One subaccount's details. Doc: "Wyświetlenie szczegółów subkonta" (subaccounts/view)."""
+        payload = self._call("view", {"id": subaccount_id}, retry=True)
+        return SubaccountDetails(
+            id=_id(payload.get("id")),
+            username=_text(payload.get("username")),
+            name=_text(payload.get("name"), required=False),
+            phone=_text(payload.get("phone"), required=False),
+            email=_text(payload.get("email"), required=False),
+        )
+
+    def add(
+        self,
+        *,
+        subaccount_username: str,
+        subaccount_password: str,
+        subaccount_id: int,
+        name: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+    ) -> int:
+        """Create a subaccount from a template; returns the new subaccount's id. Doc: "Tworzenie subkont".
+
+        `subaccount_id` is the template subaccount (made beforehand in the provider's client panel) whose
+        access and view permissions and settings are copied. Sent once: a retry could create it twice.
+        The password goes into this one request body and is kept nowhere else.
+        """
+        if not LOGIN_PATTERN.fullmatch(subaccount_username):
+            raise InvalidInputError(
+                detail="the login must be 3–20 characters: letters a-z A-Z, digits and _ @ . -"
+            )
+        if not PASSWORD_MIN_LENGTH <= len(subaccount_password) <= PASSWORD_MAX_LENGTH:
+            raise InvalidInputError(
+                detail=f"the password must be {PASSWORD_MIN_LENGTH}–{PASSWORD_MAX_LENGTH} characters"
+            )
+        params: dict[str, Any] = {
+            "subaccount_username": subaccount_username,
+            "subaccount_password": subaccount_password,
+            "subaccount_id": subaccount_id,
+        }
+        optional = {"name": name, "phone": phone, "email": email}
+        params.update({key: value for key, value in optional.items() if value is not None})
+        payload = self._call("add", params, retry=False)
+        if _success(payload) is False:
+            raise ProviderError(
+                provider=PROVIDER,
+                detail="the subaccount was not created (the provider answered success: false)",
+            )
+        return _id(payload.get("id"))
+
+    def limit(self, subaccount_id: int, *, message_type: str, value: int) -> None:
+        """Set how many messages of one type the subaccount may send. Doc: "Ustawianie limitów wiadomości
+        dla subkonta" (subaccounts/limit). Sent once, as it changes the account.
+        """
+        if message_type not in LIMIT_TYPES:
+            raise InvalidInputError(detail=f"the message type must be one of {', '.join(LIMIT_TYPES)}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidInputError(detail="the limit must be a whole number of messages, 0 or more")
+        payload = self._call(
+            "limit", {"id": subaccount_id, "type": message_type, "value": value}, retry=False
+        )
+        if _success(payload) is False:
+            raise _no_such_subaccount(subaccount_id)
+
+    def delete(self, subaccount_id: int) -> None:
+        """Delete a subaccount. Doc: "Usuwanie subkonta" (subaccounts/delete). Sent once."""
+        payload = self._call("delete", {"id": subaccount_id}, retry=False)
+        if _success(payload) is False:
+            raise _no_such_subaccount(subaccount_id)
+
+    def _call(self, action: str, params: dict[str, Any], *, retry: bool) -> dict[str, Any]:
+        body = {**params, "system": SYSTEM}
+        headers = {}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        else:
+            body["username"] = self._username
+            body["password"] = self._password
+        response = self._transport.request(
+            "POST", f"subaccounts/{action}.json", retry=retry, json=body, headers=headers
+        )
+        status = response.status_code
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        # The provider may report an error with any status, HTTP 200 included.
+        if isinstance(payload, dict) and payload.get("error") is not None:
+            raise _provider_error(payload["error"], status)
+        if not 200 <= status < 300:
+            raise UnavailableError(
+                f"unexpected HTTP {status}",
+                provider=PROVIDER,
+                http_status=status,
+                outcome_unknown=status >= 500,
+            )
+        if not isinstance(payload, dict):
+            # The provider answered, so an acting call may have taken effect.
+            raise UnavailableError(
+                "the answer is not the documented JSON object",
+                provider=PROVIDER,
+                http_status=status,
+                outcome_unknown=True,
+            )
+        return payload
+
+
+def _provider_error(error: object, status: int) -> ProviderError:
+    if isinstance(error, str):
+        return ProviderError(error, provider=PROVIDER, http_status=status)
+    if not isinstance(error, dict):
+        return _unreadable("the error object has an unexpected shape", http_status=status)
+    code = _error_code(error.get("code"))
+    name = error.get("type") if isinstance(error.get("type"), str) else ""
+    message = error.get("message") if isinstance(error.get("message"), str) else ""
+    if isinstance(code, int) and code in _ERROR_BY_CODE:
+        cls = _ERROR_BY_CODE[code]
+    else:
+        cls = _ERROR_BY_TYPE.get(name, ProviderError)
+    return cls(message, provider=PROVIDER, code=code, name=name, http_status=status)
+
+
+def _error_code(value: object) -> int | str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        return int(text) if text.isascii() and text.isdigit() else text
+    return None
+
+
+def _success(payload: dict[str, Any]) -> bool:
+    success = payload.get("success")
+    if not isinstance(success, bool):
+        raise _unreadable("the answer has no true/false 'success'")
+    return success
+
+
+def _no_such_subaccount(subaccount_id: int) -> NotFoundError:
+    return NotFoundError(
+        provider=PROVIDER,
+        detail=f"no subaccount with id {subaccount_id} (the provider answered success: false)",
+    )
+
+
+def _id(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise _unreadable("a subaccount id is missing or not a number")
+
+
+def _text(value: object, *, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and not required:
+        return str(value)  # a phone number may come as a JSON number
+    raise _unreadable("a text field is missing or not text")
+
+
+def _unreadable(message: str, *, http_status: int | None = None) -> UnavailableError:
+    return UnavailableError(message, provider=PROVIDER, http_status=http_status, outcome_unknown=True)

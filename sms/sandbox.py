@@ -1,0 +1,352 @@
+"""A stateful simulator of the SerwerSMS.pl HTTPS API v2 subaccounts chapter, as a plain WSGI app.
+
+It follows the provider's document (serwersms-api-v2-subaccounts.txt) and NOTES.md, not our client:
+`POST /subaccounts/<action>.json`, JSON or form body, a Bearer token or `username` + `password`.
+Where the document is silent the sandbox chooses, and says so here:
+- Errors are `{"error": {"code", "type", "message"}}` sent with `error_status` (default 200, the hardest
+  case NOTES.md allows; set 401 or 400 to see the other way).
+- A missing parameter is 2000 "MissingParameter", a malformed one 2001 "InvalidParameter", a login that is
+  taken (compared without regard to case) 2002 "LoginTaken".
+- `view` and `add` with an unknown id answer 1004 InvalidID; `limit` and `delete` answer `{"success": false}`.
+- A new subaccount copies the template's settings and permissions, not its limits.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs
+
+DEMO_TOKEN = "demo-serwersms-token-7f3a9c"  # noqa: S105 - the sandbox's published demo credential
+DEMO_USERNAME = "webapi_demo"
+DEMO_PASSWORD = "demo-haslo-2024"  # noqa: S105 - the sandbox's published demo credential
+DEMO_TEMPLATE_ID = 1100
+
+FAULT_KINDS = frozenset({"timeout", "500", "html", "truncated", "auth"})
+LIMIT_TYPES = ("eco", "full", "voice", "mms", "hlr")
+_LOGIN = re.compile(r"[A-Za-z0-9_@.\-]{3,20}")
+_ROUTE = re.compile(r"/subaccounts/([a-z]+)\.json$")
+
+_BAD_GATEWAY_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+)
+_SCRIPT = "<script>alert(1)</script>"
+_IMG = "<img src=x onerror=alert(1)>"
+
+StartResponse = Callable[..., Any]
+
+
+class _Reply(Exception):
+    """Ends a request early with a provider answer (an error object or `success: false`)."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+class SerwerSmsSandbox:
+    """The subaccounts API of one SerwerSMS.pl customer; accepts one API token and one API user."""
+
+    def __init__(
+        self,
+        token: str,
+        username: str,
+        password: str,
+        *,
+        seed: int = 70,
+    ) -> None:
+        self._token = token
+        self._username = username
+        self._password = password
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._accounts: dict[int, dict[str, Any]] = {}
+        self._next_id = 1400
+        self._requests: Counter[str] = Counter()
+        self._faults: dict[str, list[Any]] = {}  # path -> [kind, remaining times or None]
+        self.error_status = 200
+        self.fault_timeout_seconds = 30.0
+        self.latency_seconds = 0.0
+
+    def __repr__(self) -> str:
+        return f"SerwerSmsSandbox(subaccounts={len(self._accounts)})"
+
+    # --- set-up and inspection, for the demo and tests -------------------------------------------------
+
+    def seed_demo(self, hostile: bool = False) -> None:
+        """Replace the state with five subaccounts; "szablon" (DEMO_TEMPLATE_ID) is the template."""
+        rows = [
+            (DEMO_TEMPLATE_ID, "szablon", "Szablon uprawnień", "", "", True),
+            (1194, "wojtek", "Wojciech Kowalski", "+48730856000", "wojtek@example.pl", False),
+            (1207, "biuro.krakow", "Biuro Kraków", "+48126001234", "krakow@example.pl", False),
+            (1215, "m.wisniewska", "Małgorzata Wiśniewska", "+48601123456", "m.wisniewska@example.pl", False),
+            (1233, "sklep-gdansk", "Sklep Gdańsk – Długi Targ", "+48583005000", "gdansk@example.pl", False),
+        ]
+        if hostile:
+            rows[1] = (
+                1194,
+                f"wojtek{_SCRIPT}",
+                f"Wojciech {_SCRIPT}",
+                "+48730856000",
+                f"w@x.pl{_IMG}",
+                False,
+            )
+            rows[2] = (1207, "biuro.krakow", f"Biuro {_IMG}", "+48126001234", "krakow@example.pl", False)
+            rows[3] = (1215, "m.wisniewska", f"<b>Małgorzata</b> {_SCRIPT}", "", "", False)
+        with self._lock:
+            self._accounts = {}
+            for account_id, login, name, phone, email, template in rows:
+                self._accounts[account_id] = {
+                    "id": account_id,
+                    "username": login,
+                    "password": f"Haslo-{account_id}",
+                    "name": name,
+                    "phone": phone,
+                    "email": email,
+                    "settings": {
+                        "delivery_reports_url": f"https://example.pl/raporty/{login}" if template else "",
+                        "eco_replies": template,
+                        "senders": ["INFO", "Firma"] if template else ["INFO"],
+                    },
+                    "limits": {"eco": 1000, "full": 500} if not template else {},
+                }
+            self._next_id = 1400
+
+    def subaccount(self, subaccount_id: int) -> dict[str, Any] | None:
+        """A copy of what the sandbox stores for a subaccount (settings and limits), without its password."""
+        with self._lock:
+            account = self._accounts.get(subaccount_id)
+            if account is None:
+                return None
+            return {k: copy.deepcopy(v) for k, v in account.items() if k != "password"}
+
+    def limits(self, subaccount_id: int) -> dict[str, int]:
+        """The limits set on a subaccount, by message type ({} for an unknown id)."""
+        account = self.subaccount(subaccount_id)
+        return account["limits"] if account else {}
+
+    def password_matches(self, subaccount_id: int, password: str) -> bool:
+        """Whether a subaccount was created with this password (tests prove it reached the provider)."""
+        with self._lock:
+            account = self._accounts.get(subaccount_id)
+            return account is not None and account["password"] == password
+
+    def request_count(self, path: str) -> int:
+        """How many requests reached `path` (e.g. "/subaccounts/add.json"), prefix or not."""
+        with self._lock:
+            return self._requests[_normalise(path)]
+
+    def set_fault(self, path: str, kind: str, times: int | None = None) -> None:
+        """Make the next `times` requests to `path` (None: all, until cleared) fail in the way `kind` says."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(FAULT_KINDS)}")
+        with self._lock:
+            self._faults[_normalise(path)] = [kind, times]
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    # --- WSGI ------------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = _normalise(environ.get("PATH_INFO", ""))
+        with self._lock:
+            self._requests[path] += 1
+            fault = self._take_fault(path)
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
+        if fault == "timeout":
+            time.sleep(self.fault_timeout_seconds)  # then answer as usual: the call did take effect
+        elif fault == "500":
+            return _send(start_response, 500, b"Internal Server Error", "text/plain")
+        elif fault == "html":
+            return _send(start_response, 502, _BAD_GATEWAY_PAGE, "text/html")
+        elif fault == "auth":
+            return _json(start_response, self.error_status, _invalid_user())
+        status, body = self._answer(environ, path)
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        if fault == "truncated":
+            raw = raw[: max(1, len(raw) // 2)]
+        return _send(start_response, status, raw, "application/json; charset=utf-8")
+
+    def _take_fault(self, path: str) -> str | None:
+        entry = self._faults.get(path)
+        if entry is None:
+            return None
+        kind, times = entry
+        if times is not None:
+            if times <= 1:
+                del self._faults[path]
+            else:
+                entry[1] = times - 1
+        return kind
+
+    def _answer(self, environ: dict[str, Any], path: str) -> tuple[int, dict[str, Any]]:
+        try:
+            params = _read_params(environ)
+            if params is None:
+                raise self._error(1006, "InvalidData", "Nieprawidłowe dane wejściowe")
+            self._authenticate(environ, params)
+            route = _ROUTE.search(path)
+            action = route.group(1) if route else ""
+            handler = {
+                "index": self._index,
+                "view": self._view,
+                "add": self._add,
+                "limit": self._limit,
+                "delete": self._delete,
+            }.get(action)
+            if handler is None or environ.get("REQUEST_METHOD") != "POST":
+                raise self._error(1000, "InvalidAction", "Nieprawidłowa akcja")
+            with self._lock:
+                return 200, handler(params)
+        except _Reply as reply:
+            return reply.status, reply.body
+
+    def _authenticate(self, environ: dict[str, Any], params: dict[str, Any]) -> None:
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        if header.startswith("Bearer ") and header[len("Bearer ") :] == self._token:
+            return
+        if params.get("username") == self._username and params.get("password") == self._password:
+            return
+        raise _Reply(self.error_status, _invalid_user())
+
+    def _error(self, code: int, kind: str, message: str) -> _Reply:
+        return _Reply(self.error_status, {"error": {"code": code, "type": kind, "message": message}})
+
+    # Handlers run under the lock.
+
+    def _index(self, params: dict[str, Any]) -> dict[str, Any]:
+        items = [{"id": a["id"], "username": a["username"]} for a in self._accounts.values()]
+        return {"items": items}
+
+    def _view(self, params: dict[str, Any]) -> dict[str, Any]:
+        account = self._accounts.get(self._int(params, "id"))
+        if account is None:
+            raise self._error(1004, "InvalidID", "Nieprawidłowy identyfikator subkonta")
+        return {key: account[key] for key in ("id", "username", "name", "phone", "email")}
+
+    def _add(self, params: dict[str, Any]) -> dict[str, Any]:
+        login = self._str(params, "subaccount_username")
+        password = self._str(params, "subaccount_password")
+        template_id = self._int(params, "subaccount_id")
+        if not _LOGIN.fullmatch(login):
+            raise self._error(
+                2001, "InvalidParameter", "Login subkonta: 3-20 znaków (a-z, A-Z, 0-9, _ @ . -)"
+            )
+        if not 3 <= len(password) <= 20:
+            raise self._error(2001, "InvalidParameter", "Hasło subkonta: 3-20 znaków")
+        template = self._accounts.get(template_id)
+        if template is None:
+            raise self._error(1004, "InvalidID", "Nieprawidłowy identyfikator subkonta szablonowego")
+        if any(a["username"].lower() == login.lower() for a in self._accounts.values()):
+            raise self._error(2002, "LoginTaken", "Podany login jest już zajęty")
+        new_id = self._next_id
+        self._next_id += self._random.randint(1, 9)
+        self._accounts[new_id] = {
+            "id": new_id,
+            "username": login,
+            "password": password,
+            "name": self._optional(params, "name"),
+            "phone": self._optional(params, "phone"),
+            "email": self._optional(params, "email"),
+            "settings": copy.deepcopy(template["settings"]),
+            "limits": {},
+        }
+        return {"success": True, "id": new_id}
+
+    def _limit(self, params: dict[str, Any]) -> dict[str, Any]:
+        subaccount_id = self._int(params, "id")
+        message_type = self._str(params, "type")
+        value = self._int(params, "value")
+        if message_type not in LIMIT_TYPES:
+            raise self._error(2001, "InvalidParameter", "Typ wiadomości: eco, full, voice, mms lub hlr")
+        account = self._accounts.get(subaccount_id)
+        if account is None:
+            return {"success": False}
+        account["limits"][message_type] = value
+        return {"success": True, "id": subaccount_id}
+
+    def _delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self._accounts.pop(self._int(params, "id"), None) is None:
+            return {"success": False}
+        return {"success": True}
+
+    def _str(self, params: dict[str, Any], key: str) -> str:
+        value = params.get(key)
+        if value is None or value == "":
+            raise self._error(2000, "MissingParameter", f"Brak parametru: {key}")
+        if not isinstance(value, str):
+            raise self._error(2001, "InvalidParameter", f"Nieprawidłowy parametr: {key}")
+        return value
+
+    def _int(self, params: dict[str, Any], key: str) -> int:
+        value = params.get(key)
+        if value is None or value == "":
+            raise self._error(2000, "MissingParameter", f"Brak parametru: {key}")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            return int(value)
+        raise self._error(2001, "InvalidParameter", f"Nieprawidłowy parametr: {key}")
+
+    def _optional(self, params: dict[str, Any], key: str) -> str:
+        value = params.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self._error(2001, "InvalidParameter", f"Nieprawidłowy parametr: {key}")
+        return value
+
+
+def _normalise(path: str) -> str:
+    """The path from "/subaccounts/" on, so that it reads the same with a mount prefix or without."""
+    index = path.find("/subaccounts/")
+    return path[index:] if index >= 0 else path
+
+
+def _invalid_user() -> dict[str, Any]:
+    return {"error": {"code": 1001, "type": "InvalidUser", "message": "Nieprawidłowy użytkownik lub hasło"}}
+
+
+def _read_params(environ: dict[str, Any]) -> dict[str, Any] | None:
+    """The POST parameters from a JSON body (as the official clients send) or a form; None if unreadable."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    if "json" in environ.get("CONTENT_TYPE", ""):
+        try:
+            params = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return params if isinstance(params, dict) else None
+    try:
+        form = parse_qs(raw.decode(), keep_blank_values=True)
+    except UnicodeDecodeError:
+        return None
+    return {key: values[-1] for key, values in form.items()}
+
+
+def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    return _send(start_response, status, raw, "application/json; charset=utf-8")
+
+
+def _send(start_response: StartResponse, status: int, raw: bytes, content_type: str) -> list[bytes]:
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}",
+        [("Content-Type", content_type), ("Content-Length", str(len(raw)))],
+    )
+    return [raw]
