@@ -6,6 +6,8 @@ from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from accounts.views import healthz
+
 
 class HtmxMessagesMiddleware:
     """Adds pending messages to an HTMX response as an out-of-band swap of the notices area.
@@ -33,3 +35,19 @@ class HtmxMessagesMiddleware:
             render_to_string("includes/messages.html", {"messages": storage, "oob": True}, request=request)
         )
         return response
+
+
+class HealthCheckMiddleware:
+    """Answers /healthz before host validation and the HTTPS redirect.
+
+    Container and load-balancer probes call it by IP over plain HTTP, which ALLOWED_HOSTS and
+    SECURE_SSL_REDIRECT would otherwise refuse.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/healthz":
+            return healthz(request)
+        return self.get_response(request)

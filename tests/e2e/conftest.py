@@ -1,0 +1,58 @@
+"""Browser tests: Playwright drives Debian's Chromium (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import User
+from conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+# Recorded by the page itself: Chromium reports CSP violations as events, not always as console errors.
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def watched_page(page):
+    """A page that records console errors, uncaught exceptions and CSP violations."""
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.add_init_script(CSP_RECORDER)
+    page.problems = problems
+
+    def csp_violations() -> list[str]:
+        return page.evaluate("window.__cspViolations || []")
+
+    page.csp_violations = csp_violations
+    page.set_default_timeout(15_000)
+    return page
+
+
+def log_in(page, live_server, user: User) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()

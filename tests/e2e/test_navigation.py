@@ -1,0 +1,62 @@
+"""Log in, switch tenant, open every navigation entry: no console error, no CSP violation."""
+
+import pytest
+
+from accounts.models import Membership, Role, Tenant
+from conftest import make_member
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_login_switch_tenant_and_open_every_navigation_entry(live_server, watched_page):
+    page = watched_page
+    first = Tenant.objects.create(slug="alfa", name="Alfa Telekom")
+    second = Tenant.objects.create(slug="beta", name="Beta Łączność")
+    user = make_member(first, "ewa", Role.OWNER)
+    Membership.objects.create(user=user, tenant=second, role=Role.OWNER)
+
+    log_in(page, live_server, user)
+    assert page.locator("h1").inner_text() in ("Twoi dzierżawcy", "Your tenants", "Twoje organizacje")
+    page.click(f"text={first.name}")
+    page.wait_for_url(f"**/t/{first.slug}/")
+
+    visited = []
+    for tenant in (first, second):
+        entries = page.locator("nav.tenant-nav a")
+        hrefs = [entries.nth(i).get_attribute("href") for i in range(entries.count())]
+        assert len(hrefs) == 7, hrefs
+        for href in hrefs:
+            page.goto(f"{live_server.url}{href}")
+            assert page.locator("main h1").count() >= 1, href
+            assert f"/t/{tenant.slug}/" in page.url
+            visited.append(href)
+            assert page.csp_violations() == [], href
+        if tenant is first:
+            # The switcher in the header takes the member to the other tenant.
+            page.click("details.tenant-switcher summary")
+            page.click(f"details.tenant-switcher >> text={second.name}")
+            page.wait_for_url(f"**/t/{second.slug}/")
+
+    assert len(visited) == 14
+    assert page.problems == []
+
+
+def test_language_switch_and_dismissible_notice(live_server, watched_page):
+    page = watched_page
+    tenant = Tenant.objects.create(slug="gamma", name="Gamma")
+    user = make_member(tenant, "jan", Role.OWNER)
+    log_in(page, live_server, user)
+    page.wait_for_url("**/t/gamma/")
+    page.select_option("select[name=language]", "en")
+    page.wait_for_load_state()
+    assert page.locator("nav.tenant-nav").inner_text().count("Members") == 1
+
+    page.goto(f"{live_server.url}/t/gamma/settings/")
+    page.fill("input[name=name]", "Gamma 2")
+    page.click("main button[type=submit]")
+    notice = page.locator(".notice-success")
+    assert "Settings saved" in notice.inner_text()
+    notice.locator("[data-dismiss]").click()
+    assert page.locator(".notice-success").count() == 0
+    assert page.problems == [] and page.csp_violations() == []
