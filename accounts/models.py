@@ -110,3 +110,46 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SyncStatus(models.Model):
+    """How the background copy of one provider resource of one tenant is doing.
+
+    One row per (tenant, provider, resource), e.g. ("premium", "numbers") or ("premium",
+    "billing-2026-11"). The row is also the lock that keeps two syncs of the same resource
+    from overlapping, and it carries the backoff after failures.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_statuses")
+    provider = models.CharField(max_length=16)
+    resource = models.CharField(max_length=64)
+    running_since = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "provider", "resource"], name="one_sync_status_per_resource"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} {self.provider}/{self.resource}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.running_since is not None
+
+    @property
+    def is_busy(self) -> bool:
+        """Running, or queued and not yet picked up: the page keeps polling."""
+        return self.running_since is not None or (
+            self.queued_at is not None
+            and (self.last_attempt_at is None or self.queued_at > self.last_attempt_at)
+        )

@@ -12,4 +12,5 @@ urlpatterns = [
     path("members/<int:member_id>/role/", views.member_role, name="member-role"),
     path("members/<int:member_id>/remove/", views.member_remove, name="member-remove"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("sync/<slug:provider>/<slug:resource>/", views.sync_status, name="sync-status"),
 ]

@@ -6,14 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import audit
+from accounts import audit, sync
 from accounts.forms import (
     AuditFilterForm,
     MemberAddForm,
@@ -241,3 +243,35 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["broker"] = f"error: {exc.__class__.__name__}"
     healthy = checks["database"] == "ok" and checks["broker"] == "ok"
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def _same_site_referer(request: HttpRequest) -> str:
+    referer = request.headers.get("Referer", "")
+    safe = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return referer if safe else ""
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.VIEWER)
+def sync_status(request: TenantRequest, provider: str, resource: str) -> HttpResponse:
+    """GET: the sync line of a list (polled while busy). POST (operator): queue a refresh."""
+    kind = sync.kind_for(provider, resource)
+    if kind is None:
+        raise Http404("No such sync.")
+    if request.method == "POST":
+        if request.role < Role.OPERATOR:
+            raise PermissionDenied(_("Refreshing needs the operator role."))
+        sync.queue_sync(request.tenant, provider, resource)
+        if not request.htmx:
+            messages.info(request, _("Refresh queued."))
+            return redirect(_same_site_referer(request) or reverse("tenant-home", args=[request.tenant.slug]))
+    status = sync.get_status(request.tenant, provider, resource)
+    context = {"status": status, "tenant": request.tenant, "provider": provider, "resource": resource}
+    response = render(request, "includes/sync_status.html", context)
+    if request.method == "GET" and request.htmx and not status.is_busy:
+        # Polling stops once the sync has ended; the page reloads to show the new data.
+        response.status_code = 286
+        response["HX-Refresh"] = "true"
+    return response

@@ -20,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import schedules as accounts_schedules
 from config import env
+from premium import schedules as premium_schedules
+from sms import schedules as sms_schedules
+from spikon import schedules as spikon_schedules
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.get_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -225,7 +228,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Each app declares its periodic tasks in `<app>/schedules.py` (plain data); beat copies them into
 # the database, where an admin can change them at run time.
-CELERY_BEAT_SCHEDULE = {**accounts_schedules.BEAT_SCHEDULE}
+CELERY_BEAT_SCHEDULE = {
+    **accounts_schedules.BEAT_SCHEDULE,
+    **premium_schedules.BEAT_SCHEDULE,
+    **spikon_schedules.BEAT_SCHEDULE,
+    **sms_schedules.BEAT_SCHEDULE,
+}
 
 # Security ----------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -4,6 +4,7 @@ Each app with id-taking tenant URLs has a `tests/matrix.py` with OBJECTS: URL na
 function that makes such an object in the given tenant and returns the URL's kwargs.
 """
 
+from accounts import sync
 from accounts.models import Membership, Role, Tenant, User
 
 
@@ -12,7 +13,13 @@ def a_member(tenant: Tenant) -> dict[str, int]:
     return {"member_id": Membership.objects.create(user=user, tenant=tenant, role=Role.VIEWER).pk}
 
 
+def a_sync(tenant: Tenant) -> dict[str, str]:
+    sync.register("matrix", "things", "accounts.tasks.record_worker_heartbeat")
+    return {"provider": "matrix", "resource": "things"}
+
+
 OBJECTS = {
+    "sync-status": a_sync,
     "member-role": a_member,
     "member-remove": a_member,
 }

@@ -1,0 +1,133 @@
+"""Background syncs of provider data: one lock, one record of success and failure, one backoff.
+
+Every sync task has the signature `task(tenant_id: int, resource: str)` and wraps its work in
+`syncing(...)`. Pages queue a sync with `queue_sync(...)` (Refresh) and show the state with the
+`{% sync_status %}` tag, which polls while the sync runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import SyncStatus, Tenant
+from provider_api.errors import ProviderError
+
+# A sync still "running" after this long belongs to a worker that died: the next one may take over.
+STALE_AFTER = timedelta(minutes=15)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class SyncKind:
+    provider: str
+    resource_prefix: str
+    task_name: str
+
+
+_KINDS: dict[tuple[str, str], SyncKind] = {}
+
+
+def register(provider: str, resource_prefix: str, task_name: str) -> None:
+    """Make `<provider>/<resource_prefix>...` refreshable from the generic sync view (call in AppConfig.ready)."""
+    _KINDS[(provider, resource_prefix)] = SyncKind(provider, resource_prefix, task_name)
+
+
+def kind_for(provider: str, resource: str) -> SyncKind | None:
+    for (kind_provider, prefix), kind in _KINDS.items():
+        if kind_provider == provider and (resource == prefix or resource.startswith(prefix + "-")):
+            return kind
+    return None
+
+
+def get_status(tenant: Tenant, provider: str, resource: str) -> SyncStatus:
+    status, _ = SyncStatus.objects.get_or_create(tenant=tenant, provider=provider, resource=resource)
+    return status
+
+
+def backoff(failures: int) -> timedelta:
+    """1, 2, 4, ... minutes after consecutive failures, at most an hour."""
+    return min(timedelta(minutes=2 ** max(failures - 1, 0)), MAX_BACKOFF)
+
+
+def queue_sync(tenant: Tenant, provider: str, resource: str, *, scheduled: bool = False) -> bool:
+    """Queue the sync of one resource once the current transaction commits.
+
+    Returns False (queues nothing) when one is already queued or running, or, for a scheduled
+    run, while the backoff after failures lasts, so that failures never pile up tasks.
+    """
+    from config.celery import app  # imported late: the Celery app imports the settings
+
+    kind = kind_for(provider, resource)
+    if kind is None:
+        raise LookupError(f"No sync is registered for {provider}/{resource}.")
+    now = timezone.now()
+    status = get_status(tenant, provider, resource)
+    not_picked_up = Q(last_attempt_at__isnull=True) | Q(queued_at__gt=F("last_attempt_at"))
+    busy = Q(running_since__gt=now - STALE_AFTER) | (Q(queued_at__gt=now - STALE_AFTER) & not_picked_up)
+    claim = SyncStatus.objects.filter(pk=status.pk).exclude(busy)
+    if scheduled:
+        claim = claim.exclude(next_retry_at__gt=now)
+    if not claim.update(queued_at=now):
+        return False
+    tenant_id = tenant.pk
+    transaction.on_commit(lambda: app.send_task(kind.task_name, args=[tenant_id, resource]))
+    return True
+
+
+class SyncSkipped(Exception):
+    """Another sync of the same resource is running."""
+
+
+@contextmanager
+def syncing(tenant_id: int, provider: str, resource: str) -> Iterator[SyncStatus]:
+    """Run one sync under the resource's lock and record its outcome.
+
+    A ProviderError is recorded (with the provider's words) and not raised: the old data stays,
+    the page shows the error, and the next attempt waits for the backoff. Any other exception is
+    recorded and raised, so that it reaches the worker's log.
+    """
+    now = timezone.now()
+    status, _ = SyncStatus.objects.get_or_create(tenant_id=tenant_id, provider=provider, resource=resource)
+    claimed = (
+        SyncStatus.objects.filter(pk=status.pk)
+        .filter(Q(running_since__isnull=True) | Q(running_since__lt=now - STALE_AFTER))
+        .update(running_since=now, last_attempt_at=now)
+    )
+    if not claimed:
+        raise SyncSkipped(f"{provider}/{resource} of tenant {tenant_id} is already syncing")
+    status.refresh_from_db()
+    try:
+        yield status
+    except ProviderError as error:
+        _record_failure(status, error.describe())
+    except Exception as error:
+        _record_failure(status, f"{error.__class__.__name__}")
+        raise
+    else:
+        SyncStatus.objects.filter(pk=status.pk).update(
+            running_since=None,
+            last_success_at=timezone.now(),
+            last_error="",
+            failing_since=None,
+            consecutive_failures=0,
+            next_retry_at=None,
+        )
+
+
+def _record_failure(status: SyncStatus, message: str) -> None:
+    now = timezone.now()
+    failures = status.consecutive_failures + 1
+    SyncStatus.objects.filter(pk=status.pk).update(
+        running_since=None,
+        last_error=message[:2000],
+        failing_since=status.failing_since or now,
+        consecutive_failures=failures,
+        next_retry_at=now + backoff(failures),
+    )

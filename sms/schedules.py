@@ -1,0 +1,3 @@
+"""Periodic tasks of this app (plain data: imported by the settings)."""
+
+BEAT_SCHEDULE: dict[str, dict] = {}
