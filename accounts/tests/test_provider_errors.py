@@ -12,7 +12,10 @@ from provider_api import errors
         (errors.NotFoundError("Not found", provider="SPIKON", code=-3), "does not know"),
         (errors.InvalidInputError("Not enough money", provider="Numery-Premium", code=422), "rejected"),
         (errors.AlreadyExistsError("Already exist", provider="SPIKON", code=-10), "already exists"),
-        (errors.UnavailableError("no answer in time", provider="SPIKON", outcome_unknown=True), "may have done it"),
+        (
+            errors.UnavailableError("no answer in time", provider="SPIKON", outcome_unknown=True),
+            "may have done it",
+        ),
         (errors.UnavailableError("connection failed", provider="SPIKON"), "nothing was changed"),
         (errors.ProviderError("odd", provider="SerwerSMS", code=1000), "refused the request"),
     ],
