@@ -1,8 +1,8 @@
 from django.urls import path
 
-from spikon import views
+from spikon.views import overview
 
 app_name = "spikon"
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", overview.index, name="index"),
 ]
