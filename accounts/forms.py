@@ -20,7 +20,21 @@ class TenantCreateForm(forms.ModelForm):
 class TenantSettingsForm(forms.ModelForm):
     class Meta:
         model = Tenant
-        fields = ["name", "time_zone"]
+        fields = ["name", "time_zone", "two_factor_required"]
+
+
+class OtpTokenForm(forms.Form):
+    token = forms.RegexField(
+        label=_("Code from the authenticator app"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("Enter the 6 digits the app shows.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 8}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        return self.cleaned_data["token"].strip()
 
 
 def assignable_roles(actor_role: Role) -> list[tuple[int, str]]:

@@ -21,6 +21,11 @@ def can_manage(actor_role: Role, member_role: int) -> bool:
     return actor_role == Role.OWNER or member_role < Role.ADMIN
 
 
+def role_name(role: int) -> str:
+    """A role as the audit log stores it: a stable name ("operator"), not in the actor's language."""
+    return Role(role).name.lower()
+
+
 def _check_role_allowed(actor_role: Role, role: int) -> None:
     if role not in Role.values:
         raise MemberChangeRefused(_("Unknown role."))
@@ -62,7 +67,7 @@ def add_member(
             object_type="membership",
             object_id=str(membership.pk),
             object_label=user.username,
-            changes={"role": (None, Role(role).label), "new user": (None, password is not None)},
+            changes={"role": (None, role_name(role)), "new user": (None, password is not None)},
         )
     return membership, password
 
@@ -76,7 +81,7 @@ def change_role(tenant: Tenant, actor: User, actor_role: Role, membership: Membe
     with transaction.atomic():
         if membership.role == Role.OWNER:
             _ensure_other_owner(tenant, membership)
-        before = Role(membership.role).label
+        before = role_name(membership.role)
         membership.role = role
         membership.save(update_fields=["role"])
         audit.record(
@@ -86,7 +91,7 @@ def change_role(tenant: Tenant, actor: User, actor_role: Role, membership: Membe
             object_type="membership",
             object_id=str(membership.pk),
             object_label=membership.user.username,
-            changes={"role": (before, Role(role).label)},
+            changes={"role": (before, role_name(role))},
         )
 
 
@@ -103,6 +108,6 @@ def remove_member(tenant: Tenant, actor: User, actor_role: Role, membership: Mem
             object_type="membership",
             object_id=str(membership.pk),
             object_label=membership.user.username,
-            changes={"role": (Role(membership.role).label, None)},
+            changes={"role": (role_name(membership.role), None)},
         )
         membership.delete()

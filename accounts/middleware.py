@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django_otp import user_has_device
 
 from accounts.views import healthz
 
@@ -50,4 +55,28 @@ class HealthCheckMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path == "/healthz":
             return healthz(request)
+        return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """A user who has an authenticator must enter its code before seeing any page.
+
+    Runs after django-otp's OTPMiddleware, which tells whether this session is verified.
+    """
+
+    EXEMPT_URL_NAMES = ("two-factor-verify", "logout", "set_language", "healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not user.is_verified()
+            and not request.path.startswith(settings.STATIC_URL)
+            and request.path not in {reverse(name) for name in self.EXEMPT_URL_NAMES}
+            and user_has_device(user, confirmed=True)
+        ):
+            return redirect(f"{reverse('two-factor-verify')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

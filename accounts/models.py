@@ -39,6 +39,11 @@ class Tenant(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Warsaw"
     )
+    two_factor_required = models.BooleanField(
+        _("require two-factor login"),
+        default=False,
+        help_text=_("Members must confirm each login with a code from an authenticator app."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -2,17 +2,23 @@
 
 Every tenant view is decorated with `tenant_view(min_role)`: the URL's `tenant_slug` is
 turned into `request.tenant`, `request.membership` and `request.role`. A user who is not a
-member gets 404 (the tenant's existence is not revealed), a member below `min_role` gets 403.
+member gets 404 (the tenant's existence is not revealed), a member below `min_role` gets 403,
+and in a tenant that requires two-factor login, a member without it is sent to set it up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, Tenant
 
@@ -51,7 +57,13 @@ def tenant_view(min_role: Role) -> Callable:
         def wrapper(request: HttpRequest, tenant_slug: str, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            resolve_tenant(request, tenant_slug, min_role)
+            tenant, _role = resolve_tenant(request, tenant_slug, min_role)
+            if tenant.two_factor_required and not request.user.is_verified():
+                # Users with an authenticator were already asked for a code (TwoFactorMiddleware).
+                messages.warning(
+                    request, _("%(tenant)s requires two-factor login: set it up first.") % {"tenant": tenant}
+                )
+                return redirect(f"{reverse('two-factor')}?{urlencode({'next': request.get_full_path()})}")
             return view(request, *args, **kwargs)
 
         wrapper.min_role = min_role  # read by the role-matrix test

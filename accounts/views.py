@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import base64
 from datetime import datetime, time, timedelta
 
+import qrcode
+import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,12 +17,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit, sync
 from accounts.forms import (
     AuditFilterForm,
     MemberAddForm,
     MemberRoleForm,
+    OtpTokenForm,
     TenantCreateForm,
     TenantSettingsForm,
 )
@@ -78,12 +85,13 @@ def tenant_home(request: TenantRequest) -> HttpResponse:
 @tenant_view(Role.OWNER)
 def tenant_settings(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
-    before = {"name": tenant.name, "time zone": tenant.time_zone}
+    fields = {"name": "name", "time zone": "time_zone", "two-factor required": "two_factor_required"}
+    before = {label: getattr(tenant, name) for label, name in fields.items()}
     form = TenantSettingsForm(request.POST or None, instance=tenant)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             tenant = form.save()
-            after = {"name": tenant.name, "time zone": tenant.time_zone}
+            after = {label: getattr(tenant, name) for label, name in fields.items()}
             changes = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
             if changes:
                 audit.record(tenant, request.user, "tenant.settings", target=tenant, changes=changes)
@@ -275,3 +283,67 @@ def sync_status(request: TenantRequest, provider: str, resource: str) -> HttpRes
         response.status_code = 286
         response["HX-Refresh"] = "true"
     return response
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if safe else reverse("home")
+
+
+def _qr_code_data_uri(text: str) -> str:
+    """An SVG QR code as a data: URI (the CSP allows data: images; no inline SVG script risk)."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Set up (or turn off) an authenticator app for the logged-in user."""
+    confirmed = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    form = OtpTokenForm(request.POST or None)
+    if confirmed is not None:
+        if request.method == "POST" and form.is_valid():
+            if confirmed.verify_token(form.cleaned_data["token"]):
+                TOTPDevice.objects.filter(user=request.user).delete()
+                messages.success(request, _("Two-factor login turned off."))
+                return redirect("two-factor")
+            form.add_error("token", _("That code is not right (or has expired). Try the current one."))
+        return render(request, "accounts/two_factor.html", {"enabled": True, "form": form}, status=200)
+
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": "authenticator"}
+    )
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            messages.success(request, _("Two-factor login is on. Each login will ask for a code."))
+            return redirect(_safe_next(request))
+        form.add_error("token", _("That code is not right (or has expired). Try the current one."))
+    context = {
+        "enabled": False,
+        "form": form,
+        "qr_code": _qr_code_data_uri(device.config_url),
+        "secret": base64.b32encode(device.bin_key).decode(),
+        "next": _safe_next(request),
+    }
+    return render(request, "accounts/two_factor.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a login for a user with an authenticator."""
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+        form.add_error("token", _("That code is not right (or has expired). Try the current one."))
+    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _safe_next(request)})

@@ -46,7 +46,7 @@ def test_adding_a_member_twice_is_a_clear_error(login, tenant, tenant_admin, vie
         members_url(tenant, "member-add"), {"username": viewer.username, "role": Role.VIEWER}
     )
     assert response.status_code == 400
-    assert "already a member" in response.text
+    assert "jest już członkiem" in response.text
     assert Membership.objects.filter(tenant=tenant, user=viewer).count() == 1
 
 
@@ -116,7 +116,7 @@ def test_last_owner_cannot_be_demoted_or_removed(login, tenant, owner):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 400
-    assert "last owner" in response.text
+    assert "ostatniego właściciela" in response.text
     client.post(members_url(tenant, "member-remove", member_id=membership.pk))
     membership.refresh_from_db()
     assert membership.role == Role.OWNER
