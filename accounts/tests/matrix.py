@@ -1,7 +1,9 @@
 """Objects the role-matrix test needs for the accounts URLs that take an id.
 
 Each app with id-taking tenant URLs has a `tests/matrix.py` with OBJECTS: URL name -> a
-function that makes such an object in the given tenant and returns the URL's kwargs.
+function that makes such an object in the given tenant and returns the URL's kwargs (called
+afresh for every request, and with another tenant for the IDOR test). NOT_TENANT_OBJECTS names
+URLs whose kwargs are not a tenant's object.
 """
 
 from accounts import sync
@@ -17,6 +19,9 @@ def a_sync(tenant: Tenant) -> dict[str, str]:
     sync.register("matrix", "things", "accounts.tasks.record_worker_heartbeat")
     return {"provider": "matrix", "resource": "things"}
 
+
+# The sync line names a provider and a resource, not an object of a tenant.
+NOT_TENANT_OBJECTS = {"sync-status"}
 
 OBJECTS = {
     "sync-status": a_sync,

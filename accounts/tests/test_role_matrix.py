@@ -55,15 +55,25 @@ def tenant_urls() -> list[TenantUrl]:
     return found
 
 
-def object_factories() -> dict:
-    factories = {}
+def _matrix_modules():
     for config in apps.get_app_configs():
         if Path(config.path).parent != settings.BASE_DIR:
             continue  # installed packages have no tenant URLs
         module_name = f"{config.name}.tests.matrix"
         if find_spec(f"{config.name}.tests") and find_spec(module_name):
-            factories.update(import_module(module_name).OBJECTS)
+            yield import_module(module_name)
+
+
+def object_factories() -> dict:
+    factories = {}
+    for module in _matrix_modules():
+        factories.update(module.OBJECTS)
     return factories
+
+
+def not_tenant_objects() -> set[str]:
+    """URL names whose kwargs name no object of a tenant (e.g. a sync kind): no IDOR to test."""
+    return {name for module in _matrix_modules() for name in getattr(module, "NOT_TENANT_OBJECTS", ())}
 
 
 TENANT_URLS = tenant_urls()
@@ -116,3 +126,33 @@ def test_role_matrix(tenant_url, tenant, members, outsider, client):
             assert status not in (403, 404, 405) and status < 500, (
                 f"{role.label} must be let in at {url}, got {status}"
             )
+
+
+OBJECT_URLS = [u for u in TENANT_URLS if u.params and u.name not in not_tenant_objects()]
+
+
+@pytest.mark.parametrize("tenant_url", OBJECT_URLS, ids=[u.name for u in OBJECT_URLS])
+def test_another_tenants_object_is_not_found(tenant_url, tenant, other_tenant, owner, client):
+    """IDOR: an id of another tenant's object, under this tenant's URL, is 404 even for an owner."""
+    foreign_kwargs = object_factories()[tenant_url.name](other_tenant)
+    url = reverse(tenant_url.name, kwargs={"tenant_slug": tenant.slug, **foreign_kwargs})
+    client.force_login(owner)
+    response = _request(client, url)
+    assert response.status_code == 404, f"{url} answered {response.status_code} for another tenant's object"
+
+
+@pytest.mark.parametrize("tenant_url", TENANT_URLS, ids=[u.name for u in TENANT_URLS])
+def test_state_changing_requests_need_the_csrf_token(tenant_url, tenant, owner):
+    """Every POST to a tenant URL, HTMX or not, is refused without the CSRF token."""
+    from django.test import Client
+
+    factories = object_factories()
+    kwargs = {"tenant_slug": tenant.slug}
+    if tenant_url.params:
+        kwargs.update(factories[tenant_url.name](tenant))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    url = reverse(tenant_url.name, kwargs=kwargs)
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        status = client.post(url, {}, **headers).status_code
+        assert status in (403, 405), f"POST {url} without a CSRF token answered {status}"
