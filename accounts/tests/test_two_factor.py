@@ -19,7 +19,9 @@ def test_set_up_turns_on_two_factor_after_a_right_code(client, operator):
     assert page.status_code == 200 and "data:image/svg+xml;base64," in page.text
     device = TOTPDevice.objects.get(user=operator, confirmed=False)
 
-    wrong = client.post(reverse("two-factor"), {"token": "000000" if current_code(device) != "000000" else "111111"})
+    wrong = client.post(
+        reverse("two-factor"), {"token": "000000" if current_code(device) != "000000" else "111111"}
+    )
     assert wrong.status_code == 200 and wrong.context["form"].errors
     device.refresh_from_db()
     assert not device.confirmed
