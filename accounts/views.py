@@ -276,7 +276,13 @@ def sync_status(request: TenantRequest, provider: str, resource: str) -> HttpRes
             messages.info(request, _("Refresh queued."))
             return redirect(_same_site_referer(request) or reverse("tenant-home", args=[request.tenant.slug]))
     status = sync.get_status(request.tenant, provider, resource)
-    context = {"status": status, "tenant": request.tenant, "provider": provider, "resource": resource}
+    context = {
+        "status": status,
+        "tenant": request.tenant,
+        "provider": provider,
+        "resource": resource,
+        "can_refresh": request.role >= Role.OPERATOR,
+    }
     response = render(request, "includes/sync_status.html", context)
     if request.method == "GET" and request.htmx and not status.is_busy:
         # Polling stops once the sync has ended; the page reloads to show the new data.

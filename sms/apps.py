@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class SmsConfig(AppConfig):
     name = "sms"
     verbose_name = "SerwerSMS.pl"
+
+    def ready(self) -> None:
+        from accounts import sync
+
+        sync.register("sms", "subaccounts", "sms.tasks.sync_subaccounts")

@@ -350,3 +350,10 @@ def _send(start_response: StartResponse, status: int, raw: bytes, content_type: 
         [("Content-Type", content_type), ("Content-Length", str(len(raw)))],
     )
     return [raw]
+
+
+def demo_app() -> SerwerSmsSandbox:
+    """The sandbox the demo tenant uses (mounted under /sms by config.sandboxes): demo credentials and data."""
+    sandbox = SerwerSmsSandbox(DEMO_TOKEN, DEMO_USERNAME, DEMO_PASSWORD)
+    sandbox.seed_demo()
+    return sandbox

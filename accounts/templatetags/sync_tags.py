@@ -1,6 +1,6 @@
 from django import template
 
-from accounts.models import Tenant
+from accounts.models import Role, Tenant
 from accounts.sync import get_status
 
 register = template.Library()
@@ -17,4 +17,5 @@ def sync_status(context, tenant: Tenant, provider: str, resource: str) -> dict[s
         "provider": provider,
         "resource": resource,
         "csrf_token": context.get("csrf_token"),
+        "can_refresh": getattr(request, "role", Role.VIEWER) >= Role.OPERATOR,
     }

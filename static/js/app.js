@@ -19,12 +19,29 @@
     }
   });
 
-  // Buttons that stay disabled until the operator types the confirmation word.
-  document.addEventListener("input", function (event) {
-    var input = event.target;
-    if (!input.matches("[data-confirm-word]")) return;
+  // Buttons that stay disabled until the operator types the confirmation word (the server checks it too).
+  function armConfirmButton(input) {
     var button = input.form && input.form.querySelector("[data-confirm-button]");
     if (button) button.disabled = input.value.trim() !== input.dataset.confirmWord;
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("[data-confirm-word]")) armConfirmButton(event.target);
+  });
+  // htmx:load fires for the page and for every piece HTMX swaps in.
+  document.addEventListener("htmx:load", function (event) {
+    event.target.querySelectorAll("[data-confirm-word]").forEach(armConfirmButton);
+  });
+
+  // Forms that act at a provider: a second click while the first submission is on its way is not sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-submit-once]")) return;
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (button) {
+        button.disabled = true;
+        button.setAttribute("aria-busy", "true");
+      });
+    }, 0);
   });
 
   // A failed HTMX request (network down, 403, 500) says so instead of doing nothing.

@@ -1,0 +1,186 @@
+"""The tenant's SerwerSMS.pl account and the local copy of its subaccounts."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.fields import EncryptedTextField
+from accounts.models import Tenant
+from provider_api.http import HttpTransport
+from sms.client import BASE_URL, LIMIT_TYPES, PROVIDER, SerwerSmsClient
+
+# Writes are made while the operator waits; the sync runs in the background and may wait longer.
+REQUEST_TIMEOUT = (5.0, 10.0)
+SYNC_TIMEOUT = (5.0, 20.0)
+
+
+class SerwerSmsAccount(models.Model):
+    """The tenant's API access to SerwerSMS.pl: an API token, or an API user's login and password."""
+
+    class AuthMethod(models.TextChoices):
+        TOKEN = "token", _("API token")
+        API_USER = "api_user", _("API user (login and password)")
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="serwersms_account")
+    auth_method = models.CharField(
+        _("sign-in method"), max_length=16, choices=AuthMethod.choices, default=AuthMethod.TOKEN
+    )
+    api_token = EncryptedTextField(_("API token"), blank=True)
+    api_username = models.CharField(_("API user login"), max_length=100, blank=True)
+    api_password = EncryptedTextField(_("API user password"), blank=True)
+    # Empty: the real provider (BASE_URL); set to point the account at a sandbox.
+    base_url = models.URLField(_("API base URL"), blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("SerwerSMS.pl account")
+
+    def __str__(self) -> str:
+        return f"SerwerSMS.pl ({self.tenant})"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.base_url or BASE_URL
+
+    @property
+    def has_credentials(self) -> bool:
+        if self.auth_method == self.AuthMethod.TOKEN:
+            return bool(self.api_token)
+        return bool(self.api_username and self.api_password)
+
+    def client(self, timeout: tuple[float, float] | None = None) -> SerwerSmsClient:
+        """A client with this account's credentials; `timeout` (connect, read) defaults to REQUEST_TIMEOUT."""
+        if self.auth_method == self.AuthMethod.TOKEN:
+            credentials = {"token": self.api_token}
+        else:
+            credentials = {"username": self.api_username, "password": self.api_password}
+        transport = HttpTransport(
+            self.api_base_url,
+            provider=PROVIDER,
+            secrets=(self.api_token, self.api_password),
+            timeout=timeout or REQUEST_TIMEOUT,
+        )
+        return SerwerSmsClient(transport=transport, **credentials)
+
+
+class Subaccount(models.Model):
+    """One subaccount as the last sync (or a change made here) saw it."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sms_subaccounts")
+    provider_id = models.PositiveBigIntegerField(_("ID"))
+    login = models.CharField(_("login"), max_length=100)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    # When `view` last read name, phone and email; None until the first read.
+    details_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "provider_id"], name="sms_one_subaccount_per_id"),
+        ]
+        verbose_name = _("subaccount")
+        verbose_name_plural = _("subaccounts")
+
+    def __str__(self) -> str:
+        return f"{self.login} ({self.provider_id})"
+
+
+class MessageType(models.TextChoices):
+    """The message types a subaccount has a limit for (subaccounts/limit `type`)."""
+
+    ECO = "eco", _("SMS ECO")
+    FULL = "full", _("SMS FULL")
+    VOICE = "voice", _("Voice message (VOICE)")
+    MMS = "mms", _("MMS")
+    HLR = "hlr", _("HLR lookup")
+
+
+assert tuple(MessageType.values) == LIMIT_TYPES  # the client's list and ours must not drift apart
+
+
+class SubaccountLimit(models.Model):
+    """The limit last set from this dashboard for one message type (the API cannot read limits back)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    subaccount = models.ForeignKey(Subaccount, on_delete=models.CASCADE, related_name="limits")
+    message_type = models.CharField(_("message type"), max_length=8, choices=MessageType.choices)
+    value = models.PositiveIntegerField(_("limit"))
+    set_at = models.DateTimeField(_("set at"))
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text so that the page still says who set it after the user is deleted.
+    set_by_username = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subaccount", "message_type"], name="sms_one_limit_per_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subaccount} {self.message_type}={self.value}"
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class SubaccountCreation(models.Model):
+    """One "create a subaccount" form: issued with a one-time token, then sent to the provider at most once.
+
+    The token makes a double-submitted form harmless: only the request that moves the row from NEW to
+    SENDING calls the provider; any other sees the outcome. The new subaccount's password is never stored.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", _("form issued")
+        SENDING = "sending", _("being created")
+        CREATED = "created", _("created")
+        REFUSED = "refused", _("refused")
+        UNKNOWN = "unknown", _("outcome unknown — check")
+
+    # A request still "sending" after this long died with its process: the outcome is unknown.
+    SENDING_GIVES_UP_AFTER = timedelta(minutes=2)
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    issued_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    form_token = models.CharField(max_length=64, unique=True, default=new_form_token)
+    issued_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW)
+    login = models.CharField(_("login"), max_length=20, blank=True)
+    template_label = models.CharField(_("template"), max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "status"], name="sms_creation_tenant_status")]
+
+    def __str__(self) -> str:
+        return f"{self.login or '?'} ({self.status})"
+
+    @property
+    def shown_status(self) -> str:
+        """The status to show: a send that never finished is, after a while, of unknown outcome."""
+        sending = self.status == self.Status.SENDING and self.sent_at is not None
+        if sending and timezone.now() - self.sent_at > self.SENDING_GIVES_UP_AFTER:
+            return self.Status.UNKNOWN
+        return self.status
+
+    @property
+    def is_pending(self) -> bool:
+        return self.shown_status == self.Status.SENDING
+
+    def get_shown_status_display(self) -> str:
+        return self.Status(self.shown_status).label

@@ -1,0 +1,267 @@
+"""Changes made from the pages: the provider is called once, from the request, and only its success
+touches the local copy. Every change, and every failed attempt at one, writes an audit event.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import audit
+from accounts.models import AuditEvent, Tenant, User
+from accounts.provider_errors import explain
+from provider_api.errors import NotFoundError, ProviderError, UnavailableError
+from sms import sync
+from sms.models import SerwerSmsAccount, Subaccount, SubaccountCreation, SubaccountLimit
+
+# Forms opened but never sent are forgotten after this long.
+UNSENT_FORMS_KEPT = timedelta(days=1)
+
+
+def _secret_change(before: str, after: str) -> tuple[str, str]:
+    """What the audit log gets for a secret: only that it was set or replaced (the log masks it anyway)."""
+    return ("set" if before else "", "set" if after else "")
+
+
+def save_account(tenant: Tenant, user: User, data: dict[str, Any]) -> SerwerSmsAccount:
+    """Create or update the tenant's account from AccountForm data; secrets left empty stay as they were.
+
+    The secret of the sign-in method not chosen is dropped: a credential nobody uses is only a liability.
+    """
+    with transaction.atomic():
+        account = SerwerSmsAccount.objects.select_for_update().filter(tenant=tenant).first()
+        created = account is None
+        if account is None:
+            account = SerwerSmsAccount(tenant=tenant)
+        before = {
+            "sign-in method": account.get_auth_method_display() if not created else None,
+            "API user login": account.api_username,
+            "API base URL": account.base_url,
+        }
+        old_token, old_password = account.api_token, account.api_password
+        account.auth_method = data["auth_method"]
+        if account.auth_method == SerwerSmsAccount.AuthMethod.TOKEN:
+            account.api_token = data["api_token"] or account.api_token
+            account.api_username = ""
+            account.api_password = ""
+        else:
+            if data["api_password"]:
+                account.api_password = data["api_password"]
+            elif data["api_username"] != account.api_username:
+                account.api_password = ""  # the form refuses this; never pair a password with another login
+            account.api_username = data["api_username"]
+            account.api_token = ""
+        account.base_url = data["base_url"]
+        account.updated_at = timezone.now()
+        account.save()
+        after = {
+            "sign-in method": account.get_auth_method_display(),
+            "API user login": account.api_username,
+            "API base URL": account.base_url,
+        }
+        changes = {field: (before[field], after[field]) for field in after if before[field] != after[field]}
+        if old_token != account.api_token:
+            changes["API token"] = _secret_change(old_token, account.api_token)
+        if old_password != account.api_password:
+            changes["API user password"] = _secret_change(old_password, account.api_password)
+        if changes:
+            audit.record(
+                tenant,
+                user,
+                "sms.account",
+                object_type="sms.account",
+                object_id=str(account.pk),
+                object_label="SerwerSMS.pl",
+                changes=changes,
+            )
+            sync.queue(tenant)
+    return account
+
+
+def issue_creation_form(tenant: Tenant, user: User) -> SubaccountCreation:
+    """A fresh one-time token for the "create a subaccount" form."""
+    SubaccountCreation.objects.filter(
+        tenant=tenant, status=SubaccountCreation.Status.NEW, issued_at__lt=timezone.now() - UNSENT_FORMS_KEPT
+    ).delete()
+    return SubaccountCreation.objects.create(tenant=tenant, issued_to=user, username=user.get_username())
+
+
+def claim_creation(creation: SubaccountCreation, login: str, template: Subaccount) -> bool:
+    """Move a form from NEW to SENDING; only the one request that does so may call the provider."""
+    claimed = SubaccountCreation.objects.filter(pk=creation.pk, status=SubaccountCreation.Status.NEW).update(
+        status=SubaccountCreation.Status.SENDING,
+        sent_at=timezone.now(),
+        login=login,
+        template_label=str(template),
+    )
+    creation.refresh_from_db()
+    return bool(claimed)
+
+
+def create_subaccount(
+    creation: SubaccountCreation,
+    account: SerwerSmsAccount,
+    user: User,
+    *,
+    template: Subaccount,
+    password: str,
+    name: str,
+    phone: str,
+    email: str,
+) -> Subaccount:
+    """Create the subaccount of a claimed form. Sent once; never retried, whatever happens.
+
+    On failure the form is marked REFUSED or, when the provider may have acted, UNKNOWN (and a sync is
+    queued so that the list soon shows whether it exists); the error is raised for the page to show.
+    """
+    tenant = account.tenant
+    details = {"name": name, "phone": phone, "email": email}
+    try:
+        provider_id = account.client().add(
+            subaccount_username=creation.login,
+            subaccount_password=password,
+            subaccount_id=template.provider_id,
+            **{key: value or None for key, value in details.items()},
+        )
+    except ProviderError as error:
+        unknown = isinstance(error, UnavailableError) and error.outcome_unknown
+        explanation = explain(error)
+        with transaction.atomic():
+            SubaccountCreation.objects.filter(pk=creation.pk).update(
+                status=SubaccountCreation.Status.UNKNOWN if unknown else SubaccountCreation.Status.REFUSED,
+                finished_at=timezone.now(),
+                error=explanation,
+            )
+            audit.record(
+                tenant,
+                user,
+                "sms.subaccount.create",
+                object_type="sms.subaccount",
+                object_label=creation.login,
+                changes={"login": (None, creation.login), "template": (None, str(template))},
+                outcome=AuditEvent.Outcome.FAILURE,
+                message=explanation,
+            )
+            if unknown:
+                sync.queue(tenant)
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        subaccount, _created = Subaccount.objects.update_or_create(
+            tenant=tenant,
+            provider_id=provider_id,
+            defaults={"login": creation.login, **details, "details_synced_at": now},
+        )
+        SubaccountCreation.objects.filter(pk=creation.pk).update(
+            status=SubaccountCreation.Status.CREATED, provider_id=provider_id, finished_at=now
+        )
+        # The provider refuses a login that is taken, so an earlier attempt of unknown outcome with the
+        # same login did not create it.
+        SubaccountCreation.objects.filter(
+            tenant=tenant, login__iexact=creation.login, status=SubaccountCreation.Status.UNKNOWN
+        ).update(
+            status=SubaccountCreation.Status.REFUSED,
+            error=_("Not created: the same login was free when it was created later (ID %(id)s).")
+            % {"id": provider_id},
+        )
+        audit.record(
+            tenant,
+            user,
+            "sms.subaccount.create",
+            target=subaccount,
+            changes={
+                "login": (None, creation.login),
+                "template": (None, str(template)),
+                **{field: (None, value) for field, value in details.items() if value},
+            },
+        )
+    return subaccount
+
+
+def set_limit(
+    account: SerwerSmsAccount, subaccount: Subaccount, user: User, message_type: str, value: int
+) -> SubaccountLimit:
+    """Set one message type's limit at the provider, then remember it (the API cannot read it back)."""
+    previous = SubaccountLimit.objects.filter(subaccount=subaccount, message_type=message_type).first()
+    field = f"limit {message_type}"
+    try:
+        account.client().limit(subaccount.provider_id, message_type=message_type, value=value)
+    except ProviderError as error:
+        _record_failure(
+            account.tenant, user, "sms.subaccount.limit", subaccount, error, {field: (None, value)}
+        )
+        if isinstance(error, NotFoundError):
+            sync.queue(account.tenant)  # the list shows a subaccount the provider does not have
+        raise
+    with transaction.atomic():
+        limit, _created = SubaccountLimit.objects.update_or_create(
+            subaccount=subaccount,
+            message_type=message_type,
+            defaults={
+                "tenant": account.tenant,
+                "value": value,
+                "set_at": timezone.now(),
+                "set_by": user,
+                "set_by_username": user.get_username(),
+            },
+        )
+        audit.record(
+            account.tenant,
+            user,
+            "sms.subaccount.limit",
+            target=subaccount,
+            changes={field: (previous.value if previous else None, value)},
+        )
+    return limit
+
+
+def delete_subaccount(account: SerwerSmsAccount, subaccount: Subaccount, user: User) -> None:
+    """Delete the subaccount at the provider, then from the local copy (with its limits)."""
+    try:
+        account.client().delete(subaccount.provider_id)
+    except ProviderError as error:
+        _record_failure(
+            account.tenant,
+            user,
+            "sms.subaccount.delete",
+            subaccount,
+            error,
+            {"login": (subaccount.login, None)},
+        )
+        unknown = isinstance(error, UnavailableError) and error.outcome_unknown
+        if unknown or isinstance(error, NotFoundError):
+            sync.queue(account.tenant)  # the next list shows whether it still exists
+        raise
+    with transaction.atomic():
+        audit.record(
+            account.tenant,
+            user,
+            "sms.subaccount.delete",
+            target=subaccount,
+            changes={"login": (subaccount.login, None), "name": (subaccount.name or None, None)},
+        )
+        subaccount.delete()
+
+
+def _record_failure(
+    tenant: Tenant,
+    user: User,
+    action: str,
+    subaccount: Subaccount,
+    error: ProviderError,
+    changes: dict[str, tuple[Any, Any]],
+) -> None:
+    with transaction.atomic():
+        audit.record(
+            tenant,
+            user,
+            action,
+            target=subaccount,
+            changes=changes,
+            outcome=AuditEvent.Outcome.FAILURE,
+            message=explain(error),
+        )

@@ -1,0 +1,125 @@
+"""The background copy of the subaccount list: `index` for the list, then `view` for each one's details.
+
+Everything is read from the provider first and written in one transaction, so a failed sync leaves the
+previous copy whole. Details are read for at most DETAILS_PER_SYNC subaccounts per run, those never read
+or read longest ago first, by a few parallel requests: a small account is fully refreshed every time, a
+very large one over a few runs, and the provider never sees a burst.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import sync as sync_state
+from provider_api.errors import NotFoundError
+from sms.client import SubaccountDetails
+from sms.models import SYNC_TIMEOUT, SerwerSmsAccount, Subaccount, SubaccountCreation
+
+PROVIDER = "sms"
+RESOURCE = "subaccounts"
+DETAILS_PER_SYNC = 200
+PARALLEL_VIEWS = 4
+BATCH = 500
+
+
+def queue(tenant, *, scheduled: bool = False) -> bool:
+    """Queue the sync of the tenant's subaccount list (once the transaction commits)."""
+    return sync_state.queue_sync(tenant, PROVIDER, RESOURCE, scheduled=scheduled)
+
+
+def sync_subaccounts(tenant_id: int) -> None:
+    """Refresh the tenant's subaccounts; provider errors are recorded on the sync status, not raised."""
+    try:
+        with sync_state.syncing(tenant_id, PROVIDER, RESOURCE):
+            account = SerwerSmsAccount.objects.filter(tenant_id=tenant_id).first()
+            # Entered even without an account, so that a queued sync never looks queued forever.
+            if account is not None and account.has_credentials:
+                _sync(account)
+    except sync_state.SyncSkipped:
+        return
+
+
+def _sync(account: SerwerSmsAccount) -> None:
+    started_at = timezone.now()
+    tenant_id = account.tenant_id
+    listed = {item.id: _clip(item.username, 100) for item in account.client(SYNC_TIMEOUT).index()}
+    existing = {row.provider_id: row for row in Subaccount.objects.filter(tenant_id=tenant_id)}
+    never_read = [provider_id for provider_id in listed if provider_id not in existing]
+    read_longest_ago = sorted(
+        (row for provider_id, row in existing.items() if provider_id in listed),
+        key=lambda row: (row.details_synced_at is not None, row.details_synced_at),
+    )
+    to_read = (never_read + [row.provider_id for row in read_longest_ago])[:DETAILS_PER_SYNC]
+    details = _read_details(account, to_read)
+
+    with transaction.atomic():
+        gone = [row.pk for provider_id, row in existing.items() if provider_id not in listed]
+        for start in range(0, len(gone), BATCH):
+            Subaccount.objects.filter(tenant_id=tenant_id, pk__in=gone[start : start + BATCH]).delete()
+        created, changed = [], []
+        for provider_id, login in listed.items():
+            row = existing.get(provider_id) or Subaccount(tenant_id=tenant_id, provider_id=provider_id)
+            row.login = login
+            found = details.get(provider_id)
+            if found is not None:
+                row.name = _clip(found.name, 200)
+                row.phone = _clip(found.phone, 40)
+                row.email = _clip(found.email, 254)
+                row.details_synced_at = started_at
+            (changed if row.pk else created).append(row)
+        # A subaccount created from a page meanwhile may already have its row: keep that one.
+        Subaccount.objects.bulk_create(created, batch_size=BATCH, ignore_conflicts=True)
+        Subaccount.objects.bulk_update(
+            changed, ["login", "name", "phone", "email", "details_synced_at"], batch_size=BATCH
+        )
+        _confirm_unknown_creations(tenant_id, listed)
+
+
+def _read_details(account: SerwerSmsAccount, ids: list[int]) -> dict[int, SubaccountDetails]:
+    """`view` of each id, a few at a time; one that vanished since `index` is skipped, any other error raised."""
+    if not ids:
+        return {}
+    local = threading.local()
+
+    def view(provider_id: int) -> SubaccountDetails | None:
+        # One client (and HTTP session) per worker thread: a requests session is not made for sharing.
+        if not hasattr(local, "client"):
+            local.client = account.client(SYNC_TIMEOUT)
+        try:
+            return local.client.view(provider_id)
+        except NotFoundError:
+            return None
+
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_VIEWS, len(ids))) as pool:
+        results = list(pool.map(view, ids))
+    return {provider_id: found for provider_id, found in zip(ids, results, strict=True) if found is not None}
+
+
+def _confirm_unknown_creations(tenant_id: int, listed: dict[int, str]) -> None:
+    """A creation whose answer was lost is settled once its login shows up in the list."""
+    by_login = {login: provider_id for provider_id, login in listed.items()}
+    given_up = timezone.now() - SubaccountCreation.SENDING_GIVES_UP_AFTER
+    unsettled = SubaccountCreation.objects.filter(
+        tenant_id=tenant_id,
+        status__in=[SubaccountCreation.Status.UNKNOWN, SubaccountCreation.Status.SENDING],
+    )
+    for creation in unsettled:
+        if creation.login not in by_login:
+            continue
+        if creation.status == SubaccountCreation.Status.SENDING and (
+            creation.sent_at is None or creation.sent_at > given_up
+        ):
+            continue  # still being sent by a request: that request settles it
+        SubaccountCreation.objects.filter(pk=creation.pk, status=creation.status).update(
+            status=SubaccountCreation.Status.CREATED,
+            provider_id=by_login[creation.login],
+            finished_at=creation.finished_at or timezone.now(),
+        )
+
+
+def _clip(text: str, length: int) -> str:
+    return text[:length]
