@@ -580,3 +580,10 @@ def _pdf_text(line: str) -> str:
     plain = unicodedata.normalize("NFKD", line.replace("ł", "l").replace("Ł", "L"))
     ascii_text = plain.encode("ascii", "ignore").decode("ascii")
     return ascii_text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def demo_app() -> PremiumSandbox:
+    """The sandbox the demo tenant talks to (config.sandboxes mounts it under /premium): demo data seeded."""
+    sandbox = PremiumSandbox(DEMO_EMAIL, DEMO_API_KEY)
+    sandbox.seed_demo()
+    return sandbox

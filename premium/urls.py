@@ -1,8 +1,23 @@
 from django.urls import path
 
-from premium import views
+from premium.views import account, billing, money, numbers
 
 app_name = "premium"
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", numbers.numbers, name="index"),
+    path("numbers/", numbers.numbers, name="numbers"),
+    path("numbers/redirect/", numbers.numbers_bulk_redirect, name="numbers-bulk-redirect"),
+    path("numbers/buy/", numbers.number_buy, name="number-buy"),
+    path("numbers/<int:number_id>/", numbers.number_row, name="number-row"),
+    path("numbers/<int:number_id>/redirect/", numbers.number_redirect, name="number-redirect"),
+    path("numbers/<int:number_id>/delete/", numbers.number_delete, name="number-delete"),
+    path("billing/", billing.billing, name="billing"),
+    path("billing/calls.csv", billing.billing_export, name="billing-export"),
+    path("billing/statement.pdf", billing.billing_statement, name="billing-statement"),
+    path("wallet/", money.wallet, name="wallet"),
+    path("invoices/", money.invoices, name="invoices"),
+    path("invoices/<int:invoice_id>/download/", money.invoice_download, name="invoice-download"),
+    path("account/", account.account, name="account"),
+    path("account/save/", account.account_save, name="account-save"),
+    path("account/test/", account.account_test, name="account-test"),
 ]

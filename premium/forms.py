@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from django import forms
+from django.core.validators import URLValidator
+from django.utils.dates import MONTHS
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tenant
+from premium.client import Prezentacja
+from premium.models import PRESENTATION_CHOICES, Call, PremiumAccount, PremiumNumber
+from premium.sync import current_month
+from provider_api.parsing import ParseError, normalise_polish_number
+
+TARIFFS = (4, 5, 6, 7, 8)
+MAX_BULK_NUMBERS = 100  # each number is one provider call made while the operator waits
+
+
+class AccountForm(forms.ModelForm):
+    """Email, API key (write-only: never rendered back) and an optional base URL."""
+
+    api_key = forms.CharField(
+        label=_("API key"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    base_url = forms.URLField(
+        label=PremiumAccount._meta.get_field("base_url").verbose_name,
+        help_text=PremiumAccount._meta.get_field("base_url").help_text,
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+    )
+
+    class Meta:
+        model = PremiumAccount
+        fields = ["email", "api_key", "base_url"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Kept now: validation copies the (empty) field onto the instance before save() runs.
+        self.stored_key = self.instance.api_key if self.instance.pk else ""
+        self.has_key = bool(self.stored_key)
+        api_key = self.fields["api_key"]
+        if self.has_key:
+            api_key.help_text = _("A key ending in %(hint)s is set. Leave this empty to keep it.") % {
+                "hint": self.instance.api_key_hint
+            }
+        else:
+            api_key.required = True
+            api_key.help_text = _("Found in the provider's panel under API → 70x.")
+        self.initial.pop("api_key", None)
+
+    def clean_api_key(self) -> str:
+        return self.cleaned_data["api_key"].strip()
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"].strip().rstrip("/")
+        if url:
+            URLValidator(schemes=["http", "https"], message=_("Enter an http:// or https:// address."))(url)
+        return url
+
+    def save(self, commit: bool = True) -> PremiumAccount:
+        account = super().save(commit=False)
+        new_key = self.cleaned_data["api_key"]
+        account.api_key = new_key or self.stored_key
+        if commit:
+            account.save()
+        return account
+
+
+def normalised_target(value: str) -> str:
+    try:
+        return normalise_polish_number(value)
+    except ParseError:
+        raise forms.ValidationError(
+            _(
+                "Enter a Polish number of 9 digits, e.g. 601 123 456 or +48 601 123 456 "
+                "(a number abroad can be set only by the provider's office)."
+            ),
+            code="invalid_number",
+        ) from None
+
+
+class RedirectTargetField(forms.CharField):
+    """What people type ("+48 601 123 456", "0048601123456", "601-123-456") -> "601123456"."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("label", _("Redirect to"))
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return normalised_target(value) if value else value
+
+
+class RedirectForm(forms.Form):
+    target = RedirectTargetField(widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
+    presentation = forms.ChoiceField(
+        label=_("Number shown to the redirect target"),
+        choices=PRESENTATION_CHOICES,
+        initial=Prezentacja.HIDDEN.value,
+    )
+    announcement = forms.BooleanField(
+        label=_("Play the announcement (it must be uploaded in the provider's panel first)"), required=False
+    )
+
+    @classmethod
+    def for_number(cls, number: PremiumNumber) -> RedirectForm:
+        return cls(
+            initial={
+                "target": number.redirect_to,
+                "presentation": number.presentation or Prezentacja.HIDDEN.value,
+                "announcement": bool(number.announcement),
+            },
+            prefix=f"n{number.pk}",
+        )
+
+
+class BulkRedirectForm(forms.Form):
+    numbers = forms.ModelMultipleChoiceField(
+        label=_("Numbers"),
+        queryset=PremiumNumber.objects.none(),
+        error_messages={"required": _("Select at least one number.")},
+    )
+    target = RedirectTargetField()
+
+    def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["numbers"].queryset = PremiumNumber.objects.filter(tenant=tenant)
+
+    def clean_numbers(self):
+        numbers = self.cleaned_data["numbers"]
+        if len(numbers) > MAX_BULK_NUMBERS:
+            raise forms.ValidationError(
+                _("Select at most %(count)d numbers at once.") % {"count": MAX_BULK_NUMBERS}
+            )
+        return numbers
+
+
+class TariffForm(forms.Form):
+    tariff = forms.TypedChoiceField(
+        label=_("Tariff"),
+        coerce=int,
+        choices=[(t, t) for t in TARIFFS],
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose a tariff from 4 to 8.")},
+    )
+
+
+class BuyForm(TariffForm):
+    confirmation = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class DeleteNumberForm(forms.Form):
+    confirm_number = forms.CharField(label=_("Type the number to confirm"), max_length=32)
+
+    def __init__(self, *args, number: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.number = number
+
+    def clean_confirm_number(self) -> str:
+        typed = "".join(self.cleaned_data["confirm_number"].split())
+        if typed != self.number:
+            raise forms.ValidationError(_("Type the number %(number)s exactly.") % {"number": self.number})
+        return typed
+
+
+def month_choices() -> list[tuple[int, str]]:
+    return [(number, MONTHS[number]) for number in range(1, 13)]
+
+
+class BillingFilterForm(forms.Form):
+    """The billing page's filters: a month (default: the current one), narrowed by the others."""
+
+    month = forms.TypedChoiceField(label=_("Month"), coerce=int, choices=month_choices)
+    year = forms.IntegerField(label=_("Year"), min_value=2000)
+    number = forms.CharField(label=_("Number"), required=False, max_length=16)
+    disposition = forms.ChoiceField(
+        label=_("Call state"), required=False, choices=[("", _("any")), *Call.Disposition.choices]
+    )
+    caller = forms.CharField(label=_("Caller"), required=False, max_length=32)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    FIELDS = ("month", "year", "number", "disposition", "caller", "date_from", "date_to")
+
+    @classmethod
+    def from_query(cls, query) -> BillingFilterForm:
+        """Bound to the query string, with the current month where it names none."""
+        data = query.copy()
+        year, month = current_month()
+        if not data.get("year"):
+            data["year"] = str(year)
+        if not data.get("month"):
+            data["month"] = str(month)
+        return cls(data)
+
+    def clean_number(self) -> str:
+        number = "".join(self.cleaned_data["number"].split())
+        if number and not (number.isascii() and number.isdigit()):
+            raise forms.ValidationError(_("A premium number is digits only, e.g. 708123456."))
+        return number
+
+    def clean_caller(self) -> str:
+        caller = self.cleaned_data["caller"].strip()
+        if not caller:
+            return ""
+        try:
+            return normalise_polish_number(caller)
+        except ParseError:
+            digits = "".join(ch for ch in caller if ch.isdigit())
+            if not digits:
+                raise forms.ValidationError(_("A caller's number is made of digits.")) from None
+            return digits
+
+    def clean(self):
+        cleaned = super().clean()
+        year, month = cleaned.get("year"), cleaned.get("month")
+        if year is None or month is None:
+            return cleaned
+        if (year, month) > current_month():
+            raise forms.ValidationError(_("That month has not begun yet."))
+        first = date(year, month, 1)
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        for name, day in (("date_from", start), ("date_to", end)):
+            if day is not None and not first <= day <= last:
+                self.add_error(name, _("Choose a day of the month shown (or change the month)."))
+        if start and end and start > end:
+            raise forms.ValidationError(_("“From” must not be after “To”."))
+        return cleaned

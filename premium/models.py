@@ -1,0 +1,217 @@
+"""The tenant's Numery-Premium.PL account and the local copy of what the provider holds for it.
+
+Pages read these rows; the background syncs (premium.sync) write them; the dashboard's own writes
+(redirects, purchases, deletions) update them only after the provider has accepted the change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.fields import EncryptedTextField, secret_hint
+from accounts.models import Tenant
+from premium.client import DEFAULT_BASE_URL, PremiumClient, Prezentacja
+from premium.client import PROVIDER as PROVIDER_NAME
+from provider_api.http import HttpTransport
+
+PROVIDER = "premium"  # the provider's key in SyncStatus rows and audit actions
+READ_RETRIES = 2  # background reads retry a failed connection or a 502/503/504 twice, with backoff
+
+PRESENTATION_CHOICES = [
+    (Prezentacja.HIDDEN.value, _("restricted number or +48 22 896 66 67 (the provider's default)")),
+    (Prezentacja.CALLER.value, _("the caller's own number")),
+]
+PRESENTATION_SHORT = {
+    Prezentacja.HIDDEN.value: _("restricted"),
+    Prezentacja.CALLER.value: _("caller's number"),
+}
+
+
+class PremiumAccount(models.Model):
+    """The partner account (email + API key) of one tenant, and the wallet balance last read."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="premium_account")
+    email = models.EmailField(_("email"))
+    api_key = EncryptedTextField(_("API key"), blank=True)
+    base_url = models.URLField(
+        _("API base URL"),
+        blank=True,
+        help_text=_("Empty: the real provider (https://numery-premium.pl). Set it only to use a sandbox."),
+    )
+    balance_net = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    balance_vat_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    balance_gross = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    balance_read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Numery-Premium.PL account")
+
+    def __str__(self) -> str:
+        return f"Numery-Premium.PL {self.email}"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.base_url or DEFAULT_BASE_URL
+
+    @property
+    def api_key_hint(self) -> str:
+        return secret_hint(self.api_key)
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.email and self.api_key)
+
+    def client(self, *, in_request: bool = False) -> PremiumClient:
+        """A client for this account; `in_request`: a member is waiting, so reads are not retried."""
+        transport = HttpTransport(
+            self.api_base_url,
+            provider=PROVIDER_NAME,
+            secrets=(self.api_key,),
+            retries=0 if in_request else READ_RETRIES,
+        )
+        return PremiumClient(self.email, self.api_key, transport=transport)
+
+
+class PremiumNumber(models.Model):
+    """A premium number on the account (showNumbers), with the redirect settings we know of.
+
+    showNumbers reports the redirect target but not the presentation or the announcement: those are
+    known only when they were set through this dashboard, and are forgotten (None) when the sync sees
+    the redirect changed elsewhere.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="premium_numbers")
+    number = models.CharField(_("number"), max_length=16)
+    tariff = models.PositiveSmallIntegerField(_("tariff"))
+    # Null until the first sync after a purchase: addNumber does not say the price.
+    price_net = models.DecimalField(_("net price"), max_digits=8, decimal_places=2, null=True)
+    vat_percent = models.DecimalField(_("VAT"), max_digits=5, decimal_places=2, null=True)
+    redirect_setting = models.CharField(max_length=255, blank=True)  # the provider's raw `appdata`
+    redirect_to = models.CharField(_("redirect target"), max_length=16, blank=True)
+    presentation = models.CharField(
+        _("presentation"), max_length=16, choices=PRESENTATION_CHOICES, blank=True
+    )
+    announcement = models.BooleanField(_("announcement"), null=True)
+    synced_at = models.DateTimeField(_("last synced"), null=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="premium_number_once")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def presentation_short(self) -> str:
+        """The presentation in a word or two, for the list (the form shows the whole choice)."""
+        return str(PRESENTATION_SHORT.get(self.presentation, ""))
+
+    @property
+    def price_gross(self) -> Decimal | None:
+        if self.price_net is None or self.vat_percent is None:
+            return None
+        return (self.price_net * (100 + self.vat_percent) / 100).quantize(Decimal("0.01"))
+
+
+class Call(models.Model):
+    """One call to a premium number (a billing row), keyed by the provider's 64-bit call id.
+
+    Times are stored in UTC; the provider sends them in Europe/Warsaw. The indexes serve the billing
+    page: each filter with the time range and the keyset order (started_at, id).
+    """
+
+    class Disposition(models.TextChoices):
+        ANSWERED = "ANSWERED", _("answered")
+        NO_ANSWER = "NO ANSWER", _("no answer")
+        BUSY = "BUSY", _("busy")
+        FAILED = "FAILED", _("failed")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="premium_calls")
+    call_id = models.BigIntegerField()
+    number = models.CharField(_("number"), max_length=16)  # billing `dst`
+    caller = models.CharField(_("caller"), max_length=32)  # billing `src`
+    redirected_to = models.CharField(_("redirected to"), max_length=32)  # billing `toDst`
+    started_at = models.DateTimeField(_("start"))
+    answered_at = models.DateTimeField(_("answered"), null=True)
+    ended_at = models.DateTimeField(_("end"))
+    duration = models.PositiveIntegerField(_("duration"))
+    billed_seconds = models.PositiveIntegerField(_("billed seconds"))
+    disposition = models.CharField(_("disposition"), max_length=16)
+    redirect_cost = models.DecimalField(_("redirect cost"), max_digits=12, decimal_places=4)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "call_id"], name="premium_call_once")]
+        indexes = [
+            models.Index(fields=["tenant", "started_at", "id"], name="premium_call_time"),
+            models.Index(fields=["tenant", "number", "started_at", "id"], name="premium_call_number"),
+            models.Index(fields=["tenant", "disposition", "started_at", "id"], name="premium_call_state"),
+            models.Index(fields=["tenant", "caller", "started_at", "id"], name="premium_call_caller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} → {self.number} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def disposition_label(self) -> str:
+        try:
+            return str(self.Disposition(self.disposition).label)
+        except ValueError:
+            return self.disposition
+
+
+class WalletEntry(models.Model):
+    """One wallet operation (historyWallet). Amounts in zł; the provider sends grosze.
+
+    The provider gives no id: `fingerprint` (a digest of all the fields) keys the upsert.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="premium_wallet_entries")
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("when"))
+    description = models.CharField(_("description"), max_length=500)
+    credit = models.BooleanField(_("credit"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    balance_after = models.DecimalField(_("balance after"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "fingerprint"], name="premium_wallet_entry_once")
+        ]
+        indexes = [models.Index(fields=["tenant", "created_at", "id"], name="premium_wallet_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d} {self.description}"
+
+
+def invoice_file_path(invoice: Invoice, filename: str) -> str:
+    """A random name: the path of a stored invoice cannot be guessed from its id or number."""
+    return f"premium/invoices/{invoice.tenant_id}/{uuid.uuid4().hex}.pdf"
+
+
+class Invoice(models.Model):
+    """An invoice of the account (invoices); its file is fetched once, on the first download."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="premium_invoices")
+    provider_id = models.BigIntegerField()
+    title = models.CharField(_("invoice number"), max_length=200)
+    amount_net = models.DecimalField(_("net amount"), max_digits=12, decimal_places=2)
+    paid = models.BooleanField(_("paid"))
+    issued_at = models.DateTimeField(_("issued"))
+    file = models.FileField(upload_to=invoice_file_path, blank=True, max_length=200)
+    file_name = models.CharField(max_length=200, blank=True)  # the provider's name, for the download
+    content_type = models.CharField(max_length=100, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-provider_id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "provider_id"], name="premium_invoice_once")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,321 @@
+"""Turning the provider's answers into rows: idempotent upserts in batches that write only what changed.
+
+Each `sync_*` function takes the account and the resource name, calls the provider, then writes in one
+transaction, so that a failed call or a broken answer leaves the old copy as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from premium import client as api
+from premium.models import Call, Invoice, PremiumAccount, PremiumNumber, WalletEntry
+from provider_api.parsing import WARSAW
+
+BATCH_SIZE = 1000  # rows per SELECT ... IN and per bulk INSERT: well under every database's parameter limit
+BILLING_RESOURCE = re.compile(r"billing-(?P<year>[0-9]{4})-(?P<month>[0-9]{2})")
+CALL_FIELDS = (
+    "number",
+    "caller",
+    "redirected_to",
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "duration",
+    "billed_seconds",
+    "disposition",
+    "redirect_cost",
+)
+CENT = Decimal("0.01")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What an upsert did."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _cut(text: str, field: str, model: type) -> str:
+    """Provider text fitted to the column: a longer value must not fail the whole sync."""
+    return text[: model._meta.get_field(field).max_length]
+
+
+# --- Billing months ------------------------------------------------------------------------------
+
+
+def billing_resource(year: int, month: int) -> str:
+    return f"billing-{year:04d}-{month:02d}"
+
+
+def current_month() -> tuple[int, int]:
+    """The provider's current month: its billing months are Europe/Warsaw months."""
+    now = timezone.now().astimezone(WARSAW)
+    return now.year, now.month
+
+
+def parse_billing_resource(resource: str) -> tuple[int, int]:
+    """ "billing-2025-06" -> (2025, 6); ValueError for anything else, or a month in the future."""
+    match = BILLING_RESOURCE.fullmatch(resource)
+    if match is None:
+        raise ValueError(f"not a billing month: {resource!r}")
+    year, month = int(match["year"]), int(match["month"])
+    if not (1 <= month <= 12 and year >= 2000) or (year, month) > current_month():
+        raise ValueError(f"not a billing month: {resource!r}")
+    return year, month
+
+
+# --- Numbers -------------------------------------------------------------------------------------
+
+
+def sync_numbers(account: PremiumAccount, resource: str = "numbers") -> Saved:
+    return save_numbers(account.tenant_id, account.client().show_numbers())
+
+
+@transaction.atomic
+def save_numbers(tenant_id: int, numbers: Sequence[api.PremiumNumber]) -> Saved:
+    """Mirror the account's numbers: add new ones, update changed ones, drop those no longer listed."""
+    existing = {row.number: row for row in PremiumNumber.objects.filter(tenant_id=tenant_id)}
+    listed: dict[str, api.PremiumNumber] = {n.premium: n for n in numbers}
+    now = timezone.now()
+    created: list[PremiumNumber] = []
+    changed: list[PremiumNumber] = []
+    for premium, item in listed.items():
+        values = {
+            "tariff": item.tariff,
+            "price_net": _cents(item.netto),
+            "vat_percent": _cents(item.tax),
+            "redirect_setting": _cut(item.appdata, "redirect_setting", PremiumNumber),
+            "redirect_to": _cut(item.redirect_to or "", "redirect_to", PremiumNumber),
+        }
+        row = existing.get(premium)
+        if row is None:
+            number = _cut(premium, "number", PremiumNumber)
+            created.append(PremiumNumber(tenant_id=tenant_id, number=number, synced_at=now, **values))
+            continue
+        if any(getattr(row, field) != value for field, value in values.items()):
+            if row.redirect_to != values["redirect_to"]:
+                # Changed outside the dashboard: what we knew of its presentation and announcement is stale.
+                row.presentation, row.announcement = "", None
+            for field, value in values.items():
+                setattr(row, field, value)
+            changed.append(row)
+    PremiumNumber.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    fields = ["tariff", "price_net", "vat_percent", "redirect_setting", "redirect_to", "presentation"]
+    PremiumNumber.objects.bulk_update(changed, [*fields, "announcement"], batch_size=BATCH_SIZE)
+    gone = [row.pk for number, row in existing.items() if number not in listed]
+    deleted = PremiumNumber.objects.filter(pk__in=gone).delete()[0] if gone else 0
+    # One UPDATE records that the sync saw every listed number now.
+    PremiumNumber.objects.filter(tenant_id=tenant_id).update(synced_at=now)
+    return Saved(
+        created=len(created),
+        updated=len(changed),
+        deleted=deleted,
+        unchanged=len(listed) - len(created) - len(changed),
+    )
+
+
+# --- Balance -------------------------------------------------------------------------------------
+
+
+def sync_balance(account: PremiumAccount, resource: str = "balance") -> Saved:
+    balance = account.client().balance()
+    return save_balance(account, balance)
+
+
+def save_balance(account: PremiumAccount, balance: api.Balance) -> Saved:
+    PremiumAccount.objects.filter(pk=account.pk).update(
+        balance_net=_cents(balance.netto),
+        balance_vat_percent=_cents(balance.tax),
+        balance_gross=_cents(balance.brutto),
+        balance_read_at=timezone.now(),
+    )
+    return Saved(updated=1)
+
+
+# --- Billing -------------------------------------------------------------------------------------
+
+
+def sync_billing(account: PremiumAccount, resource: str) -> Saved:
+    year, month = parse_billing_resource(resource)
+    return save_calls(account.tenant_id, account.client().billing(month=month, year=year))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # Python never finds a local time in the repeated autumn hour equal to a UTC time, so the values
+    # read back from the database would always look changed: compare (and store) in UTC.
+    return None if moment is None else moment.astimezone(UTC)
+
+
+def _call_values(call: api.Call) -> tuple:
+    return (
+        _cut(call.dst, "number", Call),
+        _cut(call.src, "caller", Call),
+        _cut(call.to_dst, "redirected_to", Call),
+        _utc(call.start),
+        _utc(call.answer),
+        _utc(call.end),
+        call.duration,
+        call.billsec,
+        _cut(call.disposition, "disposition", Call),
+        call.billcost,
+    )
+
+
+@transaction.atomic
+def save_calls(tenant_id: int, calls: Iterable[api.Call]) -> Saved:
+    """Upsert billing rows by the provider's call id, one batch at a time.
+
+    Per batch: one SELECT of the rows already stored, one bulk INSERT of the new ones, and a bulk
+    UPDATE only of those whose values differ. Rows the provider no longer lists are kept: a call
+    that happened stays in the history even after its number left the account.
+    """
+    unique = {call.id: call for call in calls}  # a row listed twice is stored once
+    created = updated = unchanged = 0
+    for batch in chunks(unique.values(), BATCH_SIZE):
+        stored = {
+            row[0]: (row[1], row[2:])
+            for row in Call.objects.filter(tenant_id=tenant_id, call_id__in=[c.id for c in batch])
+            .order_by()
+            .values_list("call_id", "id", *CALL_FIELDS)
+        }
+        new_rows: list[Call] = []
+        changed_rows: list[Call] = []
+        for call in batch:
+            values = _call_values(call)
+            found = stored.get(call.id)
+            if found is None:
+                new_rows.append(
+                    Call(tenant_id=tenant_id, call_id=call.id, **dict(zip(CALL_FIELDS, values, strict=True)))
+                )
+            elif found[1] != values:
+                changed_rows.append(Call(id=found[0], **dict(zip(CALL_FIELDS, values, strict=True))))
+        Call.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
+        if changed_rows:
+            Call.objects.bulk_update(changed_rows, CALL_FIELDS, batch_size=250)
+        created += len(new_rows)
+        updated += len(changed_rows)
+        unchanged += len(batch) - len(new_rows) - len(changed_rows)
+    return Saved(created=created, updated=updated, unchanged=unchanged)
+
+
+# --- Wallet history ------------------------------------------------------------------------------
+
+
+def sync_wallet(account: PremiumAccount, resource: str = "wallet") -> Saved:
+    return save_wallet(account.tenant_id, account.client().history_wallet())
+
+
+def wallet_fingerprint(entry: api.WalletEntry) -> str:
+    """The provider gives wallet operations no id: all their fields together identify one."""
+    key = "|".join(
+        (
+            entry.created_at.isoformat(),
+            str(_cents(entry.cost)),
+            str(_cents(entry.balance)),
+            "1" if entry.credit else "0",
+            entry.description,
+        )
+    )
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def save_wallet(tenant_id: int, entries: Sequence[api.WalletEntry]) -> Saved:
+    """Add the operations not stored yet; older ones stay (the provider lists only its last 50)."""
+    by_fingerprint = {wallet_fingerprint(e): e for e in entries}
+    stored = set(
+        WalletEntry.objects.filter(tenant_id=tenant_id, fingerprint__in=list(by_fingerprint)).values_list(
+            "fingerprint", flat=True
+        )
+    )
+    new_rows = [
+        WalletEntry(
+            tenant_id=tenant_id,
+            fingerprint=fingerprint,
+            created_at=entry.created_at,
+            description=_cut(entry.description, "description", WalletEntry),
+            credit=entry.credit,
+            amount=_cents(entry.cost),
+            balance_after=_cents(entry.balance),
+        )
+        for fingerprint, entry in by_fingerprint.items()
+        if fingerprint not in stored
+    ]
+    WalletEntry.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
+    return Saved(created=len(new_rows), unchanged=len(stored))
+
+
+# --- Invoices ------------------------------------------------------------------------------------
+
+
+def sync_invoices(account: PremiumAccount, resource: str = "invoices") -> Saved:
+    return save_invoices(account.tenant_id, account.client().invoices())
+
+
+@transaction.atomic
+def save_invoices(tenant_id: int, invoices: Sequence[api.Invoice]) -> Saved:
+    """Add new invoices and update changed ones (e.g. now paid); a stored file is never touched."""
+    listed = {invoice.id: invoice for invoice in invoices}
+    stored = {
+        row.provider_id: row for row in Invoice.objects.filter(tenant_id=tenant_id, provider_id__in=listed)
+    }
+    new_rows: list[Invoice] = []
+    changed: list[Invoice] = []
+    fields = ("title", "amount_net", "paid", "issued_at")
+    for provider_id, invoice in listed.items():
+        values = {
+            "title": _cut(invoice.title, "title", Invoice),
+            "amount_net": _cents(invoice.netto),
+            "paid": invoice.paid,
+            "issued_at": invoice.created_at,
+        }
+        row = stored.get(provider_id)
+        if row is None:
+            new_rows.append(Invoice(tenant_id=tenant_id, provider_id=provider_id, **values))
+        elif any(getattr(row, field) != value for field, value in values.items()):
+            for field, value in values.items():
+                setattr(row, field, value)
+            changed.append(row)
+    Invoice.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
+    Invoice.objects.bulk_update(changed, fields, batch_size=BATCH_SIZE)
+    return Saved(
+        created=len(new_rows), updated=len(changed), unchanged=len(listed) - len(new_rows) - len(changed)
+    )
+
+
+SYNCS = {
+    "numbers": sync_numbers,
+    "balance": sync_balance,
+    "billing": sync_billing,
+    "wallet": sync_wallet,
+    "invoices": sync_invoices,
+}

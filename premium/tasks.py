@@ -1,0 +1,92 @@
+"""Celery tasks: the background syncs of Numery-Premium.PL data and the fan-outs that beat runs.
+
+Every sync task has the shared signature `task(tenant_id, resource)` and runs under
+accounts.sync.syncing, which holds the resource's lock and records success or the provider's error.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from accounts.sync import SyncSkipped, queue_sync, syncing
+from premium import sync as premium_sync
+from premium.client import PROVIDER as PROVIDER_NAME
+from premium.models import PROVIDER, PremiumAccount
+from provider_api.errors import AuthenticationError
+from provider_api.parsing import WARSAW
+
+logger = logging.getLogger(__name__)
+
+
+def _run(tenant_id: int, resource: str, kind: str) -> None:
+    account = PremiumAccount.objects.filter(tenant_id=tenant_id).first()
+    try:
+        with syncing(tenant_id, PROVIDER, resource):
+            if kind != "billing" and resource != kind:
+                raise ValueError(f"not a {kind} resource: {resource!r}")
+            if account is None or not account.is_configured:
+                raise AuthenticationError("no email and API key are set", provider=PROVIDER_NAME)
+            saved = premium_sync.SYNCS[kind](account, resource)
+            logger.info("premium %s of tenant %s: %s", resource, tenant_id, saved)
+    except SyncSkipped as skipped:
+        logger.info("%s", skipped)
+
+
+@shared_task
+def sync_numbers(tenant_id: int, resource: str) -> None:
+    _run(tenant_id, resource, "numbers")
+
+
+@shared_task
+def sync_balance(tenant_id: int, resource: str) -> None:
+    _run(tenant_id, resource, "balance")
+
+
+@shared_task
+def sync_billing(tenant_id: int, resource: str) -> None:
+    """`resource` names the month: "billing-2025-06"."""
+    _run(tenant_id, resource, "billing")
+
+
+@shared_task
+def sync_wallet(tenant_id: int, resource: str) -> None:
+    _run(tenant_id, resource, "wallet")
+
+
+@shared_task
+def sync_invoices(tenant_id: int, resource: str) -> None:
+    _run(tenant_id, resource, "invoices")
+
+
+def _configured_accounts():
+    return PremiumAccount.objects.exclude(api_key="").exclude(email="").select_related("tenant").iterator()
+
+
+@shared_task
+def queue_scheduled_syncs(resources: list[str]) -> int:
+    """Fan-out: queue one sync of each resource per configured account; returns how many were queued."""
+    queued = 0
+    for account in _configured_accounts():
+        for resource in resources:
+            queued += queue_sync(account.tenant, PROVIDER, resource, scheduled=True)
+    return queued
+
+
+def billing_months_due() -> list[str]:
+    """The current month, and on a month's first day also the previous one: its last calls may come late."""
+    now = timezone.now().astimezone(WARSAW)
+    months = [premium_sync.billing_resource(now.year, now.month)]
+    if now.day == 1:
+        previous = now.replace(day=1) - timedelta(days=1)
+        months.append(premium_sync.billing_resource(previous.year, previous.month))
+    return months
+
+
+@shared_task
+def queue_billing_syncs() -> int:
+    """Fan-out: queue the billing sync of the current month per configured account."""
+    return queue_scheduled_syncs(billing_months_due())

@@ -1,0 +1,323 @@
+"""The background syncs against the sandbox over real HTTP: idempotent upserts, failures, fan-outs."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import SyncStatus, Tenant
+from premium import client as api
+from premium import sync as premium_sync
+from premium import tasks
+from premium.client import PremiumClient
+from premium.models import Call, Invoice, PremiumAccount, PremiumNumber, WalletEntry
+from premium.sandbox import DEMO_API_KEY, DEMO_EMAIL
+from provider_api.parsing import parse_local_datetime
+
+CURRENT = premium_sync.billing_resource(*premium_sync.current_month())
+
+
+def writes(queries, table: str) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if table in q["sql"] and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+
+
+def status(tenant: Tenant, resource: str) -> SyncStatus:
+    return SyncStatus.objects.get(tenant=tenant, provider="premium", resource=resource)
+
+
+# --- Numbers and balance -------------------------------------------------------------------------
+
+
+def test_numbers_sync_mirrors_the_account_and_a_resync_changes_nothing(premium_account, sandbox, tenant):
+    tasks.sync_numbers(tenant.pk, "numbers")
+
+    numbers = {n.number: n for n in PremiumNumber.objects.filter(tenant=tenant)}
+    listed = PremiumClient(DEMO_EMAIL, DEMO_API_KEY, base_url=premium_account.base_url).show_numbers()
+    assert set(numbers) == {n.premium for n in listed}
+    for item in listed:
+        row = numbers[item.premium]
+        assert (row.tariff, row.price_net, row.vat_percent) == (item.tariff, item.netto, item.tax)
+        assert row.redirect_to == (item.redirect_to or "")
+        assert row.price_gross == item.brutto
+        assert row.synced_at is not None
+    assert status(tenant, "numbers").last_success_at is not None
+
+    again = premium_sync.save_numbers(tenant.pk, listed)
+    assert (again.created, again.updated, again.deleted, again.unchanged) == (0, 0, 0, len(listed))
+
+
+def test_numbers_sync_updates_changes_made_elsewhere_and_drops_deleted_numbers(
+    premium_account, sandbox, tenant
+):
+    tasks.sync_numbers(tenant.pk, "numbers")
+    changed, deleted = PremiumNumber.objects.filter(tenant=tenant).order_by("number")[:2]
+    changed.presentation, changed.announcement = "prezentacja", True
+    changed.save()
+    provider = PremiumClient(DEMO_EMAIL, DEMO_API_KEY, base_url=premium_account.base_url)
+    provider.set_redirect(changed.number, "501222333")
+    provider.delete_number(deleted.number)
+
+    saved = premium_sync.save_numbers(tenant.pk, provider.show_numbers())
+
+    assert (saved.updated, saved.deleted) == (1, 1)
+    changed.refresh_from_db()
+    assert changed.redirect_to == "501222333"
+    # Changed outside the dashboard: what we knew of its presentation is no longer true.
+    assert (changed.presentation, changed.announcement) == ("", None)
+    assert not PremiumNumber.objects.filter(pk=deleted.pk).exists()
+
+
+def test_balance_sync_stores_net_vat_and_gross(premium_account, sandbox, tenant):
+    tasks.sync_balance(tenant.pk, "balance")
+
+    premium_account.refresh_from_db()
+    net = Decimal(sandbox.wallet_grosze()) / 100
+    assert premium_account.balance_net == net
+    assert premium_account.balance_vat_percent == 23
+    assert premium_account.balance_gross == (net * Decimal("1.23")).quantize(Decimal("0.01"))
+
+
+# --- Billing -------------------------------------------------------------------------------------
+
+
+def test_billing_sync_stores_64_bit_call_ids_once_and_a_resync_writes_nothing(
+    premium_account, sandbox, tenant
+):
+    tasks.sync_billing(tenant.pk, CURRENT)
+
+    calls = Call.objects.filter(tenant=tenant)
+    assert calls.count() == sandbox.calls_per_month
+    assert min(calls.values_list("call_id", flat=True)) > 2**32
+    assert status(tenant, CURRENT).last_success_at is not None
+
+    with CaptureQueriesContext(connection) as queries:
+        tasks.sync_billing(tenant.pk, CURRENT)
+    assert writes(queries.captured_queries, "premium_call") == []
+    assert calls.count() == sandbox.calls_per_month
+
+
+def test_billing_sync_updates_only_what_changed(premium_account, sandbox, tenant):
+    tasks.sync_billing(tenant.pk, CURRENT)
+    tampered = Call.objects.filter(tenant=tenant, disposition="ANSWERED").first()
+    original = (tampered.billed_seconds, tampered.redirect_cost)
+    Call.objects.filter(pk=tampered.pk).update(billed_seconds=1, redirect_cost=Decimal("99"))
+
+    calls = PremiumClient(DEMO_EMAIL, DEMO_API_KEY, base_url=premium_account.base_url).billing()
+    saved = premium_sync.save_calls(tenant.pk, calls)
+
+    assert (saved.created, saved.updated, saved.unchanged) == (0, 1, len(calls) - 1)
+    tampered.refresh_from_db()
+    assert (tampered.billed_seconds, tampered.redirect_cost) == original
+
+
+def test_calls_in_the_hours_the_clocks_change_are_not_rewritten_by_every_sync(tenant):
+    def call(call_id: int, local: str) -> api.Call:
+        start = parse_local_datetime(local)
+        return api.Call(
+            call_id, "601000001", "708123456", start, None, start, 3, 0, "BUSY", Decimal(0), "601123456"
+        )
+
+    # 02:30 happens twice on 26 October 2025 and not at all on 30 March 2025 in Warsaw.
+    calls = [call(1, "2025-10-26 02:30:00"), call(2, "2025-03-30 02:30:00"), call(3, "2025-06-01 12:00:00")]
+    assert premium_sync.save_calls(tenant.pk, calls).created == 3
+
+    with CaptureQueriesContext(connection) as queries:
+        again = premium_sync.save_calls(tenant.pk, calls)
+
+    assert (again.updated, again.unchanged) == (0, 3)
+    assert writes(queries.captured_queries, "premium_call") == []
+
+
+def test_billing_upsert_uses_a_constant_number_of_queries_per_batch(premium_account, sandbox, tenant):
+    sandbox.calls_per_month = 2500
+    calls = PremiumClient(DEMO_EMAIL, DEMO_API_KEY, base_url=premium_account.base_url).billing()
+
+    with CaptureQueriesContext(connection) as queries:
+        saved = premium_sync.save_calls(tenant.pk, calls)
+
+    assert saved.created == 2500
+    selects = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    inserts = writes(queries.captured_queries, "premium_call")
+    assert len(selects) == 3  # one per batch of 1000 calls
+    # Bulk INSERTs of many rows each (SQLite caps a statement at 999 parameters: 83 rows of 12 fields).
+    assert 1 <= len(inserts) <= 2500 // 75
+
+
+def test_billing_of_a_past_month_on_demand_and_months_do_not_mix(premium_account, sandbox, tenant):
+    year, month = premium_sync.current_month()
+    previous = (year, month - 1) if month > 1 else (year - 1, 12)
+    resource = premium_sync.billing_resource(*previous)
+
+    tasks.sync_billing(tenant.pk, resource)
+    tasks.sync_billing(tenant.pk, CURRENT)
+
+    assert Call.objects.filter(tenant=tenant).count() == 2 * sandbox.calls_per_month
+    assert status(tenant, resource).last_success_at is not None
+
+
+@pytest.mark.parametrize("resource", ["billing-2025-13", "billing-soon", "billing-2999-01", "numbers-x"])
+def test_a_bad_resource_is_recorded_and_raised(premium_account, tenant, resource):
+    task = tasks.sync_numbers if resource.startswith("numbers") else tasks.sync_billing
+    with pytest.raises(ValueError, match="not a"):
+        task(tenant.pk, resource)
+    assert status(tenant, resource).last_error == "ValueError"
+
+
+# --- Wallet and invoices -------------------------------------------------------------------------
+
+
+def test_wallet_history_in_zloty_kept_beyond_the_providers_last_50(premium_account, sandbox, tenant):
+    tasks.sync_wallet(tenant.pk, "wallet")
+    entries = WalletEntry.objects.filter(tenant=tenant)
+    first_count = entries.count()
+    top_up = entries.filter(credit=True, description="Doładowanie konta").order_by("created_at").first()
+    assert top_up.amount == Decimal("500.00")  # the sandbox's 50000 grosze
+    assert entries.filter(credit=False).exists()
+
+    tasks.sync_wallet(tenant.pk, "wallet")
+    assert entries.count() == first_count
+
+    for amount in range(1, 46):
+        sandbox.top_up(amount * 100)
+    tasks.sync_wallet(tenant.pk, "wallet")
+    # The provider now lists 45 new and only 5 old operations: the older ones stay here all the same.
+    assert entries.count() == first_count + 45 > 50
+
+
+def test_invoices_sync_adds_new_ones_and_updates_their_state(premium_account, sandbox, tenant):
+    tasks.sync_invoices(tenant.pk, "invoices")
+    invoices = Invoice.objects.filter(tenant=tenant)
+    assert invoices.count() == 3
+    unpaid = invoices.get(paid=False)
+
+    with CaptureQueriesContext(connection) as queries:
+        tasks.sync_invoices(tenant.pk, "invoices")
+    assert writes(queries.captured_queries, "premium_invoice") == []
+
+    listed = PremiumClient(DEMO_EMAIL, DEMO_API_KEY, base_url=premium_account.base_url).invoices()
+    paid_now = [
+        i if i.id != unpaid.provider_id else type(i)(i.id, i.title, i.netto, 1, i.created_at) for i in listed
+    ]
+    saved = premium_sync.save_invoices(tenant.pk, paid_now)
+    assert (saved.created, saved.updated) == (0, 1)
+    unpaid.refresh_from_db()
+    assert unpaid.paid
+
+
+# --- Failures ------------------------------------------------------------------------------------
+
+
+def test_a_failed_sync_keeps_the_old_data_and_records_the_error(premium_account, sandbox, tenant):
+    tasks.sync_numbers(tenant.pk, "numbers")
+    before = list(PremiumNumber.objects.filter(tenant=tenant).values_list("number", "redirect_to"))
+    sandbox.set_fault("/api/prm/voice/showNumbers", "500")
+
+    tasks.sync_numbers(tenant.pk, "numbers")
+
+    assert list(PremiumNumber.objects.filter(tenant=tenant).values_list("number", "redirect_to")) == before
+    failed = status(tenant, "numbers")
+    assert failed.failing_since is not None and failed.consecutive_failures == 1
+    assert "Numery-Premium.PL" in failed.last_error and failed.next_retry_at is not None
+
+
+def test_a_broken_billing_answer_writes_no_row(premium_account, sandbox, tenant):
+    sandbox.set_fault("/api/prm/voice/billing", "truncated", times=3)
+
+    tasks.sync_billing(tenant.pk, CURRENT)
+
+    assert not Call.objects.exists()
+    assert "unreadable" in status(tenant, CURRENT).last_error
+
+
+def test_a_sync_without_credentials_says_so(tenant):
+    tasks.sync_numbers(tenant.pk, "numbers")
+    assert "no email and API key" in status(tenant, "numbers").last_error
+
+
+def test_wrong_credentials_are_recorded_not_raised(premium_account, tenant):
+    premium_account.api_key = "wrong-key-0000"
+    premium_account.save()
+    tasks.sync_balance(tenant.pk, "balance")
+    assert "Unauthorized" in status(tenant, "balance").last_error
+    assert "wrong-key" not in status(tenant, "balance").last_error
+
+
+def test_a_sync_of_a_resource_already_syncing_is_skipped(premium_account, tenant):
+    from accounts.sync import syncing
+
+    with syncing(tenant.pk, "premium", "numbers"):
+        tasks.sync_numbers(tenant.pk, "numbers")
+    assert not PremiumNumber.objects.exists()
+
+
+# --- Fan-outs ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent():
+    """The tasks the fan-outs queue, as (task name, args), once their transaction commits."""
+    with mock.patch("config.celery.app.send_task") as send_task:
+        yield lambda: [(c.args[0], c.kwargs["args"]) for c in send_task.call_args_list]
+
+
+def test_fan_out_queues_one_sync_per_configured_account_and_never_piles_up(tenant, other_tenant, sent):
+    PremiumAccount.objects.create(tenant=tenant, email="a@firma.pl", api_key="key-a-123456789")
+    PremiumAccount.objects.create(tenant=other_tenant, email="b@firma.pl", api_key="")
+    with mock.patch("django.db.transaction.on_commit", side_effect=lambda f, using=None: f()):
+        assert tasks.queue_scheduled_syncs(["numbers", "balance"]) == 2
+        assert tasks.queue_scheduled_syncs(["numbers", "balance"]) == 0  # still queued: nothing more
+    assert sorted(sent()) == [
+        ("premium.tasks.sync_balance", [tenant.pk, "balance"]),
+        ("premium.tasks.sync_numbers", [tenant.pk, "numbers"]),
+    ]
+
+
+def test_billing_fan_out_takes_the_current_month_and_on_the_first_day_the_previous_too(tenant):
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2025, 6, 14, 12, tzinfo=UTC)):
+        assert tasks.billing_months_due() == ["billing-2025-06"]
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2025, 12, 31, 23, 30, tzinfo=UTC)):
+        assert tasks.billing_months_due() == [
+            "billing-2026-01",
+            "billing-2025-12",
+        ]  # already 1 January in Warsaw
+
+
+def test_beat_schedule_entries_name_registered_fan_out_tasks(settings):
+    from config.celery import app
+    from premium.schedules import BEAT_SCHEDULE
+
+    app.loader.import_default_modules()
+    for name, entry in BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+        assert settings.CELERY_BEAT_SCHEDULE[name] == entry
+    schedules = sorted(entry["schedule"] for entry in BEAT_SCHEDULE.values())
+    assert schedules == [900.0, 3600.0, 86400.0]
+
+
+@pytest.mark.worker
+def test_syncs_queued_by_the_fan_out_run_on_a_real_worker(real_worker, tenant, sandbox, sandbox_url):
+    PremiumAccount.objects.create(tenant=tenant, email=DEMO_EMAIL, api_key=DEMO_API_KEY, base_url=sandbox_url)
+
+    # The fan-out runs here: the syncs it queues go to this test's queue, which the worker consumes.
+    assert tasks.queue_scheduled_syncs(["numbers", "balance"]) == 2
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        PremiumNumber.objects.filter(tenant=tenant).count() == 8
+        and PremiumAccount.objects.filter(tenant=tenant, balance_net__isnull=False).exists()
+    ):
+        time.sleep(0.2)
+    log = real_worker.log_path.read_text()
+    assert PremiumNumber.objects.filter(tenant=tenant).count() == 8, log[-3000:]
+    assert status(tenant, "numbers").last_success_at is not None
+    assert DEMO_API_KEY not in log

@@ -1,0 +1,242 @@
+"""The billing page, its CSV export and its PDF statement."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from pypdf import PdfReader
+
+from premium import sync as premium_sync
+from premium.billing import STATEMENT_CALL_LIMIT, csv_safe
+from premium.models import Call
+
+YEAR, MONTH = premium_sync.current_month()
+
+
+def url(name: str, tenant) -> str:
+    return reverse(f"premium:{name}", kwargs={"tenant_slug": tenant.slug})
+
+
+@pytest.fixture
+def billed(premium_account, tenant):
+    """The current month's calls, synced from the sandbox over HTTP."""
+    premium_sync.sync_numbers(premium_account)
+    premium_sync.sync_billing(premium_account, premium_sync.billing_resource(YEAR, MONTH))
+    return Call.objects.filter(tenant=tenant)
+
+
+def page_rows(html: str) -> int:
+    return html.count("<time datetime=")
+
+
+def test_the_current_month_with_totals_per_number_and_per_day(login, tenant, viewer, billed):
+    response = login(viewer).get(url("billing", tenant))
+
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    totals = billed.aggregate(
+        calls=Count("id"),
+        answered=Count("id", filter=Q(disposition="ANSWERED")),
+        billed=Sum("billed_seconds"),
+    )
+    assert (summary.calls, summary.answered, summary.billed_seconds) == (
+        totals["calls"],
+        totals["answered"],
+        totals["billed"],
+    )
+    assert summary.cost == billed.aggregate(total=Sum("redirect_cost"))["total"]
+    assert {n.number: n.calls for n in summary.numbers} == dict(
+        billed.values("number").annotate(n=Count("id")).values_list("number", "n")
+    )
+    assert sum(d.calls for d in summary.days) == totals["calls"]
+    assert response.text.count('class="premium-bar-calls"') >= len(summary.days)
+    assert 'style="' not in response.text
+    assert page_rows(response.text) == 50
+
+
+def test_filters_narrow_the_rows_and_the_totals(login, tenant, operator, billed):
+    sample = billed.filter(disposition="ANSWERED").first()
+    day = sample.started_at.astimezone(premium_sync.WARSAW).date()
+    client = login(operator)
+    cases = [
+        ({"number": sample.number}, billed.filter(number=sample.number)),
+        ({"disposition": "ANSWERED"}, billed.filter(disposition="ANSWERED")),
+        ({"caller": f"+48 {sample.caller[:3]} {sample.caller[3:]}"}, billed.filter(caller=sample.caller)),
+        (
+            {"date_from": day, "date_to": day},
+            [c for c in billed if c.started_at.astimezone(premium_sync.WARSAW).date() == day],
+        ),
+    ]
+    for query, expected in cases:
+        response = client.get(url("billing", tenant), query)
+        assert response.status_code == 200, query
+        expected_ids = {c.pk for c in expected}
+        assert response.context["summary"].calls == len(expected_ids), query
+        assert {c.pk for c in response.context["page"].items} <= expected_ids, query
+
+
+def test_keyset_pages_walk_back_in_time_without_repeating(login, tenant, viewer, billed):
+    client = login(viewer)
+    query = {"disposition": "ANSWERED"}
+    first = client.get(url("billing", tenant), query).context["page"]
+    second = client.get(url("billing", tenant), {**query, "after": first.next_cursor}).context["page"]
+
+    rows = second.items
+    assert len(rows) == 50 and not {c.pk for c in rows} & {c.pk for c in first.items}
+    assert max(c.started_at for c in rows) <= min(c.started_at for c in first.items)
+    assert all(c.disposition == "ANSWERED" for c in rows)
+
+    # HTMX "Older": only the rows and the pager, no summaries.
+    partial = client.get(
+        url("billing", tenant), {**query, "after": first.next_cursor}, HTTP_HX_REQUEST="true"
+    )
+    assert partial.status_code == 200
+    assert (
+        partial.text.lstrip().startswith('<div id="billing-rows">') and "premium-totals" not in partial.text
+    )
+    assert page_rows(partial.text) == 50
+
+    bogus = client.get(url("billing", tenant), {"after": "not-a-cursor"})
+    assert bogus.status_code == 200 and bogus.context["page"].is_first
+
+
+def test_the_page_costs_the_same_queries_whatever_the_rows(
+    login, tenant, viewer, premium_account, sandbox, django_assert_max_num_queries
+):
+    client = login(viewer)
+    resource = premium_sync.billing_resource(YEAR, MONTH)
+    sandbox.calls_per_month = 20
+    premium_sync.sync_billing(premium_account, resource)
+    with django_assert_max_num_queries(14) as few:
+        client.get(url("billing", tenant))
+    sandbox.calls_per_month = 1500
+    premium_sync.sync_billing(premium_account, resource)
+    assert Call.objects.count() > 1000
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url("billing", tenant))
+    assert response.context["summary"].calls == Call.objects.filter(tenant=tenant).count()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"month": 13},
+        {"year": "abc"},
+        {"date_from": "2001-01-01"},
+        {"date_from": date.today() + timedelta(days=40)},
+        {"month": 1, "year": 2999},
+        {"date_from": f"{YEAR}-{MONTH:02d}-10", "date_to": f"{YEAR}-{MONTH:02d}-02"},
+    ],
+)
+def test_bad_filters_get_a_clear_error(login, tenant, viewer, query):
+    response = login(viewer).get(url("billing", tenant), query)
+    assert response.status_code == 400
+    assert response.context["form"].errors
+    assert 'class="notice notice-error"' in response.text
+
+
+def test_other_tenants_calls_never_show(login, tenant, other_tenant, viewer, billed):
+    stranger = billed.first()
+    stranger.pk, stranger.tenant, stranger.caller = None, other_tenant, "999888777"
+    stranger.save()
+    response = login(viewer).get(url("billing", tenant), {"caller": "999888777"})
+    assert response.context["summary"].calls == 0
+
+
+def test_billing_refuses_other_methods(login, tenant, viewer):
+    assert login(viewer).post(url("billing", tenant)).status_code == 405
+    assert login(viewer).post(url("billing-export", tenant)).status_code == 405
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.streaming
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_csv_has_the_whole_filtered_set_not_just_a_page(login, tenant, viewer, billed):
+    response = login(viewer).get(url("billing-export", tenant), {"disposition": "ANSWERED"})
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert f"billing-{tenant.slug}-{YEAR}-{MONTH:02d}.csv" in response["Content-Disposition"]
+    rows = read_csv(response)
+    answered = billed.filter(disposition="ANSWERED")
+    assert len(rows) == answered.count() + 1 > 51
+    ids = [int(row[0]) for row in rows[1:]]
+    assert ids == list(answered.order_by("started_at", "id").values_list("call_id", flat=True))
+    first = answered.order_by("started_at", "id").first()
+    assert rows[1][4:8] == [first.number, first.caller, first.redirected_to, "ANSWERED"]
+    assert rows[1][10] == f"{first.redirect_cost:.2f}"
+
+
+def test_csv_cells_cannot_run_as_formulas(login, tenant, viewer):
+    Call.objects.create(
+        tenant=tenant,
+        call_id=2**40,
+        number="708123456",
+        caller='=1+cmd|"/c calc"!A0',
+        redirected_to="+48601123456",
+        started_at=premium_sync.timezone.now(),
+        ended_at=premium_sync.timezone.now(),
+        duration=5,
+        billed_seconds=0,
+        disposition="@SUM(1)",
+        redirect_cost=Decimal(0),
+    )
+    rows = read_csv(login(viewer).get(url("billing-export", tenant)))
+    assert rows[1][5] == '\'=1+cmd|"/c calc"!A0'
+    assert rows[1][6] == "'+48601123456"
+    assert rows[1][7] == "'@SUM(1)"
+    assert [csv_safe(v) for v in ("-1", "\t=1", "safe", None)] == ["'-1", "'\t=1", "safe", ""]
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def pdf_text(response) -> str:
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_pdf_statement_has_per_number_totals_then_the_calls_in_polish(login, tenant, viewer, billed):
+    tenant.name = "Łączność Zażółć Gęślą Jaźń Sp. z o.o."
+    tenant.save()
+    number = billed.order_by("number").first().number
+    first_call = billed.filter(number=number).order_by("started_at").first()
+
+    response = login(viewer).get(url("billing-statement", tenant), {"number": number})
+
+    assert response.status_code == 200
+    assert f"statement-{tenant.slug}-{YEAR}-{MONTH:02d}.pdf" in response["Content-Disposition"]
+    text = pdf_text(response)
+    assert "Łączność Zażółć Gęślą Jaźń" in text
+    assert "Zestawienie" in text and "Połączenia" in text
+    totals_at, calls_at = text.index("Razem"), text.index(first_call.caller)
+    assert totals_at < calls_at
+    assert str(billed.filter(number=number).count()) in text[: totals_at + 200]
+
+
+def test_a_huge_month_lists_a_bounded_number_of_calls(login, tenant, viewer, billed, monkeypatch):
+    assert STATEMENT_CALL_LIMIT >= 1000
+    monkeypatch.setattr("premium.billing.STATEMENT_CALL_LIMIT", 40)  # a small limit keeps the test fast
+
+    response = login(viewer).get(url("billing-statement", tenant), HTTP_ACCEPT_LANGUAGE="en")
+
+    text = pdf_text(response)
+    assert "Only the first 40 calls are listed; the CSV export has them all." in text
+    assert str(billed.count()) in text  # the totals still count every call
+    last_listed = billed.order_by("started_at", "id")[39]
+    not_listed = billed.order_by("started_at", "id")[40]
+    assert last_listed.started_at.astimezone(premium_sync.WARSAW).strftime("%Y-%m-%d %H:%M:%S") in text
+    assert not_listed.started_at.astimezone(premium_sync.WARSAW).strftime("%Y-%m-%d %H:%M:%S") not in text

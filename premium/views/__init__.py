@@ -1,0 +1,1 @@
+"""The Numery-Premium.PL pages, one module per area; premium.urls names them."""

@@ -1,0 +1,92 @@
+"""The account page: credentials (admins), whether they are set (everyone), Test connection."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import audit
+from accounts.models import Role
+from accounts.provider_errors import explain
+from accounts.sync import queue_sync
+from accounts.tenancy import TenantRequest, tenant_view
+from premium.forms import AccountForm
+from premium.models import PROVIDER, PremiumAccount
+from premium.sync import billing_resource, current_month, save_balance
+from premium.views.common import get_account, no_account_response, page_context
+from provider_api.errors import ProviderError
+
+INITIAL_SYNCS = ("numbers", "balance", "wallet", "invoices")
+
+
+def _render(
+    request: TenantRequest, account: PremiumAccount | None, form=None, status: int = 200
+) -> HttpResponse:
+    if form is None and request.role >= Role.ADMIN:
+        form = AccountForm(instance=account)
+    context = page_context(request, "account", account, form=form)
+    return render(request, "premium/account.html", context, status=status)
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def account(request: TenantRequest) -> HttpResponse:
+    return _render(request, get_account(request))
+
+
+def queue_initial_syncs(account: PremiumAccount) -> None:
+    for resource in (*INITIAL_SYNCS, billing_resource(*current_month())):
+        queue_sync(account.tenant, PROVIDER, resource)
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def account_save(request: TenantRequest) -> HttpResponse:
+    existing = get_account(request)
+    before = (
+        {"email": existing.email, "api_key": existing.api_key, "base URL": existing.base_url}
+        if existing
+        else {"email": None, "api_key": None, "base URL": None}
+    )
+    form = AccountForm(request.POST, instance=existing or PremiumAccount(tenant=request.tenant))
+    if not form.is_valid():
+        return _render(request, existing, form, status=400)
+    with transaction.atomic():
+        saved = form.save()
+        after = {"email": saved.email, "api_key": saved.api_key, "base URL": saved.base_url}
+        changes = {key: (before[key], after[key]) for key in after if before[key] != after[key]}
+        if changes:
+            action = "premium.account.update" if existing else "premium.account.create"
+            audit.record(request.tenant, request.user, action, target=saved, changes=changes)
+            queue_initial_syncs(saved)
+    messages.success(request, _("Account saved. The data is being fetched from the provider."))
+    return redirect("premium:account", tenant_slug=request.tenant.slug)
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def account_test(request: TenantRequest) -> HttpResponse:
+    """Call balance with the stored credentials and say what happened."""
+    account = get_account(request)
+    if account is None or not account.is_configured:
+        return no_account_response(request)
+    try:
+        balance = account.client(in_request=True).balance()
+    except ProviderError as error:
+        result, ok = explain(error), False
+    else:
+        save_balance(account, balance)
+        result = _(
+            "The connection works: the provider answered that the wallet holds %(net)s zł net "
+            "(%(gross)s zł gross)."
+        ) % {"net": number_format(balance.netto, 2), "gross": number_format(balance.brutto, 2)}
+        ok = True
+    if request.htmx:
+        return render(request, "premium/account.html#connection-result", {"result": result, "ok": ok})
+    (messages.success if ok else messages.error)(request, result)
+    return redirect("premium:account", tenant_slug=request.tenant.slug)

@@ -1,0 +1,289 @@
+"""Numbers: the list, a redirect edited inline or for several numbers at once, buying and deleting."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.provider_errors import explain
+from accounts.tenancy import TenantRequest, tenant_view
+from premium import services
+from premium.client import Prezentacja
+from premium.forms import BulkRedirectForm, BuyForm, DeleteNumberForm, RedirectForm, TariffForm
+from premium.models import PremiumAccount, PremiumNumber
+from premium.views.common import get_account, no_account_response, page_context
+from provider_api.errors import ProviderError, UnavailableError
+
+PURCHASE_TOKENS = "premium-purchase-tokens"  # session key: confirmations not used yet
+MAX_PURCHASE_TOKENS = 10
+
+
+def _numbers_url(request: TenantRequest, number: PremiumNumber | None = None) -> str:
+    url = reverse("premium:numbers", kwargs={"tenant_slug": request.tenant.slug})
+    return f"{url}#number-{number.pk}" if number else url
+
+
+def _number_or_404(request: TenantRequest, number_id: int) -> PremiumNumber:
+    return get_object_or_404(PremiumNumber, pk=number_id, tenant=request.tenant)
+
+
+def _list_context(request: TenantRequest, account: PremiumAccount | None, **extra: object) -> dict:
+    numbers = PremiumNumber.objects.filter(tenant=request.tenant).order_by("number")
+    return page_context(
+        request,
+        "numbers",
+        account,
+        numbers=numbers,
+        bulk_form=extra.pop("bulk_form", None) or BulkRedirectForm(tenant=request.tenant),
+        **extra,
+    )
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def numbers(request: TenantRequest) -> HttpResponse:
+    return render(request, "premium/numbers.html", _list_context(request, get_account(request)))
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def number_row(request: TenantRequest, number_id: int) -> HttpResponse:
+    """One row of the list (HTMX: what Cancel puts back); a plain request goes to the list."""
+    number = _number_or_404(request, number_id)
+    if not request.htmx:
+        return redirect(_numbers_url(request, number))
+    context = page_context(request, "numbers", None, number=number)
+    return render(request, "premium/numbers.html#number-row", context)
+
+
+def _redirect_form_response(
+    request: TenantRequest, number: PremiumNumber, form: RedirectForm, status: int = 200
+) -> HttpResponse:
+    context = page_context(request, "numbers", get_account(request), number=number, form=form)
+    template = "premium/numbers.html#redirect-row" if request.htmx else "premium/number_redirect.html"
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.OPERATOR)
+def number_redirect(request: TenantRequest, number_id: int) -> HttpResponse:
+    """Edit where a number's calls go: the target is normalised and checked before the provider sees it."""
+    number = _number_or_404(request, number_id)
+    if request.method == "GET":
+        return _redirect_form_response(request, number, RedirectForm.for_number(number))
+    form = RedirectForm(request.POST, prefix=f"n{number.pk}")
+    if not form.is_valid():
+        return _redirect_form_response(request, number, form, status=400)
+    account = get_account(request)
+    if account is None or not account.is_configured:
+        form.add_error(None, _("Set up the Numery-Premium.PL account (email and API key) first."))
+        return _redirect_form_response(request, number, form, status=409)
+    data = form.cleaned_data
+    try:
+        services.set_redirect(
+            account, request.user, number, data["target"], data["presentation"], data["announcement"]
+        )
+    except ProviderError as error:
+        form.add_error(None, explain(error))
+        return _redirect_form_response(request, number, form, status=422)
+    messages.success(
+        request,
+        _("Calls to %(number)s now go to %(target)s.")
+        % {"number": number.number, "target": number.redirect_to},
+    )
+    if request.htmx:
+        context = page_context(request, "numbers", account, number=number, just_saved=True)
+        return render(request, "premium/numbers.html#number-row", context)
+    return redirect(_numbers_url(request, number))
+
+
+@require_POST
+@tenant_view(Role.OPERATOR)
+def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
+    """One target for several numbers; each number gets its own result."""
+    account = get_account(request)
+    form = BulkRedirectForm(request.POST, tenant=request.tenant)
+    if not form.is_valid():
+        context = _list_context(request, account, bulk_form=form)
+        template = "premium/numbers.html#numbers-section" if request.htmx else "premium/numbers.html"
+        return render(request, template, context, status=400)
+    if account is None or not account.is_configured:
+        return no_account_response(request)
+    target = form.cleaned_data["target"]
+    results = []
+    for number in form.cleaned_data["numbers"].order_by("number"):
+        try:
+            # Each number keeps the presentation and announcement we know of (provider defaults otherwise).
+            services.set_redirect(
+                account,
+                request.user,
+                number,
+                target,
+                number.presentation or Prezentacja.HIDDEN.value,
+                bool(number.announcement),
+            )
+        except ProviderError as error:
+            results.append((number.number, False, explain(error)))
+        else:
+            results.append((number.number, True, ""))
+    succeeded = [number for number, ok, _words in results if ok]
+    if request.htmx:
+        context = _list_context(request, account, bulk_results=results, bulk_target=target)
+        return render(request, "premium/numbers.html#numbers-section", context)
+    if succeeded:
+        messages.success(
+            request,
+            _("Calls to %(numbers)s now go to %(target)s.")
+            % {"numbers": ", ".join(succeeded), "target": target},
+        )
+    for number, ok, words in results:
+        if not ok:
+            messages.error(request, _("%(number)s: %(words)s") % {"number": number, "words": words})
+    return redirect(_numbers_url(request))
+
+
+# --- Buying --------------------------------------------------------------------------------------
+
+
+def _new_purchase_token(request: TenantRequest) -> str:
+    """A one-time confirmation: a double-clicked or resent form cannot buy twice."""
+    token = secrets.token_urlsafe(16)
+    request.session[PURCHASE_TOKENS] = [*request.session.get(PURCHASE_TOKENS, []), token][
+        -MAX_PURCHASE_TOKENS:
+    ]
+    return token
+
+
+def _use_purchase_token(request: TenantRequest, token: str) -> bool:
+    tokens = request.session.get(PURCHASE_TOKENS, [])
+    if token not in tokens:
+        return False
+    tokens.remove(token)
+    request.session[PURCHASE_TOKENS] = tokens
+    return True
+
+
+def _buy_context(request: TenantRequest, account: PremiumAccount | None, **extra: object) -> dict:
+    prices = services.tariff_prices(request.tenant)
+    tariffs = [
+        {
+            "tariff": tariff,
+            "net": prices.get(tariff, (None, None))[0],
+            "vat": prices.get(tariff, (None, None))[1],
+        }
+        for tariff in (4, 5, 6, 7, 8)
+    ]
+    return page_context(
+        request,
+        "numbers",
+        account,
+        tariffs=tariffs,
+        last_purchase=services.last_purchase_price(request.tenant),
+        **extra,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.ADMIN)
+def number_buy(request: TenantRequest) -> HttpResponse:
+    """Choose a tariff, see the price and the wallet, confirm: the purchase is sent once."""
+    account = get_account(request)
+    if account is None or not account.is_configured:
+        return no_account_response(request)
+    if request.method == "GET":
+        choice = TariffForm(request.GET) if "tariff" in request.GET else TariffForm()
+        if not choice.is_bound or not choice.is_valid():
+            return render(request, "premium/number_buy.html", _buy_context(request, account, choice=choice))
+        tariff = choice.cleaned_data["tariff"]
+        form = BuyForm(initial={"tariff": tariff, "confirmation": _new_purchase_token(request)})
+        return render(
+            request, "premium/number_buy.html", _buy_context(request, account, tariff=tariff, form=form)
+        )
+    form = BuyForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "premium/number_buy.html",
+            _buy_context(request, account, choice=TariffForm()),
+            status=400,
+        )
+    tariff = form.cleaned_data["tariff"]
+    if not _use_purchase_token(request, form.cleaned_data["confirmation"]):
+        messages.warning(
+            request,
+            _("This purchase was already sent. Check the numbers list and the wallet before buying again."),
+        )
+        return redirect(_numbers_url(request))
+    try:
+        number, wallet_net = services.buy_number(account, request.user, tariff)
+    except ProviderError as error:
+        unknown = isinstance(error, UnavailableError) and error.outcome_unknown
+        if unknown:
+            problem = _(
+                "Outcome unknown — check: the provider may have bought the number. The numbers list and the "
+                "wallet are being refreshed; look there before buying again."
+            )
+        elif services.is_no_funds(error):
+            problem = _(
+                "Not enough money in the wallet to buy a number: top the wallet up in the provider's panel."
+            )
+        else:
+            problem = ""
+        retry = (
+            None
+            if unknown
+            else BuyForm(initial={"tariff": tariff, "confirmation": _new_purchase_token(request)})
+        )
+        context = _buy_context(
+            request,
+            account,
+            tariff=tariff,
+            form=retry,
+            problem=problem,
+            error=explain(error),
+            outcome_unknown=unknown,
+        )
+        return render(request, "premium/number_buy.html", context, status=422)
+    messages.success(
+        request,
+        _("Number %(number)s bought in tariff %(tariff)s. The wallet holds %(net)s zł net.")
+        % {"number": number.number, "tariff": number.tariff, "net": number_format(wallet_net, 2)},
+    )
+    return redirect(_numbers_url(request, number))
+
+
+# --- Deleting ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.ADMIN)
+def number_delete(request: TenantRequest, number_id: int) -> HttpResponse:
+    """Remove a number from the account; the member types the number to confirm (checked here too)."""
+    number = _number_or_404(request, number_id)
+    account = get_account(request)
+    form = DeleteNumberForm(request.POST or None, number=number.number)
+    status = 200
+    if request.method == "POST":
+        if account is None or not account.is_configured:
+            return no_account_response(request)
+        if form.is_valid():
+            try:
+                services.delete_number(account, request.user, number)
+            except ProviderError as error:
+                form.add_error(None, explain(error))
+                status = 422
+            else:
+                messages.success(request, _("Number %(number)s deleted.") % {"number": number.number})
+                return redirect(_numbers_url(request))
+        else:
+            status = 400
+    context = page_context(request, "numbers", account, number=number, form=form)
+    return render(request, "premium/number_delete.html", context, status=status)
