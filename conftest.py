@@ -72,6 +72,27 @@ def login(client):
     return _login
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_stay_in_this_test_run():
+    """Tasks that tests queue go to a queue of this run only, deleted at the end.
+
+    So a developer's running worker never picks up a test's task, and no message outlives the run.
+    (`real_worker` switches to a queue of its own test and back.)
+    """
+    import contextlib
+    import uuid
+
+    from config.celery import app
+
+    queue = f"test-run-{uuid.uuid4().hex[:12]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    yield
+    app.conf.task_default_queue = previous
+    with contextlib.suppress(Exception), app.connection_for_write() as connection:
+        connection.default_channel.queue_delete(queue)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness protects real passwords; tests need none of it."""
@@ -115,6 +136,8 @@ def real_worker(transactional_db, tmp_path):
         "DATABASE_URL": database_url_for_subprocesses(),
         "DEBUG": "1",
         "PYTHONUNBUFFERED": "1",
+        # Tasks the worker queues itself (the next poll of a job) must come back to this queue too.
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
     }
     celery = Path(sys.executable).parent / "celery"
     log = (tmp_path / "worker.log").open("w")

@@ -134,6 +134,8 @@ class SyncStatus(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)
+    # The last failure was the provider not answering (network, timeout, 5xx), not a refusal.
+    failure_unreachable = models.BooleanField(default=False)
     consecutive_failures = models.PositiveIntegerField(default=0)
     next_retry_at = models.DateTimeField(null=True, blank=True)
 

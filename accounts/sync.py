@@ -7,6 +7,7 @@ Every sync task has the signature `task(tenant_id: int, resource: str)` and wrap
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import SyncStatus, Tenant
-from provider_api.errors import ProviderError
+from provider_api.errors import ProviderError, UnavailableError
 
 # A sync still "running" after this long belongs to a worker that died: the next one may take over.
 STALE_AFTER = timedelta(minutes=15)
@@ -27,21 +28,25 @@ MAX_BACKOFF = timedelta(hours=1)
 @dataclass(frozen=True)
 class SyncKind:
     provider: str
-    resource_prefix: str
+    resource_pattern: re.Pattern[str]
     task_name: str
 
 
 _KINDS: dict[tuple[str, str], SyncKind] = {}
 
 
-def register(provider: str, resource_prefix: str, task_name: str) -> None:
-    """Make `<provider>/<resource_prefix>...` refreshable from the generic sync view (call in AppConfig.ready)."""
-    _KINDS[(provider, resource_prefix)] = SyncKind(provider, resource_prefix, task_name)
+def register(provider: str, resource: str, task_name: str, *, pattern: str | None = None) -> None:
+    r"""Make `<provider>/<resource>` refreshable from the generic sync view (call in AppConfig.ready).
+
+    A resource with a parameter gives the `pattern` (a regular expression) its names must match,
+    e.g. r"billing-\d{4}-(0[1-9]|1[0-2])"; without it, only `resource` itself is accepted.
+    """
+    _KINDS[(provider, resource)] = SyncKind(provider, re.compile(pattern or re.escape(resource)), task_name)
 
 
 def kind_for(provider: str, resource: str) -> SyncKind | None:
-    for (kind_provider, prefix), kind in _KINDS.items():
-        if kind_provider == provider and (resource == prefix or resource.startswith(prefix + "-")):
+    for kind in _KINDS.values():
+        if kind.provider == provider and kind.resource_pattern.fullmatch(resource):
             return kind
     return None
 
@@ -106,9 +111,9 @@ def syncing(tenant_id: int, provider: str, resource: str) -> Iterator[SyncStatus
     try:
         yield status
     except ProviderError as error:
-        _record_failure(status, error.describe())
+        _record_failure(status, error.describe(), unreachable=isinstance(error, UnavailableError))
     except Exception as error:
-        _record_failure(status, f"{error.__class__.__name__}")
+        _record_failure(status, f"{error.__class__.__name__}", unreachable=False)
         raise
     else:
         SyncStatus.objects.filter(pk=status.pk).update(
@@ -116,18 +121,20 @@ def syncing(tenant_id: int, provider: str, resource: str) -> Iterator[SyncStatus
             last_success_at=timezone.now(),
             last_error="",
             failing_since=None,
+            failure_unreachable=False,
             consecutive_failures=0,
             next_retry_at=None,
         )
 
 
-def _record_failure(status: SyncStatus, message: str) -> None:
+def _record_failure(status: SyncStatus, message: str, *, unreachable: bool) -> None:
     now = timezone.now()
     failures = status.consecutive_failures + 1
     SyncStatus.objects.filter(pk=status.pk).update(
         running_since=None,
         last_error=message[:2000],
         failing_since=status.failing_since or now,
+        failure_unreachable=unreachable,
         consecutive_failures=failures,
         next_retry_at=now + backoff(failures),
     )

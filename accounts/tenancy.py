@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, Tenant
@@ -64,7 +65,9 @@ def tenant_view(min_role: Role) -> Callable:
                     request, _("%(tenant)s requires two-factor login: set it up first.") % {"tenant": tenant}
                 )
                 return redirect(f"{reverse('two-factor')}?{urlencode({'next': request.get_full_path()})}")
-            return view(request, *args, **kwargs)
+            # Times on the tenant's pages are shown in the tenant's own time zone.
+            with timezone.override(tenant.time_zone):
+                return view(request, *args, **kwargs)
 
         wrapper.min_role = min_role  # read by the role-matrix test
         return wrapper

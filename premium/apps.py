@@ -8,5 +8,9 @@ class PremiumConfig(AppConfig):
     def ready(self) -> None:
         from accounts import sync
 
-        for resource in ("numbers", "balance", "billing", "wallet", "invoices"):
+        for resource in ("numbers", "balance", "wallet", "invoices"):
             sync.register("premium", resource, f"premium.tasks.sync_{resource}")
+        # One month of billing: billing-2026-11.
+        sync.register(
+            "premium", "billing", "premium.tasks.sync_billing", pattern=r"billing-\d{4}-(0[1-9]|1[0-2])"
+        )

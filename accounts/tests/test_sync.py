@@ -28,7 +28,7 @@ def test_a_provider_error_is_recorded_with_backoff_and_not_raised(tenant):
             raise UnavailableError("connection failed", provider="SPIKON")
         status = SyncStatus.objects.get()
         assert status.consecutive_failures == expected_failures
-    assert "SPIKON: connection failed" in status.last_error
+    assert "SPIKON: connection failed" in status.last_error and status.failure_unreachable
     assert status.next_retry_at - status.last_attempt_at >= timedelta(minutes=4)
     first_failure = status.failing_since
     with sync.syncing(tenant.pk, "testprov", "things"):
@@ -41,7 +41,7 @@ def test_other_exceptions_are_recorded_and_raised(tenant):
     with pytest.raises(KeyError), sync.syncing(tenant.pk, "testprov", "things"):
         raise KeyError("boom")
     status = SyncStatus.objects.get()
-    assert status.last_error == "KeyError" and not status.is_running
+    assert status.last_error == "KeyError" and not status.is_running and not status.failure_unreachable
 
 
 def test_two_syncs_of_one_resource_never_overlap(tenant):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from accounts.models import User
@@ -39,14 +41,20 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "pl-PL", "timezone_id": "Europe/Warsaw"}
 
 
+# A 400/422 answer carries a form back with its errors (HTMX swaps it): Chromium logs it, but it is no fault.
+FORM_REFUSED = re.compile(r"^Failed to load resource: the server responded with a status of (400|422) ")
+
+
 @pytest.fixture
 def watched_page(page):
     """A page that records console errors, uncaught exceptions and CSP violations."""
     problems: list[str] = []
-    page.on(
-        "console",
-        lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
-    )
+
+    def on_console(msg) -> None:
+        if msg.type == "error" and not FORM_REFUSED.match(msg.text):
+            problems.append(f"console {msg.type}: {msg.text}")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.add_init_script(CSP_RECORDER)
     page.problems = problems

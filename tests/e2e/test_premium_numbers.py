@@ -27,11 +27,6 @@ def premium(tenant, settings, tmp_path, monkeypatch):
         yield sandbox, account_at(tenant, url), queued
 
 
-REFUSED_INPUT = (
-    "console error: Failed to load resource: the server responded with a status of 400 (Bad Request)"
-)
-
-
 def test_change_a_redirect_then_buy_and_delete_a_number(
     live_server, watched_page, tenant, tenant_admin, premium
 ):
@@ -50,9 +45,7 @@ def test_change_a_redirect_then_buy_and_delete_a_number(
     target.fill("12345")
     page.locator(f"#number-{number.pk} button[type=submit]").click()
     expect(page.locator(f"#number-{number.pk} .field-error")).to_be_visible()
-    # The browser logs the 400 that carries the form back with its error; nothing else may go wrong.
-    assert page.problems == [REFUSED_INPUT]
-    page.problems.clear()
+    assert page.problems == []
     target = page.locator(f"#id_n{number.pk}-target")
     target.fill("+48 512 000 111")
     page.locator(f"#number-{number.pk} button[type=submit]").click()
