@@ -1,0 +1,412 @@
+"""Forms of the SPIKON pages, part 1: account, click-to-call, phonebooks, CSV import and SMS.
+
+The limits come from the provider document (spikon.client); the provider checks them too, the forms say
+it first and in the operator's words.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from urllib.parse import urlsplit
+
+from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from spikon.client import (
+    DEFAULT_BASE_URL,
+    PHONE_BOOK_ENTRY_NAME_MAX_LENGTH,
+    PHONE_BOOK_NAME_MAX_LENGTH,
+    PHONE_NUMBER_MAX_LENGTH,
+    SMS_MESSAGE_MAX_LENGTH,
+    SMS_SENDERS,
+    SMS_TWO_WAY_SENDER,
+)
+from spikon.models import FORM_KEY_MAX_LENGTH, PhoneAccount, PhoneBook, PhoneBookEntry, SpikonAccount
+
+# Separators people type inside numbers ("601 234-567", "(58) 300 11 00"), dropped before checking.
+NUMBER_SEPARATORS = re.compile(r"[\s\-().]")
+PHONE_NUMBER = re.compile(r"\+?[0-9]{2,}")
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# The most recipients of one submission: each is one request to the provider while the operator waits.
+SMS_MAX_RECIPIENTS = 100
+# Recipients are separated by commas, semicolons or line breaks; spaces may sit inside a number.
+RECIPIENT_SPLIT = re.compile(r"[,;\n\r]+")
+
+
+def normalize_phone_number(value: str) -> str:
+    """A dialable number: digits with an optional leading "+", separators removed, at most 25 characters."""
+    compact = NUMBER_SEPARATORS.sub("", value)
+    if not PHONE_NUMBER.fullmatch(compact):
+        raise forms.ValidationError(
+            _("Enter a phone number: digits, optionally starting with +."), code="number"
+        )
+    if len(compact) > PHONE_NUMBER_MAX_LENGTH:
+        raise forms.ValidationError(
+            _("A phone number has at most %(max)d characters.") % {"max": PHONE_NUMBER_MAX_LENGTH},
+            code="number_length",
+        )
+    return compact
+
+
+def polish_sms_number(value: str) -> str:
+    """The 9 digits the provider takes for an SMS (4.6.1), from "601234567", "+48 601 234 567" or "0048…"."""
+    compact = NUMBER_SEPARATORS.sub("", value)
+    for prefix in ("+48", "0048"):
+        if compact.startswith(prefix):
+            compact = compact[len(prefix) :]
+            break
+    else:
+        if len(compact) == 11 and compact.startswith("48"):
+            compact = compact[2:]
+    if not re.fullmatch(r"[0-9]{9}", compact):
+        raise forms.ValidationError(
+            _("“%(value)s” is not a Polish number of 9 digits (SMS go only to Polish numbers).")
+            % {"value": value[:40]},
+            code="sms_number",
+        )
+    return compact
+
+
+class PhoneNumberField(forms.CharField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 40)  # separators included; the number itself is checked below
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return normalize_phone_number(value) if value else value
+
+
+class FormKeyField(forms.CharField):
+    """The idempotency key of one submission, issued with the form (spikon.models.new_form_key)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_length=FORM_KEY_MAX_LENGTH, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not FORM_KEY.fullmatch(value):
+            raise forms.ValidationError(_("This form is damaged; reload the page."), code="form_key")
+        return value
+
+
+# Account ---------------------------------------------------------------------------------------------------
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class AccountForm(forms.Form):
+    """The API key (write-only: an empty field keeps the saved one) and the API address."""
+
+    api_key = forms.CharField(
+        label=_("API key"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text=_("Made in the SPIKON client panel: Ustawienia i dodatki → API - ustawienia."),
+    )
+    base_url = forms.URLField(
+        label=_("API address"),
+        max_length=200,
+        assume_scheme="https",
+        help_text=format_lazy(
+            _("The real provider is {url}; change it only to point the account at a sandbox."),
+            url=DEFAULT_BASE_URL,
+        ),
+    )
+
+    def __init__(self, *args, account: SpikonAccount | None, **kwargs) -> None:
+        self.account = account
+        kwargs.setdefault("initial", {"base_url": account.base_url if account else DEFAULT_BASE_URL})
+        super().__init__(*args, **kwargs)
+        if account is not None and account.api_key:
+            self.fields["api_key"].help_text = _("Saved; leave empty to keep it, or type a new one.")
+
+    def clean_api_key(self) -> str:
+        key = self.cleaned_data["api_key"]
+        if key and not re.fullmatch(r"[\x21-\x7e]+", key):
+            raise forms.ValidationError(_("An API key has no spaces and no accented letters."))
+        return key
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"].rstrip("/")
+        parts = urlsplit(url)
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise forms.ValidationError(_("Give only the address, without “?”, “#” or a login in it."))
+        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+            # The key travels with every call: plain HTTP only to a sandbox on this machine.
+            raise forms.ValidationError(_("Use https://; plain http:// is allowed only for 127.0.0.1."))
+        if parts.scheme not in ("http", "https"):
+            raise forms.ValidationError(_("Use an https:// address."))
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        saved = self.account
+        has_saved_key = saved is not None and bool(saved.api_key)
+        if not cleaned.get("api_key"):
+            if not has_saved_key:
+                self.add_error("api_key", _("Enter the API key."))
+            elif "base_url" in cleaned and cleaned["base_url"] != saved.base_url:
+                # The saved key is never sent to an address it was not entered for.
+                self.add_error("api_key", _("A new address needs the API key typed again."))
+        return cleaned
+
+
+# Click-to-call ---------------------------------------------------------------------------------------------
+
+
+class PhoneAccountChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: PhoneAccount) -> str:
+        return str(obj)
+
+
+class ClickToCallForm(forms.Form):
+    form_key = FormKeyField()
+    phone_account = PhoneAccountChoiceField(
+        label=_("From phone account"),
+        queryset=PhoneAccount.objects.none(),
+        empty_label=_("Choose the phone account that rings first"),
+    )
+    destination = PhoneNumberField(
+        label=_("Destination number"),
+        help_text=format_lazy(
+            _("Digits, optionally starting with +; at most {max} characters."), max=PHONE_NUMBER_MAX_LENGTH
+        ),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["phone_account"].queryset = PhoneAccount.objects.filter(tenant=tenant)
+
+
+# Phonebooks ------------------------------------------------------------------------------------------------
+
+
+class PhoneBookForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name of the new phonebook"),
+        max_length=PHONE_BOOK_NAME_MAX_LENGTH,
+        help_text=format_lazy(_("At most {max} characters; unique."), max=PHONE_BOOK_NAME_MAX_LENGTH),
+    )
+
+    def __init__(self, *args, tenant, **kwargs) -> None:
+        self.tenant = tenant
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if PhoneBook.objects.filter(tenant=self.tenant, name=name).exists():
+            raise forms.ValidationError(_("A phonebook with this name exists already: choose another name."))
+        return name
+
+
+class EntryForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=PHONE_BOOK_ENTRY_NAME_MAX_LENGTH)
+    number = PhoneNumberField(label=_("Number"), widget=forms.TextInput(attrs={"inputmode": "tel"}))
+
+
+class DeleteBookForm(forms.Form):
+    confirm = forms.CharField(label=_("Type the phonebook's name to confirm"), max_length=200, strip=True)
+
+    def __init__(self, *args, book: PhoneBook, **kwargs) -> None:
+        self.book = book
+        super().__init__(*args, **kwargs)
+
+    def clean_confirm(self) -> str:
+        if self.cleaned_data["confirm"] != self.book.name:
+            raise forms.ValidationError(_("Type the name exactly as shown to delete the phonebook."))
+        return self.cleaned_data["confirm"]
+
+
+IMPORT_MAX_BYTES = 1024 * 1024
+IMPORT_MAX_ROWS = 5000
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=format_lazy(
+            _(
+                "Two columns: name and number (a header line is optional); separated by commas or "
+                "semicolons; UTF-8 or Windows-1250; at most {rows} lines and 1 MB."
+            ),
+            rows=IMPORT_MAX_ROWS,
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 1 MB: split it into smaller files."))
+        return upload
+
+
+# SMS -------------------------------------------------------------------------------------------------------
+
+# GSM 03.38: the basic alphabet (one septet each) and the extension table (an escape and a septet: two).
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def sms_parts(text: str) -> tuple[str, int, int]:
+    """(encoding, length in its units, number of SMS parts): the rule the counter in the browser shows.
+
+    GSM-7: 160 septets in one SMS, 153 per part when longer. Otherwise UCS-2: 70 UTF-16 units in one
+    SMS, 67 per part (an emoji takes two units).
+    """
+    if all(char in GSM7_BASIC or char in GSM7_EXTENDED for char in text):
+        units = sum(2 if char in GSM7_EXTENDED else 1 for char in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "Unicode"
+    if units == 0:
+        return encoding, 0, 0
+    return encoding, units, 1 if units <= single else math.ceil(units / multi)
+
+
+def row_ids(values) -> list[int]:
+    """The values that can be ids of rows (a number too large for the database is none)."""
+    return [int(value) for value in values if str(value).isdigit() and len(str(value)) <= 18]
+
+
+class EntryChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: PhoneBookEntry) -> str:
+        return f"{obj.name} ({obj.number})"
+
+    def clean(self, value):
+        # Checked here: a number too large for the database would fail the lookup instead of the form.
+        for item in value or []:
+            if not row_ids([item]):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": str(item)[:20]},
+                )
+        return super().clean(value)
+
+
+def sender_choices() -> list[tuple[str, str]]:
+    labels = {SMS_TWO_WAY_SENDER: _("2way (the recipient can reply)")}
+    return [(sender, labels.get(sender, sender)) for sender in SMS_SENDERS]
+
+
+class SmsForm(forms.Form):
+    form_key = FormKeyField()
+    sender = forms.ChoiceField(
+        label=_("Sender name"),
+        choices=sender_choices,
+        help_text=_("A sender name of your own is registered through SPIKON's customer service."),
+    )
+    recipients = forms.CharField(
+        label=_("Recipients"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "inputmode": "tel"}),
+        help_text=format_lazy(
+            _("Polish numbers of 9 digits, separated by commas or new lines; at most {max} recipients."),
+            max=SMS_MAX_RECIPIENTS,
+        ),
+    )
+    entries = EntryChoiceField(
+        label=_("From the phonebook"),
+        required=False,
+        queryset=PhoneBookEntry.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    message = forms.CharField(
+        label=_("Message"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": SMS_MESSAGE_MAX_LENGTH}),
+        help_text=format_lazy(
+            _(
+                "At most {max} characters (6 standard SMS). One SMS takes 160 characters without Polish "
+                "letters, 70 with them; a longer text is sent in parts."
+            ),
+            max=SMS_MESSAGE_MAX_LENGTH,
+        ),
+    )
+
+    def __init__(self, *args, tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Any entry of the tenant may be picked (the picker shows one book at a time).
+        self.fields["entries"].queryset = PhoneBookEntry.objects.filter(tenant=tenant).select_related("book")
+
+    def clean_recipients(self) -> list[str]:
+        typed = [
+            part.strip() for part in RECIPIENT_SPLIT.split(self.cleaned_data["recipients"]) if part.strip()
+        ]
+        numbers, errors = [], []
+        for part in typed:
+            try:
+                numbers.append(polish_sms_number(part))
+            except forms.ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise forms.ValidationError(errors[:5])
+        return numbers
+
+    def clean_message(self) -> str:
+        # Browsers send a textarea's line breaks as CRLF; the counter and the provider count one character.
+        text = self.cleaned_data["message"].replace("\r\n", "\n").replace("\r", "\n")
+        if not text.strip():
+            raise forms.ValidationError(_("Write the message."))
+        if len(text) > SMS_MESSAGE_MAX_LENGTH:
+            raise forms.ValidationError(
+                ngettext_lazy(
+                    "The message has %(count)d character; at most %(max)d are allowed.",
+                    "The message has %(count)d characters; at most %(max)d are allowed.",
+                    "count",
+                )
+                % {"count": len(text), "max": SMS_MESSAGE_MAX_LENGTH}
+            )
+        return text
+
+    def clean(self):
+        cleaned = super().clean()
+        recipients: dict[str, str] = {}  # number -> name, in the order given, each number once
+        for number in cleaned.get("recipients") or []:
+            recipients.setdefault(number, "")
+        bad_entries = []
+        for entry in cleaned.get("entries") or []:
+            try:
+                number = polish_sms_number(entry.number)
+            except forms.ValidationError:
+                bad_entries.append(entry.name)
+                continue
+            if not recipients.get(number):
+                recipients[number] = entry.name
+        if bad_entries:
+            self.add_error(
+                "entries",
+                _("These entries have no Polish mobile number of 9 digits: %(names)s.")
+                % {"names": ", ".join(bad_entries[:5])},
+            )
+        elif "recipients" in cleaned and "entries" in cleaned and not recipients:
+            self.add_error("recipients", _("Give at least one recipient."))
+        elif len(recipients) > SMS_MAX_RECIPIENTS:
+            self.add_error(
+                "recipients",
+                _("At most %(max)d recipients at once; this has %(count)d.")
+                % {"max": SMS_MAX_RECIPIENTS, "count": len(recipients)},
+            )
+        cleaned["recipient_list"] = list(recipients.items())
+        return cleaned

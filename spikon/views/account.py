@@ -1,0 +1,96 @@
+"""The SPIKON account page (admin): the API key, write-only, the API address, and Test connection."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import audit
+from accounts.fields import secret_hint
+from accounts.models import Role
+from accounts.provider_errors import explain
+from accounts.tenancy import TenantRequest, tenant_view
+from provider_api.errors import ProviderError
+from spikon import sync
+from spikon.forms import AccountForm
+from spikon.models import SpikonAccount
+from spikon.views.overview import page_context, spikon_account
+
+
+def _account_context(request: TenantRequest, account: SpikonAccount | None, form: AccountForm, **extra):
+    return page_context(
+        request,
+        "account",
+        account=account,
+        form=form,
+        key_hint=secret_hint(account.api_key) if account else "",
+        **extra,
+    )
+
+
+@sensitive_post_parameters("api_key")
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.ADMIN)
+def account(request: TenantRequest) -> HttpResponse:
+    saved = spikon_account(request)
+    form = AccountForm(request.POST or None, account=saved)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "spikon/account.html", _account_context(request, saved, form), status=400)
+        new_key = form.cleaned_data["api_key"]
+        with transaction.atomic():
+            account = saved or SpikonAccount(tenant=request.tenant)
+            changes = {}
+            if new_key and new_key != account.api_key:
+                changes["api_key"] = (account.api_key, new_key)  # masked by the audit log
+                account.api_key = new_key
+            if form.cleaned_data["base_url"] != account.base_url:
+                changes["base_url"] = (account.base_url if saved else None, form.cleaned_data["base_url"])
+                account.base_url = form.cleaned_data["base_url"]
+            if changes or saved is None:
+                account.save()
+                audit.record(
+                    request.tenant, request.user, "spikon.account.update", target=account, changes=changes
+                )
+                # New or changed credentials: read everything the account has, not only at the next schedule.
+                for resource in (*sync.PART1_RESOURCES, *sync.PART2_RESOURCES):
+                    sync.queue(request.tenant, resource)
+        messages.success(
+            request, _("SPIKON account saved.") if changes or saved is None else _("Nothing changed.")
+        )
+        return redirect("spikon:account", tenant_slug=request.tenant.slug)
+    return render(request, "spikon/account.html", _account_context(request, saved, form))
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def account_test(request: TenantRequest) -> HttpResponse:
+    """Ask the provider for the balance with the saved key: the cheapest call that proves the key works."""
+    saved = spikon_account(request)
+    if saved is None or not saved.is_configured:
+        ok, text = False, _("Save an API key first.")
+    else:
+        try:
+            balance = saved.client().balance()
+        except ProviderError as error:
+            ok, text = False, explain(error)
+        else:
+            ok = True
+            text = _("The connection works. Balance: %(balance)s zł.") % {
+                "balance": number_format(balance, decimal_pos=2, use_l10n=True)
+            }
+    if request.htmx:
+        return render(
+            request,
+            "spikon/account.html#test-result",
+            {"test_ok": ok, "test_text": text},
+            status=200 if ok else 400,
+        )
+    (messages.success if ok else messages.error)(request, text)
+    return redirect("spikon:account", tenant_slug=request.tenant.slug)

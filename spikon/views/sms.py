@@ -1,0 +1,323 @@
+"""SMS (4.6): compose (review, then send once per form), and the log of every message with its delivery
+state, which a Celery poller follows (spikon.tasks.poll_sms_state) and the page shows updating in place.
+
+One message per recipient, each its own request to the provider and its own row. Nothing is ever sent
+twice by itself: a double submit finds the submission made with the form's key, and a send whose answer
+is lost is "unknown — check state".
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import audit
+from accounts.models import Role
+from accounts.pagination import keyset_page
+from accounts.provider_errors import explain
+from accounts.tenancy import TenantRequest, tenant_view
+from provider_api.errors import AuthenticationError, ProviderError, UnavailableError
+from spikon.forms import SMS_MAX_RECIPIENTS, SmsForm, polish_sms_number, row_ids, sms_parts
+from spikon.models import PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage, SpikonAccount, new_form_key
+from spikon.tasks import poll_sms_state
+from spikon.views.overview import page_context, spikon_account
+
+LOG_PER_PAGE = 50
+PICKER_MAX_ENTRIES = 500
+
+
+# --- the log -----------------------------------------------------------------------------------------------
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def sms_log(request: TenantRequest) -> HttpResponse:
+    """Every message, newest first; while any shown message may still change, the list polls itself."""
+    rows = SmsMessage.objects.filter(tenant=request.tenant).select_related("batch")
+    batch_id = request.GET.get("batch", "")
+    batch = None
+    if batch_id.isdigit():
+        batch = SmsBatch.objects.filter(tenant=request.tenant, pk=int(batch_id)).first()
+        rows = rows.filter(batch=batch)
+    page = keyset_page(rows, request.GET.get("after"), per_page=LOG_PER_PAGE)
+    for message in page.items:
+        message.parts = sms_parts(message.batch.text)[2]
+    settled = all(message.is_settled for message in page.items)
+    context = page_context(
+        request, "sms", page=page, batch=batch, settled=settled, account=spikon_account(request)
+    )
+    if request.htmx and request.htmx.target == "sms-log":
+        response = render(request, "spikon/sms_log.html#sms-log", context)
+        if settled:
+            response.status_code = 286  # every shown message is final: htmx stops polling
+        return response
+    return render(request, "spikon/sms_log.html", context)
+
+
+# --- compose -----------------------------------------------------------------------------------------------
+
+
+def _picker_context(request: TenantRequest, book_id: str, picked_ids: list[str]) -> dict[str, object]:
+    """The phonebook picker: the entries picked so far (any book) and those of the chosen book."""
+    books = PhoneBook.objects.filter(tenant=request.tenant).order_by("provider_id")
+    picked_pks = row_ids(picked_ids)[:SMS_MAX_RECIPIENTS]
+    picked = list(
+        PhoneBookEntry.objects.filter(tenant=request.tenant, pk__in=picked_pks).order_by("name", "id")
+    )
+    book = books.filter(pk__in=row_ids([book_id])).first()
+    entries = []
+    if book is not None:
+        entries = list(
+            PhoneBookEntry.objects.filter(book=book)
+            .exclude(pk__in=picked_pks)
+            .order_by("name", "id")[: PICKER_MAX_ENTRIES + 1]
+        )
+    return {
+        "books": books,
+        "picked_book": book,
+        "picked_entries": picked,
+        "book_entries": entries[:PICKER_MAX_ENTRIES],
+        "book_entries_cut": len(entries) > PICKER_MAX_ENTRIES,
+    }
+
+
+def _compose_page(
+    request: TenantRequest, form: SmsForm, *, status: int = 200, review: dict | None = None, error: str = ""
+) -> HttpResponse:
+    data = request.POST if request.method == "POST" else request.GET
+    context = page_context(
+        request,
+        "sms",
+        form=form,
+        review=review,
+        error=error,
+        account=spikon_account(request),
+        max_recipients=SMS_MAX_RECIPIENTS,
+        **_picker_context(request, data.get("book", ""), data.getlist("entries")),
+    )
+    return render(request, "spikon/sms_send.html", context, status=status)
+
+
+def _initial(request: TenantRequest) -> dict[str, object]:
+    """A new form with its key; `?to=` from a phonebook entry, `?again=<message>` to send a text again."""
+    initial: dict[str, object] = {
+        "form_key": new_form_key(),
+        "sender": "SMS",
+        "recipients": request.GET.get("to", "")[:40],
+    }
+    again = request.GET.get("again", "")
+    if again.isdigit():
+        earlier = (
+            SmsMessage.objects.filter(tenant=request.tenant, pk=int(again)).select_related("batch").first()
+        )
+        if earlier is not None:
+            initial.update(
+                sender=earlier.batch.sender, message=earlier.batch.text, recipients=earlier.recipient
+            )
+    return initial
+
+
+def _digest(form: SmsForm) -> str:
+    """What the operator reviewed: sending needs the same sender, text and recipients."""
+    data = form.cleaned_data
+    reviewed = "\x1f".join(
+        [data["sender"], data["message"], *(number for number, _name in data["recipient_list"])]
+    )
+    return salted_hmac("spikon.sms.review", reviewed).hexdigest()
+
+
+def _book_numbers(request: TenantRequest, book_id: str) -> list[str]:
+    """The Polish mobile numbers of a book, for "add every number of this book"."""
+    if not book_id.isdigit():
+        return []
+    numbers = []
+    for number in PhoneBookEntry.objects.filter(tenant=request.tenant, book_id=int(book_id)).values_list(
+        "number", flat=True
+    ):
+        try:
+            numbers.append(polish_sms_number(number))
+        except forms.ValidationError:
+            continue  # an entry without a Polish mobile number cannot get an SMS
+    return numbers
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.OPERATOR)
+def sms_send(request: TenantRequest) -> HttpResponse:
+    """GET: the form. POST action "pick"/"add-book": the form again with the picker; "review": the summary
+    with the number of SMS; "send" (with the reviewed digest): send, then the log of this submission."""
+    if request.method == "GET":
+        return _compose_page(request, SmsForm(initial=_initial(request), tenant=request.tenant))
+    action = request.POST.get("action", "review")
+    if action in ("pick", "add-book"):
+        data = request.POST.copy()
+        if action == "add-book":
+            typed = data.get("recipients", "").strip()
+            added = "\n".join(dict.fromkeys(_book_numbers(request, data.get("book", ""))))
+            data["recipients"] = "\n".join(part for part in (typed, added) if part)
+        initial = {key: data.get(key, "") for key in ("form_key", "sender", "recipients", "message")}
+        initial["entries"] = data.getlist("entries")
+        return _compose_page(request, SmsForm(initial=initial, tenant=request.tenant))
+    form = SmsForm(request.POST, tenant=request.tenant)
+    if not form.is_valid():
+        return _compose_page(request, form, status=400)
+    account = spikon_account(request)
+    if account is None or not account.is_configured:
+        error = _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
+        return _compose_page(request, form, status=400, error=error)
+    digest = _digest(form)
+    if action != "send" or not constant_time_compare(request.POST.get("reviewed", ""), digest):
+        encoding, _units, parts = sms_parts(form.cleaned_data["message"])
+        recipients = form.cleaned_data["recipient_list"]
+        review = {
+            "digest": digest,
+            "encoding": encoding,
+            "characters": len(form.cleaned_data["message"]),
+            "parts": parts,
+            "recipients": recipients,
+            "total": parts * len(recipients),
+            "changed": action == "send",
+        }
+        return _compose_page(request, form, review=review)
+    try:
+        with transaction.atomic():
+            batch = SmsBatch.objects.create(
+                tenant=request.tenant,
+                form_key=form.cleaned_data["form_key"],
+                user=request.user,
+                username=request.user.get_username(),
+                sender=form.cleaned_data["sender"],
+                text=form.cleaned_data["message"],
+            )
+            SmsMessage.objects.bulk_create(
+                SmsMessage(
+                    tenant=request.tenant,
+                    batch=batch,
+                    recipient=number,
+                    recipient_name=name[:200],
+                    send_status=SmsMessage.SendStatus.QUEUED,
+                )
+                for number, name in form.cleaned_data["recipient_list"]
+            )
+    except IntegrityError:
+        batch = SmsBatch.objects.get(tenant=request.tenant, form_key=form.cleaned_data["form_key"])
+        messages.info(
+            request, _("This form was already sent; nothing was sent again. Here is what happened.")
+        )
+        return redirect(f"{reverse('spikon:sms-log', args=[request.tenant.slug])}?batch={batch.pk}")
+    outcome = send_batch(account, batch)
+    _report(request, batch, outcome)
+    return redirect(f"{reverse('spikon:sms-log', args=[request.tenant.slug])}?batch={batch.pk}")
+
+
+def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
+    """Send each queued message of the batch once, in order; stop when the provider stops answering."""
+    client = account.client()
+    statuses = SmsMessage.SendStatus
+    stop_reason = ""
+    for message in batch.messages.filter(send_status=statuses.QUEUED).order_by("id"):
+        if stop_reason:
+            break
+        now = timezone.now()
+        if not SmsMessage.objects.filter(pk=message.pk, send_status=statuses.QUEUED).update(
+            send_status=statuses.SENDING, sent_at=now
+        ):
+            continue
+        try:
+            ids = client.send_sms(message.recipient, batch.text, batch.sender)
+        except ProviderError as error:
+            unknown = isinstance(error, UnavailableError) and error.outcome_unknown
+            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, explain(error))
+            if isinstance(error, UnavailableError | AuthenticationError):
+                stop_reason = _(
+                    "Not sent: the provider stopped answering or refused the key while sending earlier messages."
+                )
+            continue
+        if not ids:
+            _close(
+                message,
+                statuses.UNKNOWN,
+                _("The provider accepted the message but gave no message ID to follow."),
+            )
+            continue
+        message.provider_id = ids[0]
+        message.send_status = statuses.ACCEPTED
+        message.start_polling()
+        message.save(update_fields=["provider_id", "send_status", "poll_status", "next_poll_at"])
+        poll_sms_state.apply_async_on_commit((message.pk,), eta=message.next_poll_at)
+    if stop_reason:
+        unsent = batch.messages.filter(send_status=statuses.QUEUED)
+        unsent.update(
+            send_status=statuses.NOT_SENT,
+            poll_status=SmsMessage.PollStatus.FAILED,
+            last_error=stop_reason,
+            finished_at=timezone.now(),
+        )
+    return dict(batch.messages.values_list("send_status").annotate(count=Count("id")).order_by())
+
+
+def _close(message: SmsMessage, status: str, reason: str) -> None:
+    """A message that will not be followed: refused, or of unknown outcome (never sent again by itself)."""
+    SmsMessage.objects.filter(pk=message.pk).update(
+        send_status=status,
+        poll_status=SmsMessage.PollStatus.FAILED,
+        last_error=reason[:2000],
+        finished_at=timezone.now(),
+    )
+
+
+def _report(request: TenantRequest, batch: SmsBatch, outcome: dict[str, int]) -> None:
+    statuses = SmsMessage.SendStatus
+    accepted = outcome.get(statuses.ACCEPTED, 0)
+    summary = _(
+        "%(accepted)d accepted, %(refused)d refused, %(unknown)d of unknown outcome, %(not_sent)d not sent."
+    ) % {
+        "accepted": accepted,
+        "refused": outcome.get(statuses.REFUSED, 0),
+        "unknown": outcome.get(statuses.UNKNOWN, 0),
+        "not_sent": outcome.get(statuses.NOT_SENT, 0),
+    }
+    audit.record(
+        request.tenant,
+        request.user,
+        "spikon.sms.send",
+        target=batch,
+        changes={"recipients": (None, sum(outcome.values())), "sender": (None, batch.sender)},
+        outcome="success" if accepted else "failure",
+        message=summary,
+    )
+    if accepted == sum(outcome.values()):
+        messages.success(request, _("SMS accepted by the provider; the delivery state follows below."))
+    elif outcome.get(statuses.UNKNOWN):
+        messages.warning(
+            request,
+            _(
+                "Some messages are of unknown outcome: the provider did not answer in time. They may have been "
+                "sent; check before sending them again."
+            )
+            + " "
+            + summary,
+        )
+    else:
+        messages.error(request, summary)
+
+
+@require_GET
+@tenant_view(Role.OPERATOR)
+def sms_picker(request: TenantRequest) -> HttpResponse:
+    """The phonebook picker of the compose form, for the chosen book (swapped in place by htmx)."""
+    context = page_context(
+        request,
+        "sms",
+        **_picker_context(request, request.GET.get("book", ""), request.GET.getlist("entries")),
+    )
+    return render(request, "spikon/sms_send.html#picker", context)

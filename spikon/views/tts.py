@@ -1,0 +1,379 @@
+"""Text-to-speech announcements (4.7): the synced list with players and downloads, generating and deleting.
+
+Generating costs money, so it takes three steps: choose the language, the voice and write the text; see the
+provider's price (net and gross, 4.7.7); confirm. The confirmation carries the checked text and price
+signed, with a form key: the announcement's row is made with that key before the provider is called, so a
+double submit finds the row and generates nothing, and the call is never repeated. Celery then follows
+the generation and stores the audio (spikon.tasks.poll_announcement).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import messages
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import audit
+from accounts.models import Role
+from accounts.provider_errors import explain
+from accounts.tenancy import TenantRequest, tenant_view
+from provider_api.errors import NotFoundError, ProviderError, UnavailableError
+from spikon import sync
+from spikon.client import TTS_TEXT_MAX_LENGTH
+from spikon.models import TtsAnnouncement, TtsLanguage, TtsVoice, new_form_key
+from spikon.tasks import poll_announcement
+from spikon.views.overview import page_context, spikon_account
+from spikon.views.recordings import serve_audio
+
+QUOTE_SALT = "spikon.tts.quote"
+# How long a checked price may be confirmed: the provider's price list could change meanwhile.
+QUOTE_MAX_AGE = 30 * 60
+PREFERRED_LANGUAGE = "pl-PL"
+AUDIO_FORMATS = {"mp3": ("audio_mp3", "audio/mpeg"), "wav": ("audio_wav", "audio/wav")}
+NAME_MAX_LENGTH = 200
+
+
+class AnnouncementForm(forms.Form):
+    """Language, voice (of that language), name and text of a new announcement (4.7.3)."""
+
+    language = forms.ChoiceField(label=gettext_lazy("Language"))
+    voice = forms.ChoiceField(label=gettext_lazy("Voice"))
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=NAME_MAX_LENGTH,
+        help_text=gettext_lazy("How the announcement is listed, here and in the SPIKON panel."),
+    )
+    text = forms.CharField(
+        label=gettext_lazy("Text"),
+        widget=forms.Textarea(attrs={"rows": 8, "maxlength": TTS_TEXT_MAX_LENGTH, "data-text-counter": ""}),
+        strip=True,
+    )
+
+    def __init__(self, *args, tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        languages = list(TtsLanguage.objects.filter(tenant=tenant).order_by("description", "code"))
+        self.fields["language"].choices = [(language.code, str(language)) for language in languages]
+        code = self.data.get("language") if self.is_bound else self.initial.get("language")
+        if code not in {language.code for language in languages}:
+            code = self.initial["language"] = default_language(languages)
+        self.voices = list(TtsVoice.objects.filter(tenant=tenant, language__code=code).order_by("name"))
+        self.fields["voice"].choices = [(voice.name, str(voice)) for voice in self.voices]
+
+    def clean_text(self) -> str:
+        # Browsers send line breaks as CRLF; the provider, like the counter on the page, counts one character.
+        text = self.cleaned_data["text"].replace("\r\n", "\n")
+        if len(text) > TTS_TEXT_MAX_LENGTH:
+            raise forms.ValidationError(
+                _("The text has %(length)d characters; an announcement has at most %(max)d.")
+                % {"length": len(text), "max": TTS_TEXT_MAX_LENGTH}
+            )
+        return text
+
+
+def default_language(languages: list[TtsLanguage]) -> str | None:
+    codes = [language.code for language in languages]
+    if PREFERRED_LANGUAGE in codes:
+        return PREFERRED_LANGUAGE
+    return codes[0] if codes else None
+
+
+def _list_context(request: TenantRequest) -> dict[str, object]:
+    return page_context(
+        request,
+        "tts",
+        account=spikon_account(request),
+        announcements=TtsAnnouncement.objects.filter(tenant=request.tenant).order_by("-created_at", "-id"),
+        sync_resource=sync.ANNOUNCEMENTS,
+    )
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def announcements(request: TenantRequest) -> HttpResponse:
+    return render(request, "spikon/tts.html", _list_context(request))
+
+
+def _announcement_or_404(request: TenantRequest, announcement_id: int) -> TtsAnnouncement:
+    return get_object_or_404(TtsAnnouncement, pk=announcement_id, tenant=request.tenant)
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def announcement(request: TenantRequest, announcement_id: int) -> HttpResponse:
+    """One announcement: its row in the list (HTMX; polled while generating, then HTTP 286), or a page."""
+    item = _announcement_or_404(request, announcement_id)
+    context = page_context(request, "tts", item=item)
+    if request.htmx:
+        response = render(request, "spikon/tts.html#announcement-row", context)
+        if not item.is_in_progress:
+            response.status_code = 286
+        return response
+    return render(request, "spikon/tts_announcement.html", context)
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def audio(request: TenantRequest, announcement_id: int, audio_format: str) -> HttpResponse:
+    """The stored audio: MP3 to play, or WAV PCM 8 kHz 16-bit mono; `?download=1` to save it."""
+    if audio_format not in AUDIO_FORMATS:
+        raise Http404("No such format.")
+    item = _announcement_or_404(request, announcement_id)
+    field_name, content_type = AUDIO_FORMATS[audio_format]
+    stored = getattr(item, field_name)
+    if stored:
+        response = serve_audio(
+            request, stored.name, content_type, f"announcement-{item.provider_id}.{audio_format}"
+        )
+        if response is not None:
+            return response
+    return HttpResponse(
+        _("The audio of this announcement is not stored yet."),
+        status=409,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _form_page(request: TenantRequest, form: AnnouncementForm, status: int = 200) -> HttpResponse:
+    context = page_context(
+        request,
+        "tts",
+        account=spikon_account(request),
+        form=form,
+        text_max=TTS_TEXT_MAX_LENGTH,
+        sync_resource=sync.VOICES,
+    )
+    return render(request, "spikon/tts_new.html", context, status=status)
+
+
+@require_GET
+@tenant_view(Role.OPERATOR)
+def new_announcement(request: TenantRequest) -> HttpResponse:
+    """Step 1: language, voice, name and text. Without JavaScript "Show voices" reloads this page with the
+    chosen language (the name and text kept); with it, the voice list follows the language in place."""
+    initial = {
+        key: request.GET.get(key, "")[:limit]
+        for key, limit in (
+            ("language", 16),
+            ("voice", 64),
+            ("name", NAME_MAX_LENGTH),
+            ("text", TTS_TEXT_MAX_LENGTH),
+        )
+    }
+    return _form_page(request, AnnouncementForm(initial=initial, tenant=request.tenant))
+
+
+@require_GET
+@tenant_view(Role.OPERATOR)
+def voices(request: TenantRequest) -> HttpResponse:
+    """The voice field for the chosen language (swapped in by HTMX)."""
+    form = AnnouncementForm(initial={"language": request.GET.get("language", "")[:16]}, tenant=request.tenant)
+    return render(request, "spikon/tts_new.html#voice-field", {"form": form})
+
+
+@require_POST
+@tenant_view(Role.OPERATOR)
+def price(request: TenantRequest) -> HttpResponse:
+    """Step 2: ask the provider the price (4.7.7) and show it, net and gross, with the Generate button."""
+    form = AnnouncementForm(request.POST, tenant=request.tenant)
+    if not form.is_valid():
+        return _form_page(request, form, status=400)
+    account = spikon_account(request)
+    if account is None or not account.is_configured:
+        form.add_error(
+            None, _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
+        )
+        return _form_page(request, form, status=400)
+    data = form.cleaned_data
+    try:
+        quote = account.client().tts_price(data["voice"], data["text"])
+    except ProviderError as error:
+        form.add_error(None, explain(error))
+        return _form_page(request, form, status=400)
+    signed = signing.dumps(
+        {
+            "tenant": request.tenant.pk,
+            "key": new_form_key(),
+            "language": data["language"],
+            "voice": data["voice"],
+            "name": data["name"],
+            "text": data["text"],
+            "net": str(quote.net),
+            "gross": str(quote.gross),
+        },
+        salt=QUOTE_SALT,
+        compress=True,
+    )
+    context = page_context(
+        request, "tts", data=data, quote=quote, signed=signed, quote_minutes=QUOTE_MAX_AGE // 60
+    )
+    return render(request, "spikon/tts_confirm.html", context)
+
+
+def _read_quote(request: TenantRequest) -> dict | None:
+    try:
+        quote = signing.loads(request.POST.get("quote", ""), salt=QUOTE_SALT, max_age=QUOTE_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(quote, dict) or quote.get("tenant") != request.tenant.pk:
+        return None
+    try:
+        quote["net"], quote["gross"] = Decimal(quote["net"]), Decimal(quote["gross"])
+    except (KeyError, InvalidOperation):
+        return None
+    return quote
+
+
+@require_POST
+@tenant_view(Role.OPERATOR)
+def generate(request: TenantRequest) -> HttpResponse:
+    """Step 3: generate (4.7.3), once. Costs money: never retried, and a double submit generates nothing."""
+    quote = _read_quote(request)
+    if quote is None:
+        messages.error(request, _("The price check has expired or is not valid: check the price again."))
+        return redirect("spikon:tts-new", tenant_slug=request.tenant.slug)
+    account = spikon_account(request)
+    if account is None or not account.is_configured:
+        messages.error(
+            request, _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
+        )
+        return redirect("spikon:tts", tenant_slug=request.tenant.slug)
+    try:
+        with transaction.atomic():
+            item = TtsAnnouncement.objects.create(
+                tenant=request.tenant,
+                form_key=quote["key"],
+                state=TtsAnnouncement.State.SUBMITTING,
+                name=quote["name"],
+                voice=quote["voice"],
+                text=quote["text"],
+                cost_net=quote["net"],
+                cost_gross=quote["gross"],
+                created_by=request.user,
+            )
+    except IntegrityError:
+        messages.info(request, _("This announcement was already sent with this form; its state is below."))
+        return redirect("spikon:tts", tenant_slug=request.tenant.slug)
+    try:
+        provider_id = account.client().generate_tts(item.voice, item.name, item.text)
+    except ProviderError as error:
+        return _generation_failed(request, item, quote, error)
+    item.provider_id = provider_id
+    item.state = TtsAnnouncement.State.PENDING
+    item.start_polling()
+    with transaction.atomic():
+        # A list sync that ran meanwhile may have made a row for the new id: this one replaces it.
+        duplicates = TtsAnnouncement.objects.filter(tenant=request.tenant, provider_id=provider_id)
+        if duplicates.exclude(pk=item.pk).exists():
+            sync.delete_announcements(list(duplicates.exclude(pk=item.pk)))
+        item.save(update_fields=["provider_id", "state", "poll_status", "next_poll_at"])
+        audit.record(
+            request.tenant,
+            request.user,
+            "spikon.tts.generate",
+            target=item,
+            changes={
+                "name": (None, item.name),
+                "voice": (None, item.voice),
+                "characters": (None, len(item.text)),
+                "price gross": (None, f"{item.cost_gross} zł"),
+            },
+        )
+    poll_announcement.apply_async_on_commit((item.pk,), eta=item.next_poll_at)
+    messages.success(
+        request,
+        _("“%(name)s” is being generated; it can be played here once it is ready.") % {"name": item.name},
+    )
+    return redirect("spikon:tts", tenant_slug=request.tenant.slug)
+
+
+def _generation_failed(
+    request: TenantRequest, item: TtsAnnouncement, quote: dict, error: ProviderError
+) -> HttpResponse:
+    unknown = isinstance(error, UnavailableError) and error.outcome_unknown
+    audit.record(
+        request.tenant,
+        request.user,
+        "spikon.tts.generate",
+        target=item,
+        changes={"name": (None, item.name), "voice": (None, item.voice)},
+        outcome="failure",
+        message=explain(error),
+    )
+    if unknown:
+        # It may have been generated (and charged): kept as "unknown", never sent again.
+        item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, explain(error)
+        item.save(update_fields=["state", "last_error"])
+        messages.warning(
+            request,
+            _(
+                "Outcome unknown: the provider did not answer in time and may have generated it. It is not sent "
+                "again; the list shows it after the next refresh if it was made."
+            ),
+        )
+        return redirect("spikon:tts", tenant_slug=request.tenant.slug)
+    item.delete()
+    form = AnnouncementForm(
+        {key: quote[key] for key in ("language", "voice", "name", "text")}, tenant=request.tenant
+    )
+    form.is_valid()
+    form.add_error(None, explain(error))
+    return _form_page(request, form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.OPERATOR)
+def delete(request: TenantRequest, announcement_id: int) -> HttpResponse:
+    """Delete at the provider (4.7.6) and here, after the operator types the announcement's name."""
+    item = _announcement_or_404(request, announcement_id)
+    context = page_context(request, "tts", item=item, error="")
+    if request.method == "GET":
+        return render(request, "spikon/tts_delete.html", context)
+    if request.POST.get("confirm", "").strip() != item.name.strip():
+        context["error"] = _("Type the announcement's name exactly to confirm.")
+        return render(request, "spikon/tts_delete.html", context, status=400)
+    if item.state == TtsAnnouncement.State.SUBMITTING:
+        context["error"] = _("It is being sent to the provider right now; delete it once its state is known.")
+        return render(request, "spikon/tts_delete.html", context, status=409)
+    message = ""
+    if item.provider_id is not None:
+        account = spikon_account(request)
+        if account is None or not account.is_configured:
+            context["error"] = _(
+                "The SPIKON account has no API key yet: an admin sets it on the Account page."
+            )
+            return render(request, "spikon/tts_delete.html", context, status=400)
+        try:
+            account.client().delete_tts(item.provider_id)
+        except NotFoundError as error:
+            message = explain(error)  # gone there already: it goes here too
+        except ProviderError as error:
+            audit.record(
+                request.tenant,
+                request.user,
+                "spikon.tts.delete",
+                target=item,
+                outcome="failure",
+                message=explain(error),
+            )
+            context["error"] = explain(error)
+            return render(request, "spikon/tts_delete.html", context, status=400)
+    with transaction.atomic():
+        audit.record(
+            request.tenant,
+            request.user,
+            "spikon.tts.delete",
+            target=item,
+            changes={"name": (item.name, None)},
+            message=message,
+        )
+        sync.delete_announcements([item])
+    messages.success(request, _("Announcement “%(name)s” deleted.") % {"name": item.name})
+    return redirect("spikon:tts", tenant_slug=request.tenant.slug)
