@@ -4,11 +4,12 @@ import calendar
 from datetime import date
 
 from django import forms
-from django.core.validators import URLValidator
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
+from accounts.ids import RowsChoiceField
 from accounts.models import Tenant
+from accounts.validators import clean_provider_base_url
 from premium.client import Prezentacja
 from premium.models import PRESENTATION_CHOICES, Call, PremiumAccount, PremiumNumber
 from premium.sync import current_month
@@ -59,10 +60,7 @@ class AccountForm(forms.ModelForm):
         return self.cleaned_data["api_key"].strip()
 
     def clean_base_url(self) -> str:
-        url = self.cleaned_data["base_url"].strip().rstrip("/")
-        if url:
-            URLValidator(schemes=["http", "https"], message=_("Enter an http:// or https:// address."))(url)
-        return url
+        return clean_provider_base_url(self.cleaned_data["base_url"])
 
     def save(self, commit: bool = True) -> PremiumAccount:
         account = super().save(commit=False)
@@ -123,7 +121,7 @@ class RedirectForm(forms.Form):
 
 
 class BulkRedirectForm(forms.Form):
-    numbers = forms.ModelMultipleChoiceField(
+    numbers = RowsChoiceField(
         label=_("Numbers"),
         queryset=PremiumNumber.objects.none(),
         error_messages={"required": _("Select at least one number.")},

@@ -1,29 +1,18 @@
 from __future__ import annotations
 
-import ipaddress
 import re
-from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
+from accounts.validators import clean_provider_base_url
 from sms.client import BASE_URL, LOGIN_PATTERN, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from sms.models import MessageType, SerwerSmsAccount, Subaccount
 
 # The most messages a limit may be set to here: far above any real need, far below the database's limit.
 MAX_LIMIT = 100_000_000
-LOOPBACK_NAMES = {"localhost"}
-
-
-def _is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class AccountForm(forms.Form):
@@ -84,18 +73,7 @@ class AccountForm(forms.Form):
             self.fields["api_password"].help_text = _("Saved; leave empty to keep it, or type a new one.")
 
     def clean_base_url(self) -> str:
-        url = self.cleaned_data["base_url"].rstrip("/")
-        if not url:
-            return ""
-        parts = urlsplit(url)
-        if parts.query or parts.fragment:
-            raise forms.ValidationError(_("Give the address without “?” or “#” parts."))
-        if parts.scheme not in ("http", "https"):
-            raise forms.ValidationError(_("Use an https:// address."))
-        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-            # Credentials travel with every call: plain HTTP only to a sandbox on this machine.
-            raise forms.ValidationError(_("Use https://; plain http:// is allowed only for 127.0.0.1."))
-        return url
+        return clean_provider_base_url(self.cleaned_data["base_url"])
 
     def clean(self):
         cleaned = super().clean()

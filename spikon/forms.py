@@ -6,16 +6,16 @@ it first and in the operator's words.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
-from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from accounts.validators import clean_provider_base_url
+from accounts.ids import RowsChoiceField
 from spikon.client import (
     DEFAULT_BASE_URL,
     PHONE_BOOK_ENTRY_NAME_MAX_LENGTH,
@@ -99,15 +99,6 @@ class FormKeyField(forms.CharField):
 # Account ---------------------------------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class AccountForm(forms.Form):
     """The API key (write-only: an empty field keeps the saved one) and the API address."""
 
@@ -142,16 +133,7 @@ class AccountForm(forms.Form):
         return key
 
     def clean_base_url(self) -> str:
-        url = self.cleaned_data["base_url"].rstrip("/")
-        parts = urlsplit(url)
-        if parts.query or parts.fragment or parts.username or parts.password:
-            raise forms.ValidationError(_("Give only the address, without “?”, “#” or a login in it."))
-        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-            # The key travels with every call: plain HTTP only to a sandbox on this machine.
-            raise forms.ValidationError(_("Use https://; plain http:// is allowed only for 127.0.0.1."))
-        if parts.scheme not in ("http", "https"):
-            raise forms.ValidationError(_("Use an https:// address."))
-        return url
+        return clean_provider_base_url(self.cleaned_data["base_url"])
 
     def clean(self):
         cleaned = super().clean()
@@ -284,25 +266,9 @@ def sms_parts(text: str) -> tuple[str, int, int]:
     return encoding, units, 1 if units <= single else math.ceil(units / multi)
 
 
-def row_ids(values) -> list[int]:
-    """The values that can be ids of rows (a number too large for the database is none)."""
-    return [int(value) for value in values if str(value).isdigit() and len(str(value)) <= 18]
-
-
-class EntryChoiceField(forms.ModelMultipleChoiceField):
+class EntryChoiceField(RowsChoiceField):
     def label_from_instance(self, obj: PhoneBookEntry) -> str:
         return f"{obj.name} ({obj.number})"
-
-    def clean(self, value):
-        # Checked here: a number too large for the database would fail the lookup instead of the form.
-        for item in value or []:
-            if not row_ids([item]):
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": str(item)[:20]},
-                )
-        return super().clean(value)
 
 
 def sender_choices() -> list[tuple[str, str]]:
