@@ -14,9 +14,7 @@ import json
 import random
 import re
 import threading
-import time
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +23,8 @@ from heapq import merge
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
+
+from provider_api.sandbox_faults import BAD_GATEWAY_PAGE, FaultInjection
 
 DEMO_EMAIL = "demo@firma-demo.pl"
 DEMO_API_KEY = "np70x-demo-8c41f0b27d9e4a53"
@@ -37,7 +37,6 @@ REDIRECT_GROSZE_PER_MINUTE = 10  # the document's billcost: 1152 s -> 1.92 zł, 
 # Asterisk CDR states (the billing rows are CDRs); the document's example shows ANSWERED.
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED")
 DISPOSITION_WEIGHTS = (80, 12, 5, 3)
-FAULT_KINDS = frozenset({"timeout", "500", "html", "truncated", "auth"})
 HOSTILE_PAYLOADS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
 
 _NOT_FOUND_NUMBER = "Not found number in your account"
@@ -82,10 +81,11 @@ _ROUTES = (
 )
 
 
-class PremiumSandbox:
+class PremiumSandbox(FaultInjection):
     """The Numery-Premium.PL API 70x for one partner account, in memory; a WSGI callable."""
 
     def __init__(self, email: str, api_key: str, *, seed: int = 70) -> None:
+        super().__init__()
         self._email = email
         self._api_key = api_key
         self._seed = seed
@@ -96,14 +96,10 @@ class PremiumSandbox:
         self._wallet_grosze = 0
         self._history: list[dict[str, Any]] = []  # newest first
         self._invoices: list[dict[str, Any]] = []  # newest first
-        self._faults: dict[str, list[Any]] = {}  # path -> [kind, times left or None]
-        self._requests: Counter[str] = Counter()
         self._hostile = False
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests may fix the time
         self.number_price_grosze = 5000  # what addNumber takes from the wallet
         self.calls_per_month = 300  # billing rows per month, over all the account's numbers
-        self.latency_seconds = 0.0
-        self.fault_timeout_seconds = 30.0
 
     def __repr__(self) -> str:
         return f"PremiumSandbox(email={self._email!r}, numbers={len(self._numbers)})"
@@ -202,41 +198,17 @@ class PremiumSandbox:
         with self._lock:
             return self._wallet_grosze
 
-    # --- Fault injection and counting ----------------------------------------------------------
-
-    def set_fault(self, path: str, kind: str, times: int | None = None) -> None:
-        """Make requests to `path` fail with `kind` (see FAULT_KINDS), `times` times or until cleared."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {kind!r}; one of {sorted(FAULT_KINDS)}")
-        with self._lock:
-            self._faults[path] = [kind, times]
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def request_count(self, path: str) -> int:
-        """How many requests reached `path` (faulty ones included)."""
-        with self._lock:
-            return self._requests[path]
-
     # --- WSGI ----------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = _api_path(environ.get("PATH_INFO", ""))
         method = environ.get("REQUEST_METHOD", "GET").upper()
         form = _read_form(environ)
-        with self._lock:
-            self._requests[path] += 1
-            fault = self._take_fault(path)
-        if self.latency_seconds:
-            time.sleep(self.latency_seconds)
-        if fault == "timeout":
-            time.sleep(self.fault_timeout_seconds)
+        fault = self.arrive(path)
         if fault == "500":
             answer = _json_answer(500, {"message": "Server Error"})
         elif fault == "html":
-            answer = _Answer(502, _BAD_GATEWAY_PAGE, (("Content-Type", "text/html; charset=utf-8"),))
+            answer = _Answer(502, BAD_GATEWAY_PAGE, (("Content-Type", "text/html; charset=utf-8"),))
         elif fault == "auth":
             answer = _refusal(401, "Unauthorized")
         else:
@@ -247,17 +219,6 @@ class PremiumSandbox:
         headers = [*answer.headers, ("Content-Length", str(len(answer.body)))]
         start_response(_STATUS_LINES[answer.status], headers)
         return [answer.body]
-
-    def _take_fault(self, path: str) -> str | None:
-        fault = self._faults.get(path)
-        if fault is None:
-            return None
-        kind, times = fault
-        if times is not None:
-            fault[1] = times - 1
-            if fault[1] <= 0:
-                del self._faults[path]
-        return kind
 
     def _handle(self, method: str, path: str, form: dict[str, str]) -> _Answer:
         for pattern, allowed, handler in _ROUTES:
@@ -484,10 +445,6 @@ _STATUS_LINES = {
     500: "500 Internal Server Error",
     502: "502 Bad Gateway",
 }
-_BAD_GATEWAY_PAGE = (
-    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-    b"<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
-)
 
 
 def _json_answer(status: int, payload: Any) -> _Answer:

@@ -18,26 +18,22 @@ import json
 import random
 import re
 import threading
-import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
+
+from provider_api.sandbox_faults import BAD_GATEWAY_PAGE, FaultInjection
 
 DEMO_TOKEN = "demo-serwersms-token-7f3a9c"  # noqa: S105 - the sandbox's published demo credential
 DEMO_USERNAME = "webapi_demo"
 DEMO_PASSWORD = "demo-haslo-2024"  # noqa: S105 - the sandbox's published demo credential
 DEMO_TEMPLATE_ID = 1100
 
-FAULT_KINDS = frozenset({"timeout", "500", "html", "truncated", "auth"})
 LIMIT_TYPES = ("eco", "full", "voice", "mms", "hlr")
 _LOGIN = re.compile(r"[A-Za-z0-9_@.\-]{3,20}")
 _ROUTE = re.compile(r"/subaccounts/([a-z]+)\.json$")
 
-_BAD_GATEWAY_PAGE = (
-    b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
-)
 _SCRIPT = "<script>alert(1)</script>"
 _IMG = "<img src=x onerror=alert(1)>"
 
@@ -53,7 +49,7 @@ class _Reply(Exception):
         self.body = body
 
 
-class SerwerSmsSandbox:
+class SerwerSmsSandbox(FaultInjection):
     """The subaccounts API of one SerwerSMS.pl customer; accepts one API token and one API user."""
 
     def __init__(
@@ -64,6 +60,7 @@ class SerwerSmsSandbox:
         *,
         seed: int = 70,
     ) -> None:
+        super().__init__()
         self._token = token
         self._username = username
         self._password = password
@@ -71,11 +68,7 @@ class SerwerSmsSandbox:
         self._lock = threading.Lock()
         self._accounts: dict[int, dict[str, Any]] = {}
         self._next_id = 1400
-        self._requests: Counter[str] = Counter()
-        self._faults: dict[str, list[Any]] = {}  # path -> [kind, remaining times or None]
         self.error_status = 200
-        self.fault_timeout_seconds = 30.0
-        self.latency_seconds = 0.0
 
     def __repr__(self) -> str:
         return f"SerwerSmsSandbox(subaccounts={len(self._accounts)})"
@@ -140,37 +133,19 @@ class SerwerSmsSandbox:
             account = self._accounts.get(subaccount_id)
             return account is not None and account["password"] == password
 
-    def request_count(self, path: str) -> int:
-        """How many requests reached `path` (e.g. "/subaccounts/add.json"), prefix or not."""
-        with self._lock:
-            return self._requests[_normalise(path)]
-
-    def set_fault(self, path: str, kind: str, times: int | None = None) -> None:
-        """Make the next `times` requests to `path` (None: all, until cleared) fail in the way `kind` says."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(FAULT_KINDS)}")
-        with self._lock:
-            self._faults[_normalise(path)] = [kind, times]
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+    def fault_key(self, path: str) -> str:
+        """Faults and counts name a path with or without the mount prefix."""
+        return _normalise(path)
 
     # --- WSGI ------------------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = _normalise(environ.get("PATH_INFO", ""))
-        with self._lock:
-            self._requests[path] += 1
-            fault = self._take_fault(path)
-        if self.latency_seconds:
-            time.sleep(self.latency_seconds)
-        if fault == "timeout":
-            time.sleep(self.fault_timeout_seconds)  # then answer as usual: the call did take effect
-        elif fault == "500":
+        fault = self.arrive(path)  # after a "timeout" it answers as usual: the call did take effect
+        if fault == "500":
             return _send(start_response, 500, b"Internal Server Error", "text/plain")
         elif fault == "html":
-            return _send(start_response, 502, _BAD_GATEWAY_PAGE, "text/html")
+            return _send(start_response, 502, BAD_GATEWAY_PAGE, "text/html")
         elif fault == "auth":
             return _json(start_response, self.error_status, _invalid_user())
         status, body = self._answer(environ, path)
@@ -178,18 +153,6 @@ class SerwerSmsSandbox:
         if fault == "truncated":
             raw = raw[: max(1, len(raw) // 2)]
         return _send(start_response, status, raw, "application/json; charset=utf-8")
-
-    def _take_fault(self, path: str) -> str | None:
-        entry = self._faults.get(path)
-        if entry is None:
-            return None
-        kind, times = entry
-        if times is not None:
-            if times <= 1:
-                del self._faults[path]
-            else:
-                entry[1] = times - 1
-        return kind
 
     def _answer(self, environ: dict[str, Any], path: str) -> tuple[int, dict[str, Any]]:
         try:

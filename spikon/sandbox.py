@@ -40,7 +40,6 @@ import random
 import re
 import struct
 import threading
-import time
 import wave
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -52,11 +51,12 @@ from urllib.parse import parse_qs
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
+from provider_api.sandbox_faults import BAD_GATEWAY_PAGE, FaultInjection
+
 WARSAW = ZoneInfo("Europe/Warsaw")
 
 DEMO_API_KEY = "BXlmr2sN5phLwYftAaJP2yWgmcIXtest"  # the example key of the document's section 3.2
 
-FAULT_KINDS = frozenset({"timeout", "500", "html", "truncated", "auth"})
 RECORDING_PATH = "/channels/lists/call/get_playback_file"
 REPORT_LIFETIME = timedelta(days=30)
 REPORT_MAX_DAYS = 100
@@ -233,7 +233,7 @@ class _Tts:
     generated: bool = False
 
 
-class SpikonSandbox:
+class SpikonSandbox(FaultInjection):
     """The SPIKON API as a WSGI callable. Mount it anywhere: it routes on the part of PATH_INFO from
     "/api/" on, so a prefix may or may not have been moved into SCRIPT_NAME."""
 
@@ -251,18 +251,15 @@ class SpikonSandbox:
         (aware datetimes); reassign `sandbox.now` to age reports. Also settable afterwards: `latency_seconds`,
         `fault_timeout_seconds`, `api_enabled` (False: -4), `ip_whitelist` (non-empty: others get -5),
         `balance`."""
+        super().__init__()
         self._api_key = api_key
         self.report_polls = report_polls
         self.tts_polls = tts_polls
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(WARSAW))
-        self.latency_seconds = 0.0
-        self.fault_timeout_seconds = 30.0
         self.api_enabled = True  # False: every call answers -4 API turned off
         self.ip_whitelist: set[str] = set()  # empty: every address may call (3.3)
         self._seed = seed
         self._lock = threading.Lock()
-        self._faults: dict[str, list] = {}
-        self._counts: Counter[str] = Counter()
         self._routes: dict[str, tuple[str, str, Callable[[_Request], object]]] = {
             "/api/balance/show": ("POST", "key", self._balance_show),
             "/api/phone_account/list": ("POST", "key", self._phone_account_list),
@@ -309,22 +306,6 @@ class SpikonSandbox:
             self._reset()
             self._fill_demo(hostile)
 
-    def set_fault(self, path: str, kind: str, times: int | None = None) -> None:
-        """Make requests to `path` (e.g. "/api/sms/send") fail with `kind`, `times` times (None: until cleared)."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(FAULT_KINDS)}")
-        with self._lock:
-            self._faults[path] = [kind, times]
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def request_count(self, path: str) -> int:
-        """How many requests reached `path` (e.g. "/api/sms/send"), faulted ones included."""
-        with self._lock:
-            return self._counts[path]
-
     def set_sms_outcome(self, number: str, state: int) -> None:
         """Where messages to `number` end: 5 delivered (default), 4 sent, 3 undelivered or 2 error."""
         if state not in (2, 3, 4, 5):
@@ -347,11 +328,7 @@ class SpikonSandbox:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path_info = environ.get("PATH_INFO") or "/"
         route, prefix = _split_route(path_info)
-        with self._lock:
-            self._counts[route] += 1
-            fault = self._take_fault(route)
-        if self.latency_seconds:
-            time.sleep(self.latency_seconds)
+        fault = self.arrive(route)
         if fault == "500":
             return _send(
                 start_response,
@@ -360,9 +337,7 @@ class SpikonSandbox:
                 b"Internal Server Error",
             )
         if fault == "html":
-            return _send(start_response, "502 Bad Gateway", "text/html; charset=utf-8", _BAD_GATEWAY_PAGE)
-        if fault == "timeout":
-            time.sleep(self.fault_timeout_seconds)
+            return _send(start_response, "502 Bad Gateway", "text/html; charset=utf-8", BAD_GATEWAY_PAGE)
         request = _Request(
             params=_read_params(environ),
             api_key_header=environ.get("HTTP_SPIKON_API_KEY"),
@@ -399,17 +374,6 @@ class SpikonSandbox:
                 return handler(request)
         except _Fail as fail:
             return _error_data(fail.code, fail.desc)
-
-    def _take_fault(self, route: str) -> str | None:
-        entry = self._faults.get(route)
-        if entry is None:
-            return None
-        kind, remaining = entry
-        if remaining is not None:
-            entry[1] = remaining - 1
-            if entry[1] <= 0:
-                del self._faults[route]
-        return kind
 
     def _authenticate(self, key: str | None, remote_addr: str) -> None:
         if not key:
@@ -1156,12 +1120,6 @@ def _xml_element(key: str, value: object) -> ET.Element:
 def _send(start_response: Callable, status: str, content_type: str, body: bytes) -> list[bytes]:
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
-
-
-_BAD_GATEWAY_PAGE = (
-    b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
-    b"<body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>\n"
-)
 
 
 # Money and audio
