@@ -142,12 +142,13 @@ def test_beat_copies_the_schedules_into_the_database(transactional_db, tmp_path)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    expected = set(settings.CELERY_BEAT_SCHEDULE)
     try:
         deadline = time.monotonic() + 30
-        while not PeriodicTask.objects.filter(name__in=settings.CELERY_BEAT_SCHEDULE).exists():
-            assert time.monotonic() < deadline, "beat did not write its schedule"
+        # Beat writes the entries one by one: wait until all are there.
+        while PeriodicTask.objects.filter(name__in=expected).count() < len(expected):
+            missing = expected - set(PeriodicTask.objects.values_list("name", flat=True))
+            assert time.monotonic() < deadline, f"beat did not write {sorted(missing)}"
             time.sleep(0.3)
     finally:
         stop(process)
-    names = set(PeriodicTask.objects.values_list("name", flat=True))
-    assert set(settings.CELERY_BEAT_SCHEDULE) <= names
