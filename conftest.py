@@ -119,10 +119,17 @@ def database_url_for_subprocesses() -> str:
 
 
 @pytest.fixture
-def real_worker(transactional_db, tmp_path):
+def worker_environment() -> dict[str, str]:
+    """Extra environment for `real_worker`'s process; a test module overrides it (e.g. a broker of its own)."""
+    return {}
+
+
+@pytest.fixture
+def real_worker(transactional_db, tmp_path, worker_environment):
     """A real Celery worker process on the configured broker, consuming a queue of this test's own.
 
-    Yields a function that stops the worker (idempotent), so a test can kill it mid-work.
+    Yields a function that stops the worker (idempotent), so a test can kill it mid-work; its
+    `start_again()` starts a new worker process on the same queue once the first has stopped.
     """
     import signal
     import subprocess
@@ -144,34 +151,38 @@ def real_worker(transactional_db, tmp_path):
         "PYTHONUNBUFFERED": "1",
         # Tasks the worker queues itself (the next poll of a job) must come back to this queue too.
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        **worker_environment,
     }
     celery = Path(sys.executable).parent / "celery"
     log = (tmp_path / "worker.log").open("w")
-    # Started directly (no shell), so that `process.pid` is the worker's own PID.
-    process = subprocess.Popen(
-        [
-            str(celery),
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--hostname",
-            f"{queue}@%h",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+
+    def start() -> subprocess.Popen:
+        # Started directly (no shell), so that `process.pid` is the worker's own PID.
+        return subprocess.Popen(
+            [
+                str(celery),
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--queues",
+                queue,
+                "--hostname",
+                f"{queue}@%h",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
     def stop(sig: int = signal.SIGTERM) -> None:
+        process = stop.process
         if process.poll() is None:
             process.send_signal(sig)
             try:
@@ -180,8 +191,14 @@ def real_worker(transactional_db, tmp_path):
                 process.kill()
                 process.wait()
 
+    def start_again() -> None:
+        if stop.process.poll() is None:
+            raise RuntimeError("the worker is still running: stop it first")
+        stop.process = start()
+
     stop.log_path = tmp_path / "worker.log"
-    stop.process = process
+    stop.process = start()
+    stop.start_again = start_again
     try:
         yield stop
     finally:

@@ -58,3 +58,16 @@ def secret_hint(value: str) -> str:
     if not value:
         return ""
     return f"…{value[-4:]}" if len(value) >= 12 else "…"
+
+
+class OneTimeSecret(str):
+    """A secret that a page shows once (a new user's or a new subaccount's password).
+
+    Rendered, it reads as itself; its repr, which debug logs and error reports print for a template's
+    context (e.g. Django's "Exception while resolving variable" at DEBUG), does not show it.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'(a secret shown once)'"

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -79,4 +80,22 @@ class TwoFactorMiddleware:
             and user_has_device(user, confirmed=True)
         ):
             return redirect(f"{reverse('two-factor-verify')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+class NullCharacterMiddleware:
+    """Refuses a request whose query or form carries a NUL character (400), before any view sees it.
+
+    No text the dashboard takes contains one, and PostgreSQL cannot store or even compare it: a view
+    passing such a value to a query would fail with a server error instead of a clear refusal.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for data in (request.GET, request.POST) if request.method == "POST" else (request.GET,):
+            for key, values in data.lists():
+                if "\x00" in key or any("\x00" in value for value in values if isinstance(value, str)):
+                    raise BadRequest("A NUL character in the request's parameters.")
         return self.get_response(request)

@@ -22,6 +22,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit, sync
+from accounts.fields import OneTimeSecret
 from accounts.forms import (
     AuditFilterForm,
     MemberAddForm,
@@ -150,7 +151,7 @@ def member_add(request: TenantRequest) -> HttpResponse:
     return render(
         request,
         "accounts/member_created.html",
-        {"section": "members", "membership": membership, "password": password},
+        {"section": "members", "membership": membership, "password": OneTimeSecret(password)},
     )
 
 

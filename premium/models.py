@@ -120,6 +120,18 @@ class PremiumNumber(models.Model):
         return (self.price_net * (100 + self.vat_percent) / 100).quantize(Decimal("0.01"))
 
 
+class UsedPurchaseToken(models.Model):
+    """A number purchase's one-time confirmation, once used: the unique token lets exactly one of the
+    requests that carry it (a double click sends two at once) buy the number."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.token} ({self.used_at:%Y-%m-%d %H:%M})"
+
+
 class Call(models.Model):
     """One call to a premium number (a billing row), keyed by the provider's 64-bit call id.
 
@@ -164,6 +176,53 @@ class Call(models.Model):
             return str(self.Disposition(self.disposition).label)
         except ValueError:
             return self.disposition
+
+
+class MonthNumberTotal(models.Model):
+    """The calls of one number in one call state in one provider month, added up.
+
+    With DayTotal, what the billing page's summaries read: a month of a thousand numbers has at most a
+    few thousand of these rows however many calls it has. premium.totals rebuilds a month's rows from
+    the calls whenever a sync writes calls of that month.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    number = models.CharField(max_length=16)
+    disposition = models.CharField(max_length=16)
+    calls = models.PositiveIntegerField()
+    billed_seconds = models.PositiveBigIntegerField()
+    cost = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "year", "month", "number", "disposition"], name="premium_month_total_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} {self.number} {self.disposition}: {self.calls}"
+
+
+class DayTotal(models.Model):
+    """The calls of one provider day (Europe/Warsaw) in one call state, added up (see MonthNumberTotal)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    disposition = models.CharField(max_length=16)
+    calls = models.PositiveIntegerField()
+    billed_seconds = models.PositiveBigIntegerField()
+    cost = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "day", "disposition"], name="premium_day_total_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.disposition}: {self.calls}"
 
 
 class WalletEntry(models.Model):

@@ -38,6 +38,8 @@ REDIRECT_GROSZE_PER_MINUTE = 10  # the document's billcost: 1152 s -> 1.92 zł, 
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED")
 DISPOSITION_WEIGHTS = (80, 12, 5, 3)
 HOSTILE_PAYLOADS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
+# An attribute break-out, a template expression and a script URL, in other texts of the hostile demo.
+MORE_HOSTILE_PAYLOADS = ('"><svg onload=alert(1)>', "{{7*7}}", "javascript:alert(1)")
 
 _NOT_FOUND_NUMBER = "Not found number in your account"
 _NO_FUNDS = "Brak wystarczających środków na koncie do zakupu usługii. Doładuj konto."
@@ -125,9 +127,14 @@ class PremiumSandbox(FaultInjection):
             first = _shift_month(local.year, local.month, -2)
             opened = datetime(*first, 1, 9, 12, 5, tzinfo=UTC)
             script, img = HOSTILE_PAYLOADS
+            svg, template, script_url = MORE_HOSTILE_PAYLOADS
 
             self._credit(50000, "Doładowanie konta" + (f" {script}" if hostile else ""), opened)
-            self._debit(4000, "Aktywacja usługi API 70x", opened + timedelta(minutes=3))
+            self._debit(
+                4000,
+                "Aktywacja usługi API 70x" + (f" {svg}" if hostile else ""),
+                opened + timedelta(minutes=3),
+            )
             for index, tariff in enumerate((4, 5, 6, 6, 7, 8, 8, 5)):
                 bought = opened + timedelta(minutes=10 + index)
                 number = self._new_number(tariff, first)
@@ -142,9 +149,10 @@ class PremiumSandbox(FaultInjection):
             )
             for month_delta in (1, 2):
                 year, month = _shift_month(*first, month_delta)
-                self._debit(
-                    4000, f"Abonament API 70x {month:02d}/{year}", datetime(year, month, 1, 2, tzinfo=UTC)
+                fee = f"Abonament API 70x {month:02d}/{year}" + (
+                    f" {template} {script_url}" if hostile else ""
                 )
+                self._debit(4000, fee, datetime(year, month, 1, 2, tzinfo=UTC))
 
             numbers = list(self._numbers.values())
             redirects = ("601123456", "512345678", "698765432", "227654321", "791000222")
@@ -157,6 +165,7 @@ class PremiumSandbox(FaultInjection):
             numbers[5].announcement = True  # uploaded, not switched on
             if hostile:
                 numbers[3].appdata = f"number=227654321&opis={img}"
+                numbers[4].appdata = f"number=791000222&link={script_url}&opis={svg}{template}"
 
             last_month = _shift_month(*first, 1)
             month_end = datetime(*last_month, calendar.monthrange(*last_month)[1], 21, 44, 12, tzinfo=UTC)
@@ -167,8 +176,8 @@ class PremiumSandbox(FaultInjection):
             )
             for invoice_id, ordinal, netto, paid, created in invoices:
                 title = f"{ordinal}/{created.month:02d}/{created.year}"  # the document's "3/01/2021"
-                if hostile and not paid:
-                    title += f" {script}"
+                if hostile:
+                    title += f" {script}" if not paid else f" {svg if invoice_id == 307 else template}"
                 entry = {
                     "id": invoice_id,
                     "title": title,

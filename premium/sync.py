@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
-from django.db import transaction
+import psycopg
+from django.db import connection, transaction
 from django.utils import timezone
 
 from premium import client as api
+from premium import totals
 from premium.models import Call, Invoice, PremiumAccount, PremiumNumber, WalletEntry
 from provider_api.parsing import WARSAW
 
@@ -35,6 +37,7 @@ CALL_FIELDS = (
     "disposition",
     "redirect_cost",
 )
+STARTED_AT = CALL_FIELDS.index("started_at")
 CENT = Decimal("0.01")
 T = TypeVar("T")
 
@@ -192,14 +195,25 @@ def _call_values(call: api.Call) -> tuple:
 
 @transaction.atomic
 def save_calls(tenant_id: int, calls: Iterable[api.Call]) -> Saved:
-    """Upsert billing rows by the provider's call id, one batch at a time.
+    """Upsert billing rows by the provider's call id, writing only new and changed rows.
 
-    Per batch: one SELECT of the rows already stored, one bulk INSERT of the new ones, and a bulk
-    UPDATE only of those whose values differ. Rows the provider no longer lists are kept: a call
-    that happened stays in the history even after its number left the account.
+    Rows the provider no longer lists are kept: a call that happened stays in the history even after
+    its number left the account. The totals of every month whose calls changed are then rebuilt.
     """
     unique = {call.id: call for call in calls}  # a row listed twice is stored once
+    if connection.vendor == "postgresql":
+        saved, months = _upsert_calls_by_copy(tenant_id, unique)
+    else:
+        saved, months = _upsert_calls_in_batches(tenant_id, unique)
+    if months:
+        totals.rebuild(tenant_id, months)
+    return saved
+
+
+def _upsert_calls_in_batches(tenant_id: int, unique: dict[int, api.Call]) -> tuple[Saved, set]:
+    """Per batch: one SELECT of the rows already stored, one bulk INSERT, a bulk UPDATE of changed ones."""
     created = updated = unchanged = 0
+    months: set[tuple[int, int]] = set()
     for batch in chunks(unique.values(), BATCH_SIZE):
         stored = {
             row[0]: (row[1], row[2:])
@@ -218,13 +232,147 @@ def save_calls(tenant_id: int, calls: Iterable[api.Call]) -> Saved:
                 )
             elif found[1] != values:
                 changed_rows.append(Call(id=found[0], **dict(zip(CALL_FIELDS, values, strict=True))))
+                months.add(totals.month_of(found[1][STARTED_AT]))
+            else:
+                continue
+            months.add(totals.month_of(values[STARTED_AT]))
         Call.objects.bulk_create(new_rows, batch_size=BATCH_SIZE)
         if changed_rows:
             Call.objects.bulk_update(changed_rows, CALL_FIELDS, batch_size=250)
         created += len(new_rows)
         updated += len(changed_rows)
         unchanged += len(batch) - len(new_rows) - len(changed_rows)
-    return Saved(created=created, updated=updated, unchanged=unchanged)
+    return Saved(created=created, updated=updated, unchanged=unchanged), months
+
+
+# PostgreSQL: the rows are COPYed into a temporary table; one query counts the new and the changed ones,
+# then (only if there are any) one UPDATE writes the changed rows and one INSERT the new ones, each
+# returning the provider months it touched (for an update also the month the call was in before).
+# The columns are CALL_FIELDS, written out (a test checks that they agree).
+_INCOMING_SQL = (
+    "CREATE TEMPORARY TABLE premium_call_incoming ON COMMIT DROP AS "
+    "SELECT call_id, number, caller, redirected_to, started_at, answered_at, ended_at, duration, billed_seconds, "
+    "disposition, redirect_cost FROM premium_call WITH NO DATA"
+)
+_COUNT_SQL = """
+SELECT count(*) FILTER (WHERE stored.id IS NULL),
+       count(*) FILTER (
+           WHERE stored.id IS NOT NULL
+           AND (stored.number, stored.caller, stored.redirected_to, stored.started_at, stored.answered_at,
+                stored.ended_at, stored.duration, stored.billed_seconds, stored.disposition, stored.redirect_cost)
+               IS DISTINCT FROM
+               (incoming.number, incoming.caller, incoming.redirected_to, incoming.started_at,
+                incoming.answered_at, incoming.ended_at, incoming.duration, incoming.billed_seconds,
+                incoming.disposition, incoming.redirect_cost)
+       )
+FROM premium_call_incoming AS incoming
+LEFT JOIN premium_call AS stored ON stored.tenant_id = %(tenant)s AND stored.call_id = incoming.call_id
+"""
+_UPDATE_SQL = """
+UPDATE premium_call AS target
+SET number = incoming.number, caller = incoming.caller, redirected_to = incoming.redirected_to,
+    started_at = incoming.started_at, answered_at = incoming.answered_at, ended_at = incoming.ended_at,
+    duration = incoming.duration, billed_seconds = incoming.billed_seconds,
+    disposition = incoming.disposition, redirect_cost = incoming.redirect_cost
+FROM premium_call_incoming AS incoming
+JOIN premium_call AS stored ON stored.tenant_id = %(tenant)s AND stored.call_id = incoming.call_id
+WHERE target.id = stored.id
+  AND (stored.number, stored.caller, stored.redirected_to, stored.started_at, stored.answered_at,
+       stored.ended_at, stored.duration, stored.billed_seconds, stored.disposition, stored.redirect_cost)
+      IS DISTINCT FROM
+      (incoming.number, incoming.caller, incoming.redirected_to, incoming.started_at, incoming.answered_at,
+       incoming.ended_at, incoming.duration, incoming.billed_seconds, incoming.disposition, incoming.redirect_cost)
+RETURNING to_char(stored.started_at AT TIME ZONE 'Europe/Warsaw', 'YYYY-MM'),
+          to_char(target.started_at AT TIME ZONE 'Europe/Warsaw', 'YYYY-MM')
+"""
+_INSERT_SQL = """
+INSERT INTO premium_call (tenant_id, call_id, number, caller, redirected_to, started_at, answered_at, ended_at,
+                          duration, billed_seconds, disposition, redirect_cost)
+SELECT %(tenant)s, call_id, number, caller, redirected_to, started_at, answered_at, ended_at,
+       duration, billed_seconds, disposition, redirect_cost
+FROM premium_call_incoming AS incoming
+WHERE NOT EXISTS (
+    SELECT FROM premium_call AS stored WHERE stored.tenant_id = %(tenant)s AND stored.call_id = incoming.call_id
+)
+ON CONFLICT (tenant_id, call_id) DO NOTHING
+RETURNING to_char(started_at AT TIME ZONE 'Europe/Warsaw', 'YYYY-MM')
+"""
+
+
+_COPY_SQL = (
+    "COPY premium_call (tenant_id, call_id, number, caller, redirected_to, started_at, answered_at, ended_at, "
+    "duration, billed_seconds, disposition, redirect_cost) FROM STDIN (FORMAT BINARY)"
+)
+# The binary format (half the time of text for 100,000 rows) needs each column's exact type: those of
+# call_id and the CALL_FIELDS, in order.
+_COPY_TYPES = ("int8", *["varchar"] * 3, *["timestamptz"] * 3, "int4", "int4", "varchar", "numeric")
+_TEXT_LIMITS = {name: Call._meta.get_field(name).max_length for name in ("number", "caller", "redirected_to")}
+
+
+def _copy_row(call: api.Call) -> tuple:
+    """A call as COPY takes it: PostgreSQL compares times as instants, so no conversion to UTC is needed."""
+    return (
+        call.id,
+        call.dst[: _TEXT_LIMITS["number"]],
+        call.src[: _TEXT_LIMITS["caller"]],
+        call.to_dst[: _TEXT_LIMITS["redirected_to"]],
+        call.start,
+        call.answer,
+        call.end,
+        call.duration,
+        call.billsec,
+        _cut(call.disposition, "disposition", Call),
+        call.billcost,
+    )
+
+
+def _upsert_calls_by_copy(tenant_id: int, unique: dict[int, api.Call]) -> tuple[Saved, set]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT FROM premium_call WHERE tenant_id = %s AND call_id = ANY(%s))",
+            [tenant_id, list(unique)],
+        )
+        if not cursor.fetchone()[0]:
+            # None is stored yet (a month's first import): straight into the table. A call stored meanwhile
+            # by another sync makes the COPY fail; the general way below then handles it.
+            try:
+                with transaction.atomic(), cursor.copy(_COPY_SQL) as copy:
+                    copy.set_types(["int8", *_COPY_TYPES])
+                    for call in unique.values():
+                        copy.write_row((tenant_id, *_copy_row(call)))
+            except psycopg.errors.UniqueViolation:
+                pass
+            else:
+                months = {totals.month_of(call.start) for call in unique.values()}
+                return Saved(created=len(unique)), months
+    return _upsert_calls_through_a_temporary_table(tenant_id, unique)
+
+
+def _upsert_calls_through_a_temporary_table(tenant_id: int, unique: dict[int, api.Call]) -> tuple[Saved, set]:
+    touched: set[str] = set()
+    created = updated = 0
+    with connection.cursor() as cursor:
+        # Dropped at commit; dropped first too, for a caller that saves twice in one transaction.
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.premium_call_incoming")
+        cursor.execute(_INCOMING_SQL)
+        with cursor.copy("COPY premium_call_incoming FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(list(_COPY_TYPES))
+            for call in unique.values():
+                copy.write_row(_copy_row(call))
+        cursor.execute(_COUNT_SQL, {"tenant": tenant_id})
+        new, changed = cursor.fetchone()
+        if changed:
+            cursor.execute(_UPDATE_SQL, {"tenant": tenant_id})
+            rows = cursor.fetchall()
+            updated = len(rows)
+            touched.update(month for row in rows for month in row)
+        if new:
+            cursor.execute(_INSERT_SQL, {"tenant": tenant_id})
+            rows = cursor.fetchall()
+            created = len(rows)
+            touched.update(month for (month,) in rows)
+    months = {(int(text[:4]), int(text[5:])) for text in touched}
+    return Saved(created=created, updated=updated, unchanged=len(unique) - created - updated), months
 
 
 # --- Wallet history ------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ _ROUTE = re.compile(r"/subaccounts/([a-z]+)\.json$")
 
 _SCRIPT = "<script>alert(1)</script>"
 _IMG = "<img src=x onerror=alert(1)>"
+_SVG = '"><svg onload=alert(1)>'  # breaks out of an attribute
+_TEMPLATE = "{{7*7}}"
+_SCRIPT_URL = "javascript:alert(1)"
 
 StartResponse = Callable[..., Any]
 
@@ -95,6 +98,14 @@ class SerwerSmsSandbox(FaultInjection):
             )
             rows[2] = (1207, "biuro.krakow", f"Biuro {_IMG}", "+48126001234", "krakow@example.pl", False)
             rows[3] = (1215, "m.wisniewska", f"<b>Małgorzata</b> {_SCRIPT}", "", "", False)
+            rows[4] = (
+                1233,
+                f"sklep{_TEMPLATE}",
+                f"Sklep {_SVG}",
+                _SCRIPT_URL,
+                f"{_SCRIPT_URL}//@x.pl",
+                False,
+            )
         with self._lock:
             self._accounts = {}
             for account_id, login, name, phone, email, template in rows:

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.fields import secret_hint
+from accounts.fields import OneTimeSecret, secret_hint
 from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.provider_errors import explain
@@ -259,7 +259,9 @@ def subaccount_create(request: TenantRequest) -> HttpResponse:
             return redirect("sms:creation", tenant_slug=request.tenant.slug, creation_id=creation.pk)
         return _create_page(request, _fresh_form(request, request.POST), error=explain(failure), status=422)
     # The password is shown in this one answer and kept nowhere (no redirect: it would need storing).
-    context = _context(request, "subaccounts", subaccount=subaccount, password=data["password"])
+    context = _context(
+        request, "subaccounts", subaccount=subaccount, password=OneTimeSecret(data["password"])
+    )
     return render(request, "sms/subaccount_created.html", context)
 
 

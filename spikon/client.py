@@ -10,6 +10,7 @@ shapes as JSON. Anything else becomes an `UnavailableError`, never a KeyError or
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -677,13 +678,15 @@ class SpikonClient:
                     raise UnavailableError(f"{where} sent no audio", provider=PROVIDER)
                 if not first:
                     raise UnavailableError(f"{where} sent an empty file", provider=PROVIDER)
-                destination.write(first)
-                size = len(first)
-                for chunk in chunks:
+                whole = _WholeAudio()
+                for chunk in itertools.chain((first,), chunks):
                     destination.write(chunk)
-                    size += len(chunk)
+                    whole.feed(chunk)
             except requests.RequestException:
                 raise UnavailableError(f"the download from {where} broke off", provider=PROVIDER) from None
+        if not whole.complete:
+            raise UnavailableError(f"{where} sent an audio file cut short", provider=PROVIDER)
+        size = whole.size
         media_type = content_type.split(";")[0].strip().lower()
         if not media_type or media_type == "application/octet-stream":
             media_type = _sniff_audio(first)
@@ -741,6 +744,101 @@ def _read_limited(chunks: Iterator[bytes], limit: int) -> bytes:
         if len(body) >= limit:
             break
     return body
+
+
+# MPEG audio frame headers: kbit/s by bitrate index 1-14, for (MPEG-1?, layer); MPEG-2/2.5 layers II and III
+# share one table. Sample rates by the header's version bits (3 MPEG-1, 2 MPEG-2, 0 MPEG-2.5).
+_MPEG_BITRATES = {
+    (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MPEG_SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mpeg_frame_length(header: bytes) -> int | None:
+    """The length of the MPEG audio frame starting with `header` (4 bytes), or None if it is not one we can size."""
+    if header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+        return None
+    version, layer_bits = (header[1] >> 3) & 3, (header[1] >> 1) & 3
+    bitrate_index, rate_index, padding = header[2] >> 4, (header[2] >> 2) & 3, (header[2] >> 1) & 1
+    if version == 1 or layer_bits == 0 or bitrate_index in (0, 15) or rate_index == 3:
+        return None
+    layer, mpeg1 = 4 - layer_bits, version == 3
+    bitrate = _MPEG_BITRATES[(mpeg1, layer if mpeg1 or layer == 1 else 2)][bitrate_index - 1] * 1000
+    rate = _MPEG_SAMPLE_RATES[version][rate_index]
+    if layer == 1:
+        return (12 * bitrate // rate + padding) * 4
+    if layer == 3 and not mpeg1:
+        return 72 * bitrate // rate + padding
+    return 144 * bitrate // rate + padding
+
+
+class _WholeAudio:
+    """Whether a streamed audio file arrived whole, checked as it streams.
+
+    A WAV file says its size in its RIFF header; an MP3 file must end where its last frame ends (after an
+    ID3v2 tag, before an optional ID3v1 one). A body cut short with a Content-Length that matches it (a
+    broken proxy or server) passes HTTP's own check, not this one. Audio of another kind, or an MP3 this
+    cannot walk (free bitrate, junk between frames), is taken as it comes.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._wav_size: int | None = None
+        self._walking = True  # MP3: still following the frames
+        self._pending = b""  # bytes not yet walked
+        self._walked = 0  # where `_pending` starts in the file
+        self._skip = 0  # bytes of the current tag or frame still to come
+
+    def feed(self, chunk: bytes) -> None:
+        at_start = self.size == 0
+        self.size += len(chunk)
+        if at_start and not (chunk.startswith(b"ID3") or _mpeg_frame_length(chunk[:4].ljust(4, b"\0"))):
+            self._walking = False
+            if chunk.startswith(b"RIFF") and len(chunk) >= 8:
+                self._wav_size = int.from_bytes(chunk[4:8], "little") + 8
+            return
+        if self._walking:
+            self._walk(chunk)
+
+    def _walk(self, chunk: bytes) -> None:
+        data = self._pending + chunk
+        position = 0
+        while True:
+            if self._skip:
+                step = min(self._skip, len(data) - position)
+                position += step
+                self._skip -= step
+                if self._skip:
+                    break
+            head = data[position : position + 10]
+            if self._walked + position == 0 and head.startswith(b"ID3"):
+                if len(head) < 10:
+                    break
+                size = int.from_bytes(bytes(byte & 0x7F for byte in head[6:10]), "big")  # "syncsafe"
+                self._skip = 10 + size + (10 if head[5] & 0x10 else 0)
+                continue
+            if head.startswith(b"TAG"):
+                self._skip = 128  # an ID3v1 tag at the end
+                continue
+            if len(head) < 4:
+                break
+            length = _mpeg_frame_length(head[:4])
+            if length is None:
+                self._walking = False
+                break
+            self._skip = length
+        self._walked += position
+        self._pending = data[position:]
+
+    @property
+    def complete(self) -> bool:
+        if self._wav_size is not None:
+            return self.size >= self._wav_size
+        return not self._walking or (self._skip == 0 and not self._pending)
 
 
 def _sniff_audio(first: bytes) -> str:

@@ -14,8 +14,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from accounts.validators import clean_provider_base_url
 from accounts.ids import RowsChoiceField
+from accounts.validators import clean_provider_base_url
 from spikon.client import (
     DEFAULT_BASE_URL,
     PHONE_BOOK_ENTRY_NAME_MAX_LENGTH,

@@ -73,6 +73,9 @@ VAT = Decimal("1.23")
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
+HOSTILE_SVG = '"><svg onload=alert(1)>'  # breaks out of an attribute
+HOSTILE_TEMPLATE = "{{7*7}}"  # a template expression
+HOSTILE_SCRIPT_URL = "javascript:alert(1)"
 
 _ERROR_NAMES = {
     -1: "Unknown method",
@@ -414,6 +417,7 @@ class SpikonSandbox(FaultInjection):
         descriptions = ["Recepcja", "Biuro – Anna Wiśniewska", "Magazyn", "Sala konferencyjna"]
         if hostile:
             descriptions[1], descriptions[2] = HOSTILE_SCRIPT, HOSTILE_IMG
+            descriptions[3] = f"Sala {HOSTILE_SVG}"
         for index, description in enumerate(descriptions):
             account_id = self._next_id("account")
             self._accounts[account_id] = _PhoneAccount(
@@ -437,16 +441,26 @@ class SpikonSandbox(FaultInjection):
                 )
                 if hostile and position == 0:
                     name = f"{name} {HOSTILE_IMG if book_id else HOSTILE_SCRIPT}"
+                elif hostile and position == 1:
+                    name = f"{name} {(HOSTILE_SVG, HOSTILE_TEMPLATE, HOSTILE_SCRIPT_URL)[book_id]}"
                 self._entries[self._next_id("entry")] = (book_id, name, _mobile(rng))
         self._fill_calls(now, rng)
-        self._campaigns = {1: "Infolinia", 2: HOSTILE_IMG if hostile else "Windykacja"}
+        if hostile:
+            for call, state in zip(
+                self._calls[-3:], (HOSTILE_SVG, HOSTILE_SCRIPT, HOSTILE_TEMPLATE), strict=False
+            ):
+                call.state = state
+        self._campaigns = {
+            1: f"Infolinia {HOSTILE_TEMPLATE}" if hostile else "Infolinia",
+            2: HOSTILE_IMG if hostile else "Windykacja",
+        }
         self._ids["campaign"] = 2
         agents = (
             ("Janina Kowalska", [1], [1], 1),
             (HOSTILE_SCRIPT if hostile else "Adam Nowacki", [1, 2], [2], 2),
-            ("Marta Zielińska", [1], [], None),
+            (f"Marta {HOSTILE_SVG}" if hostile else "Marta Zielińska", [1], [], None),
             ("Paweł Wójcik", [2], [1, 2], 1),
-            ("Ewa Lewandowska", [], [2], 2),
+            (f"Ewa {HOSTILE_TEMPLATE} {HOSTILE_SCRIPT_URL}" if hostile else "Ewa Lewandowska", [], [2], 2),
         )
         for index, (name, incoming, outgoing, default) in enumerate(agents):
             agent_id = self._next_id("agent")
@@ -463,7 +477,7 @@ class SpikonSandbox(FaultInjection):
             )
         for name, voice, text in (
             (
-                "Powitanie",
+                f"Powitanie {HOSTILE_SVG} {HOSTILE_TEMPLATE}" if hostile else "Powitanie",
                 "Ewa",
                 "Dzień dobry, dodzwoniłeś się do firmy Bałtyk. Prosimy o chwilę cierpliwości.",
             ),

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import PASSWORD
 
@@ -55,3 +58,21 @@ def test_password_change_keeps_this_session_and_ends_the_others(client, operator
     assert client.get(reverse("home")).status_code in (200, 302)
     assert "/accounts/login/" not in client.get(reverse("home")).get("Location", "")
     assert "/accounts/login/" in other_device.get(reverse("home"))["Location"]
+
+
+def test_a_session_ends_after_session_cookie_age(client, operator, tenant, settings, monkeypatch):
+    """SESSION_COOKIE_AGE is honoured by the server (not only by the browser's cookie): once it has passed,
+    a tenant page sends the member to the login page."""
+    settings.SESSION_COOKIE_AGE = 3600
+    assert attempt(client, operator.username, PASSWORD).status_code == 302
+    assert client.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 3600
+    page = reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})
+    assert client.get(page).status_code == 200
+    started = timezone.now()
+
+    monkeypatch.setattr(timezone, "now", lambda: started + timedelta(seconds=3590))
+    assert client.get(page).status_code == 200
+
+    monkeypatch.setattr(timezone, "now", lambda: started + timedelta(seconds=3610))
+    expired = client.get(page)
+    assert expired.status_code == 302 and expired["Location"].startswith(reverse("login"))

@@ -16,7 +16,15 @@ from premium import client as api
 from premium import sync as premium_sync
 from premium import tasks
 from premium.client import PremiumClient
-from premium.models import Call, Invoice, PremiumAccount, PremiumNumber, WalletEntry
+from premium.models import (
+    Call,
+    DayTotal,
+    Invoice,
+    MonthNumberTotal,
+    PremiumAccount,
+    PremiumNumber,
+    WalletEntry,
+)
 from premium.sandbox import DEMO_API_KEY, DEMO_EMAIL
 from provider_api.parsing import parse_local_datetime
 
@@ -146,11 +154,103 @@ def test_billing_upsert_uses_a_constant_number_of_queries_per_batch(premium_acco
         saved = premium_sync.save_calls(tenant.pk, calls)
 
     assert saved.created == 2500
-    selects = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     inserts = writes(queries.captured_queries, "premium_call")
-    assert len(selects) == 3  # one per batch of 1000 calls
+    if connection.vendor == "postgresql":
+        # A month's first import: one check, then every row in one COPY (not a query), however many.
+        assert inserts == []
+        assert len(queries.captured_queries) <= 16  # savepoints and the month's totals included
+        return
+    selects = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(selects) == 3 + 2  # one per batch of 1000 calls, two to count the month's totals
     # Bulk INSERTs of many rows each (SQLite caps a statement at 999 parameters: 83 rows of 12 fields).
     assert 1 <= len(inserts) <= 2500 // 75
+
+
+def call_at(call_id: int, local: str, number: str = "708123456", disposition: str = "ANSWERED") -> api.Call:
+    start = parse_local_datetime(local)
+    billed = 60 if disposition == "ANSWERED" else 0
+    return api.Call(
+        call_id,
+        "601000001",
+        number,
+        start,
+        start,
+        start,
+        billed,
+        billed,
+        disposition,
+        Decimal("0.10"),
+        "601123456",
+    )
+
+
+def month_totals(tenant, year: int, month: int) -> dict:
+    return {
+        (row.number, row.disposition): (row.calls, row.billed_seconds, row.cost)
+        for row in MonthNumberTotal.objects.filter(tenant=tenant, year=year, month=month)
+    }
+
+
+def day_totals(tenant) -> dict:
+    return {
+        (row.day.isoformat(), row.disposition): row.calls for row in DayTotal.objects.filter(tenant=tenant)
+    }
+
+
+def test_the_months_totals_follow_every_change_of_its_calls(tenant, other_tenant):
+    calls = [
+        call_at(1, "2025-05-31 23:30:00"),  # 21:30 UTC: a May call in Warsaw
+        call_at(2, "2025-06-01 00:10:00"),  # still 31 May in UTC: a June call in Warsaw
+        call_at(3, "2025-06-01 12:00:00", disposition="BUSY"),
+        call_at(4, "2025-06-02 12:00:00", number="708999999"),
+    ]
+    premium_sync.save_calls(tenant.pk, calls)
+    premium_sync.save_calls(other_tenant.pk, calls[:1])
+
+    assert month_totals(tenant, 2025, 5) == {("708123456", "ANSWERED"): (1, 60, Decimal("0.1"))}
+    assert month_totals(tenant, 2025, 6) == {
+        ("708123456", "ANSWERED"): (1, 60, Decimal("0.1")),
+        ("708123456", "BUSY"): (1, 0, Decimal("0.1")),
+        ("708999999", "ANSWERED"): (1, 60, Decimal("0.1")),
+    }
+    assert day_totals(tenant) == {
+        ("2025-05-31", "ANSWERED"): 1,
+        ("2025-06-01", "ANSWERED"): 1,
+        ("2025-06-01", "BUSY"): 1,
+        ("2025-06-02", "ANSWERED"): 1,
+    }
+
+    # The provider corrects call 1: it was in June, and busy. Both months are counted again.
+    corrected = [call_at(1, "2025-06-03 08:00:00", disposition="BUSY"), call_at(5, "2025-06-04 09:00:00")]
+    saved = premium_sync.save_calls(tenant.pk, [*corrected, *calls[1:]])
+
+    assert (saved.created, saved.updated, saved.unchanged) == (1, 1, 3)
+    assert month_totals(tenant, 2025, 5) == {}
+    assert month_totals(tenant, 2025, 6)[("708123456", "BUSY")] == (2, 0, Decimal("0.2"))
+    assert month_totals(tenant, 2025, 6)[("708123456", "ANSWERED")] == (2, 120, Decimal("0.2"))
+    assert ("2025-05-31", "ANSWERED") not in day_totals(tenant)
+    assert month_totals(other_tenant, 2025, 5) == {("708123456", "ANSWERED"): (1, 60, Decimal("0.1"))}
+
+
+def test_a_resync_of_unchanged_calls_writes_neither_calls_nor_totals(tenant):
+    calls = [call_at(i, f"2025-06-{1 + i % 28:02d} 12:00:00") for i in range(1, 60)]
+    premium_sync.save_calls(tenant.pk, calls)
+
+    with CaptureQueriesContext(connection) as queries:
+        saved = premium_sync.save_calls(tenant.pk, calls)
+
+    assert (saved.created, saved.updated, saved.unchanged) == (0, 0, 59)
+    assert writes(queries.captured_queries, "premium_") == []
+
+
+def test_the_copy_upserts_name_every_call_field():
+    """The PostgreSQL upsert spells its columns out: they must be the fields the batch upsert writes."""
+    for statement in (premium_sync._COUNT_SQL, premium_sync._UPDATE_SQL):
+        for field in premium_sync.CALL_FIELDS:
+            assert f"stored.{field}" in statement and f"incoming.{field}" in statement, field
+    for statement in (premium_sync._INCOMING_SQL, premium_sync._INSERT_SQL, premium_sync._COPY_SQL):
+        for field in premium_sync.CALL_FIELDS:
+            assert field in statement, field
 
 
 def test_billing_of_a_past_month_on_demand_and_months_do_not_mix(premium_account, sandbox, tenant):

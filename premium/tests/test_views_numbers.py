@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from premium import sync as premium_sync
 from premium.models import PremiumNumber
-from premium.views.numbers import PURCHASE_TOKENS
+from premium.views.numbers import NUMBERS_PER_PAGE, PURCHASE_TOKENS
 
 SET_REDIRECT = "/api/prm/voice/setRedirect/"
 
@@ -86,7 +86,31 @@ def test_the_list_costs_the_same_queries_for_5_or_60_numbers(
     make(55, 100)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url("numbers", tenant))
-    assert response.text.count('<tr id="number-') == 60
+    assert response.text.count('<tr id="number-') == NUMBERS_PER_PAGE
+    last = response.context["numbers"][-1].number
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url("numbers", tenant), {"after": last})
+    assert response.text.count('<tr id="number-') == 60 - NUMBERS_PER_PAGE
+
+
+def test_the_list_walks_the_numbers_in_pages_in_order(login, tenant, viewer):
+    """A page of 1,000 numbers took half a second to render: the list shows NUMBERS_PER_PAGE at a time."""
+    PremiumNumber.objects.bulk_create(
+        PremiumNumber(tenant=tenant, number=f"70{i:07d}", tariff=5) for i in range(NUMBERS_PER_PAGE + 7)
+    )
+    client = login(viewer)
+    first = client.get(url("numbers", tenant), HTTP_ACCEPT_LANGUAGE="en")
+    shown = [n.number for n in first.context["numbers"]]
+    assert shown == sorted(shown) and len(shown) == NUMBERS_PER_PAGE
+    assert f'href="?after={shown[-1]}"' in first.text and "First numbers" not in first.text
+
+    second = client.get(url("numbers", tenant), {"after": shown[-1]}, HTTP_ACCEPT_LANGUAGE="en")
+    rest = [n.number for n in second.context["numbers"]]
+    assert len(rest) == 7 and rest[0] > shown[-1] and rest == sorted(rest)
+    assert "First numbers" in second.text and "Next numbers" not in second.text
+
+    strange = client.get(url("numbers", tenant), {"after": "<script>"})
+    assert strange.status_code == 200 and "<script>" not in strange.text
 
 
 def test_without_an_account_the_list_says_so(login, tenant, viewer, tenant_admin):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
@@ -32,6 +33,14 @@ def _filter_query(request: TenantRequest) -> str:
     return query.urlencode()
 
 
+def _number_options(request: TenantRequest) -> str:
+    """The number filter's suggestions: joined here, as a template loop took 3 ms for 1,000 numbers."""
+    numbers = PremiumNumber.objects.filter(tenant=request.tenant).order_by("number")
+    return format_html_join(
+        "", '<option value="{}">', ((number,) for number in numbers.values_list("number", flat=True))
+    )
+
+
 @require_GET
 @tenant_view(Role.VIEWER)
 def billing(request: TenantRequest) -> HttpResponse:
@@ -46,7 +55,7 @@ def billing(request: TenantRequest) -> HttpResponse:
         )
         # A page of rows (HTMX "Older") needs no summaries: only the first render computes them.
         if not (request.htmx and request.GET.get("after")):
-            summary = billing_data.summarise(query, request.tenant)
+            summary = billing_data.summarise(query, request.tenant, busiest=billing_data.BUSIEST_NUMBERS)
     context = page_context(
         request,
         "billing",
@@ -56,7 +65,7 @@ def billing(request: TenantRequest) -> HttpResponse:
         page=page,
         summary=summary,
         filter_query=_filter_query(request),
-        known_numbers=PremiumNumber.objects.filter(tenant=request.tenant).values_list("number", flat=True),
+        number_options=_number_options(request) if not request.htmx else "",
         dispositions=Call.Disposition,
     )
     if request.htmx and request.GET.get("after"):

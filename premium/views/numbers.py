@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import messages
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,12 +19,13 @@ from accounts.tenancy import TenantRequest, tenant_view
 from premium import services
 from premium.client import Prezentacja
 from premium.forms import BulkRedirectForm, BuyForm, DeleteNumberForm, RedirectForm, TariffForm
-from premium.models import PremiumAccount, PremiumNumber
+from premium.models import PremiumAccount, PremiumNumber, UsedPurchaseToken
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError, UnavailableError
 
 PURCHASE_TOKENS = "premium-purchase-tokens"  # session key: confirmations not used yet
 MAX_PURCHASE_TOKENS = 10
+NUMBERS_PER_PAGE = 50  # rows of the list; a page of 1,000 numbers took half a second to render
 
 
 def _numbers_url(request: TenantRequest, number: PremiumNumber | None = None) -> str:
@@ -36,12 +38,20 @@ def _number_or_404(request: TenantRequest, number_id: int) -> PremiumNumber:
 
 
 def _list_context(request: TenantRequest, account: PremiumAccount | None, **extra: object) -> dict:
+    """One page of the numbers in order, from the number after `after` (keyset: any page costs the same)."""
+    after = (request.GET if request.method == "GET" else request.POST).get("after", "")
     numbers = PremiumNumber.objects.filter(tenant=request.tenant).order_by("number")
+    if after:
+        numbers = numbers.filter(number__gt=after)
+    page = list(numbers[: NUMBERS_PER_PAGE + 1])
     return page_context(
         request,
         "numbers",
         account,
-        numbers=numbers,
+        numbers=page[:NUMBERS_PER_PAGE],
+        next_after=page[NUMBERS_PER_PAGE - 1].number if len(page) > NUMBERS_PER_PAGE else "",
+        after=after,
+        is_first_page=not after,
         bulk_form=extra.pop("bulk_form", None) or BulkRedirectForm(tenant=request.tenant),
         **extra,
     )
@@ -163,11 +173,18 @@ def _new_purchase_token(request: TenantRequest) -> str:
 
 
 def _use_purchase_token(request: TenantRequest, token: str) -> bool:
+    """True for the one request that uses this session's confirmation: a double click sends two at once,
+    both finding it in the session they read, so the database's unique token decides."""
     tokens = request.session.get(PURCHASE_TOKENS, [])
     if token not in tokens:
         return False
     tokens.remove(token)
     request.session[PURCHASE_TOKENS] = tokens
+    try:
+        with transaction.atomic():
+            UsedPurchaseToken.objects.create(tenant=request.tenant, token=token)
+    except IntegrityError:
+        return False
     return True
 
 

@@ -1008,14 +1008,28 @@ def test_download_tts_as_wav(client, mocked):
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        (b"RIFF\x24\x00\x00\x00WAVEfmt ", "audio/wav"),
-        (MP3[:200], "audio/mpeg"),
-        (b"\xff\xfb\x18\xc4", "audio/mpeg"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28), "audio/wav"),  # whole: the 36 bytes RIFF says, and 8
+        (MP3[: 10 + 144], "audio/mpeg"),  # the tag and one whole frame
+        (b"\xff\xfb\x18\xc4" + bytes(140), "audio/mpeg"),
     ],
 )
 def test_download_without_a_media_type_is_sniffed(client, mocked, body, expected):
     mocked.get(f"{BASE}/api/tts/download", body=body, content_type="application/octet-stream")
     assert client.download_tts(3, io.BytesIO()).content_type == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(MP3[:-100], id="mp3 cut inside a frame"),
+        pytest.param(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(20), id="wav shorter than its RIFF size"),
+    ],
+)
+def test_audio_cut_short_is_an_error_not_a_file(client, mocked, body):
+    """A body cut short whose Content-Length matches (a broken proxy) is caught by the audio's own sizes."""
+    mocked.get(f"{BASE}/api/tts/download", body=body, content_type="application/octet-stream")
+    with pytest.raises(UnavailableError, match="cut short"):
+        client.download_tts(3, io.BytesIO())
 
 
 @pytest.mark.parametrize(

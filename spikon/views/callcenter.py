@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import audit
+from accounts.ids import row_id
 from accounts.models import Role
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
@@ -175,10 +176,10 @@ def membership(request: TenantRequest, agent_id: int, campaign_id: int, directio
 def default_outgoing(request: TenantRequest, agent_id: int) -> HttpResponse:
     """Set the agent's default outbound campaign (4.5.7)."""
     agent = get_object_or_404(CallCenterAgent, pk=agent_id, tenant=request.tenant)
-    chosen = request.POST.get("campaign", "")
+    chosen = row_id(request.POST.get("campaign", ""))
     campaign = (
-        CallCenterCampaign.objects.filter(tenant=request.tenant, pk=int(chosen)).first()
-        if chosen.isdigit()
+        CallCenterCampaign.objects.filter(tenant=request.tenant, pk=chosen).first()
+        if chosen is not None
         else None
     )
     if campaign is None:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import audit
+from accounts.ids import row_id
 from accounts.models import Role
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
@@ -32,10 +33,10 @@ def _prefilled_form(request: TenantRequest) -> ClickToCallForm:
         "form_key": new_form_key(),
         "destination": request.GET.get("number", "")[:40],
     }
-    account_id = request.GET.get("account", "")
-    if account_id.isdigit():
+    account_id = row_id(request.GET.get("account", ""))
+    if account_id is not None:
         initial["phone_account"] = (
-            PhoneAccount.objects.filter(tenant=request.tenant, pk=int(account_id))
+            PhoneAccount.objects.filter(tenant=request.tenant, pk=account_id)
             .values_list("pk", flat=True)
             .first()
         )

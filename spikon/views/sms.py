@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import audit
+from accounts.ids import row_id, row_ids
 from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import AuthenticationError, ProviderError, UnavailableError
-from spikon.forms import SMS_MAX_RECIPIENTS, SmsForm, polish_sms_number, row_ids, sms_parts
+from spikon.forms import SMS_MAX_RECIPIENTS, SmsForm, polish_sms_number, sms_parts
 from spikon.models import PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage, SpikonAccount, new_form_key
 from spikon.tasks import poll_sms_state
 from spikon.views.overview import page_context, spikon_account
@@ -43,10 +44,10 @@ PICKER_MAX_ENTRIES = 500
 def sms_log(request: TenantRequest) -> HttpResponse:
     """Every message, newest first; while any shown message may still change, the list polls itself."""
     rows = SmsMessage.objects.filter(tenant=request.tenant).select_related("batch")
-    batch_id = request.GET.get("batch", "")
+    batch_id = row_id(request.GET.get("batch", ""))
     batch = None
-    if batch_id.isdigit():
-        batch = SmsBatch.objects.filter(tenant=request.tenant, pk=int(batch_id)).first()
+    if batch_id is not None:
+        batch = SmsBatch.objects.filter(tenant=request.tenant, pk=batch_id).first()
         rows = rows.filter(batch=batch)
     page = keyset_page(rows, request.GET.get("after"), per_page=LOG_PER_PAGE)
     for message in page.items:
@@ -114,11 +115,9 @@ def _initial(request: TenantRequest) -> dict[str, object]:
         "sender": "SMS",
         "recipients": request.GET.get("to", "")[:40],
     }
-    again = request.GET.get("again", "")
-    if again.isdigit():
-        earlier = (
-            SmsMessage.objects.filter(tenant=request.tenant, pk=int(again)).select_related("batch").first()
-        )
+    again = row_id(request.GET.get("again", ""))
+    if again is not None:
+        earlier = SmsMessage.objects.filter(tenant=request.tenant, pk=again).select_related("batch").first()
         if earlier is not None:
             initial.update(
                 sender=earlier.batch.sender, message=earlier.batch.text, recipients=earlier.recipient
@@ -137,10 +136,11 @@ def _digest(form: SmsForm) -> str:
 
 def _book_numbers(request: TenantRequest, book_id: str) -> list[str]:
     """The Polish mobile numbers of a book, for "add every number of this book"."""
-    if not book_id.isdigit():
+    book = row_id(book_id)
+    if book is None:
         return []
     numbers = []
-    for number in PhoneBookEntry.objects.filter(tenant=request.tenant, book_id=int(book_id)).values_list(
+    for number in PhoneBookEntry.objects.filter(tenant=request.tenant, book_id=book).values_list(
         "number", flat=True
     ):
         try:

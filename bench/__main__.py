@@ -1,0 +1,139 @@
+"""Run the benchmarks and print their tables (see bench/__init__.py).
+
+.venv/bin/python -m bench [--requests 200] [--only pages,ingest,exports,fanout] [--pages LABEL]
+.venv/bin/python -m bench --profile /t/bench/premium/billing/   # where one page spends its time
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import signal
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.environment import DATABASE_URL, RESULTS_DIR, setup_django
+
+PARTS = ("pages", "ingest", "exports", "fanout")
+
+
+def _title(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def _profile(path: str) -> None:
+    """A pyinstrument profile of one page, requested in this process as the bench's operator."""
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    from bench import data, pages
+
+    _tenant, user = data.ensure_data()
+    pages.collect_static()
+    client = Client(HTTP_HOST="127.0.0.1")
+    name, _, value = pages.session_cookie(user).partition("=")
+    client.cookies[name] = value
+    for _ in range(3):
+        client.get(path)
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        for _ in range(5):
+            response = client.get(path)
+    print(f"{path}: {response.status_code}, 5 requests")
+    print(profiler.output_text(color=False, unicode=False))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmarks at a million rows; prints a table per figure.")
+    parser.add_argument("--requests", type=int, default=200, help="requests per page (default 200)")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"some of {','.join(PARTS)}")
+    parser.add_argument("--pages", default="", help="measure only the pages whose label contains this")
+    parser.add_argument("--profile", metavar="PATH", help="profile one page instead of benchmarking")
+    options = parser.parse_args()
+    parts = [part.strip() for part in options.only.split(",") if part.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
+
+    # Ctrl-C (also when started in the background, where it is ignored by default) and SIGTERM end the
+    # run through the finally blocks that stop every server and worker it started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop)
+    setup_django()
+    from bench import data, exports, fanout, ingest, pages
+
+    if options.profile:
+        _profile(options.profile)
+        return 0
+
+    started = time.monotonic()
+    _title(f"Data set in {DATABASE_URL} (made once, then reused)")
+    data.ensure_database()
+    tenant, user = data.ensure_data()
+    sections: dict[str, list[str]] = {}
+    figures: dict[str, Any] = {}
+    if "pages" in parts:
+        _title(f"1-2. Page latency and queries ({options.requests} requests per page, 4 connections)")
+        figures["pages"] = pages.measure(tenant, user, requests=options.requests, only=options.pages)
+        sections["1-2. Pages: latency under load and queries per request"] = pages.table(figures["pages"])
+    if "ingest" in parts or "exports" in parts:
+        _title("3. Sync ingest of one month of 100,000 billing calls")
+        figures["ingest"] = ingest.measure()
+        sections["3. Sync ingest"] = ingest.table(figures["ingest"])
+    if "exports" in parts:
+        _title("4. Exports: CSV and PDF")
+        pages.collect_static()
+        figures["exports"] = exports.measure(tenant, pages.session_cookie(user), figures["ingest"])
+        sections["4. Exports"] = exports.table(figures["exports"])
+    if "fanout" in parts:
+        _title("5. Fan-out: 200 tenants, 4 worker processes, 100 ms provider latency")
+        figures["fanout"] = fanout.measure()
+        sections["5. Fan-out"] = fanout.table(figures["fanout"])
+
+    minutes = (time.monotonic() - started) / 60
+    when = datetime.now(UTC)
+    report = [
+        f"# Benchmarks, {when:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"{platform.node()}: {_cpus()} CPUs, Python {platform.python_version()}, PostgreSQL at "
+        f"{DATABASE_URL.rsplit('@', 1)[-1]}; took {minutes:.1f} min.",
+    ]
+    for title, lines in sections.items():
+        report += ["", f"## {title}", "", *lines]
+    text = "\n".join(report) + "\n"
+    print("\n" + text)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS_DIR / f"{when:%Y%m%d-%H%M%S}"
+    stem.with_suffix(".md").write_text(text)
+    stem.with_suffix(".json").write_text(json.dumps(figures, default=_plain, indent=1))
+    print(f"Saved to {stem.with_suffix('.md').relative_to(RESULTS_DIR.parent.parent)} (and .json)")
+    return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def _plain(value: object) -> object:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(value):
+        return asdict(value)
+    return str(value)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nStopped (with every server, sandbox and worker it had started).", flush=True)
+        sys.exit(130)
