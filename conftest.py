@@ -82,6 +82,8 @@ def _tasks_stay_in_this_test_run():
     import contextlib
     import uuid
 
+    from kombu import Queue
+
     from config.celery import app
 
     queue = f"test-run-{uuid.uuid4().hex[:12]}"
@@ -90,7 +92,10 @@ def _tasks_stay_in_this_test_run():
     yield
     app.conf.task_default_queue = previous
     with contextlib.suppress(Exception), app.connection_for_write() as connection:
-        connection.default_channel.queue_delete(queue)
+        # kombu deletes only what its own channel declared: declare it here, then delete it.
+        leftover = Queue(queue, channel=connection.default_channel)
+        leftover.declare()
+        leftover.delete()
 
 
 @pytest.fixture(autouse=True)
