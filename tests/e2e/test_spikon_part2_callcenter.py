@@ -3,6 +3,8 @@ monitor update and open the wallboard."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -56,7 +58,9 @@ def test_toggle_a_membership_then_watch_the_monitor(live_server, watched_page, s
     assert 3 in [agent.id for agent in sandbox_agents(sandbox) if 2 in agent.incoming]
     assert AuditEvent.objects.filter(tenant=tenant, action="spikon.agent.incoming.add").count() == 1
 
-    # The default outbound campaign: a select that submits itself and swaps the row.
+    # The default outbound campaign: a select that submits itself and swaps the row. Wait until htmx
+    # has settled the swapped row (and so enhanced its forms), as a person's next click would.
+    expect(row).not_to_have_class(re.compile(r"htmx-(added|settling|swapping)"))
     row.locator("select[name=campaign]").select_option(str(debt.pk))
     expect(row.locator(".spikon-answer")).to_contain_text(
         "domyślna kampania wychodząca to teraz „Windykacja”"
