@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -36,3 +36,19 @@ def serve_in_thread(app: Callable) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class Mount:
+    """A WSGI app that forwards to whichever app is mounted now.
+
+    Starting a server costs more than a test: a test module serves one `Mount` for all its tests
+    and each test mounts a fresh sandbox on it.
+    """
+
+    def __init__(self) -> None:
+        self.app: Callable | None = None
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if self.app is None:
+            raise RuntimeError("nothing is mounted")
+        return self.app(environ, start_response)

@@ -33,7 +33,7 @@ from premium.sandbox import PremiumSandbox
 from premium.sync import sync_numbers
 from premium.tests.live import account_at as premium_account_at
 from premium.views.numbers import PURCHASE_TOKENS
-from provider_api.wsgi_server import serve_in_thread
+from provider_api.wsgi_server import Mount, serve_in_thread
 from sms import tasks as sms_tasks
 from sms.models import SerwerSmsAccount, Subaccount, SubaccountCreation
 from sms.sandbox import DEMO_PASSWORD, DEMO_TEMPLATE_ID, DEMO_TOKEN, DEMO_USERNAME, SerwerSmsSandbox
@@ -58,29 +58,20 @@ def _short_timeouts(monkeypatch, settings, tmp_path):
 @pytest.fixture(scope="module")
 def _loopback_servers():
     """One server per provider for the module's tests; each test mounts its own fresh sandboxes on them."""
-    mounted = {}
+    mounts = {provider: Mount() for provider in ("premium", "spikon", "sms")}
     with ExitStack() as stack:
-        urls = {
-            provider: stack.enter_context(serve_in_thread(_mounted(mounted, provider)))
-            for provider in ("premium", "spikon", "sms")
-        }
-        yield urls, mounted
-
-
-def _mounted(mounted: dict, provider: str):
-    def app(environ, start_response):
-        return mounted[provider](environ, start_response)
-
-    return app
+        urls = {provider: stack.enter_context(serve_in_thread(mount)) for provider, mount in mounts.items()}
+        yield urls, mounts
 
 
 @pytest.fixture
 def providers(tenant, _loopback_servers):
     """The three sandboxes over HTTP and the tenant's accounts on them, with the local copy synced."""
-    urls, mounted = _loopback_servers
-    mounted["premium"] = PremiumSandbox(PREMIUM_EMAIL, PREMIUM_KEY)
-    mounted["spikon"] = SpikonSandbox(SPIKON_KEY)
-    mounted["sms"] = SerwerSmsSandbox(DEMO_TOKEN, DEMO_USERNAME, DEMO_PASSWORD)
+    urls, mounts = _loopback_servers
+    mounts["premium"].app = PremiumSandbox(PREMIUM_EMAIL, PREMIUM_KEY)
+    mounts["spikon"].app = SpikonSandbox(SPIKON_KEY)
+    mounts["sms"].app = SerwerSmsSandbox(DEMO_TOKEN, DEMO_USERNAME, DEMO_PASSWORD)
+    mounted = {provider: mount.app for provider, mount in mounts.items()}
     for sandbox in mounted.values():
         sandbox.seed_demo()
     sync_numbers(premium_account_at(tenant, urls["premium"]))
@@ -89,7 +80,7 @@ def providers(tenant, _loopback_servers):
     spikon_sync.sync_voices(tenant.pk)
     SerwerSmsAccount.objects.create(tenant=tenant, api_token=DEMO_TOKEN, base_url=urls["sms"])
     sync_subaccounts(tenant.pk)
-    return dict(mounted)
+    return mounted
 
 
 # --- The five actions: how a member opens the form, and sends it --------------------------------------

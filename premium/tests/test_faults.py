@@ -22,7 +22,7 @@ from premium import tasks
 from premium.models import Invoice, PremiumNumber
 from premium.sandbox import DEMO_API_KEY, DEMO_EMAIL, PremiumSandbox
 from premium.views.numbers import PURCHASE_TOKENS
-from provider_api.wsgi_server import serve_in_thread
+from provider_api.wsgi_server import Mount, serve_in_thread
 from tests.faults import (
     FAULTS,
     POLISH_NOT_ANSWERING_SINCE,
@@ -50,21 +50,17 @@ def _short_timeouts(monkeypatch):
 @pytest.fixture(scope="module")
 def _loopback_server():
     """One server for the module's many tests; each test mounts its own fresh sandbox on it."""
-    mounted = {}
-
-    def app(environ, start_response):
-        return mounted["sandbox"](environ, start_response)
-
-    with serve_in_thread(app) as url:
-        yield url, mounted
+    mount = Mount()
+    with serve_in_thread(mount) as url:
+        yield url, mount
 
 
 @pytest.fixture
 def served(_loopback_server):
-    url, mounted = _loopback_server
-    mounted["sandbox"] = PremiumSandbox(DEMO_EMAIL, DEMO_API_KEY)
-    mounted["sandbox"].seed_demo()
-    return mounted["sandbox"], url
+    url, mount = _loopback_server
+    mount.app = PremiumSandbox(DEMO_EMAIL, DEMO_API_KEY)
+    mount.app.seed_demo()
+    return mount.app, url
 
 
 @pytest.fixture

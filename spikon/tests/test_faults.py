@@ -24,7 +24,7 @@ from django.utils.html import escape
 
 from accounts.models import AuditEvent, SyncStatus
 from provider_api.errors import ProviderError
-from provider_api.wsgi_server import serve_in_thread
+from provider_api.wsgi_server import Mount, serve_in_thread
 from spikon import sync, tasks
 from spikon.client import _WholeAudio
 from spikon.models import (
@@ -73,19 +73,15 @@ def _short_timeouts(monkeypatch):
 @pytest.fixture(scope="module")
 def _loopback_server():
     """One server for the module's many tests; each test mounts its own fresh sandbox on it."""
-    mounted = {}
-
-    def app(environ, start_response):
-        return mounted["sandbox"](environ, start_response)
-
-    with serve_in_thread(app) as url:
-        yield url, mounted
+    mount = Mount()
+    with serve_in_thread(mount) as url:
+        yield url, mount
 
 
 @pytest.fixture
 def sandbox_url(_loopback_server, sandbox) -> str:
-    url, mounted = _loopback_server
-    mounted["sandbox"] = sandbox
+    url, mount = _loopback_server
+    mount.app = sandbox
     return url
 
 
