@@ -95,7 +95,10 @@ def measure() -> dict[str, Any]:
         tenant = ingest_tenant(base_url)
         year, month = previous_month()
         month_resource = billing_resource(year, month)
-        provider_seconds, body = _download(base_url, year, month)
+        # The sandbox makes a month's answer once (about a second for 100,000 calls) and then keeps it,
+        # as a provider serving a finished month would: the import is timed against the kept answer.
+        making_seconds, body = _download(base_url, year, month)
+        provider_seconds, _same = _download(base_url, year, month)
         body_file = DATA_DIR / "billing-month.json"
         body_file.write_bytes(body)
 
@@ -107,6 +110,7 @@ def measure() -> dict[str, Any]:
     return {
         "rows": first["rows"],
         "body_mb": len(body) / 1e6,
+        "making_seconds": making_seconds,
         "provider_seconds": provider_seconds,
         "import": first,
         "resync": again,
@@ -134,8 +138,9 @@ def table(figures: dict[str, Any]) -> list[str]:
         f"{again['new_rows']:,} new; {again['write_statements']} INSERT/UPDATE/DELETE on premium_call | "
         f"{again['peak_mb']:.0f} |",
         "",
-        f"{figures['rows']:,} calls, {figures['body_mb']:.1f} MB of JSON; the sandbox alone took "
-        f"{figures['provider_seconds']:.2f} s to make and send it (the import without it: {ours:.2f} x floor).",
+        f"{figures['rows']:,} calls, {figures['body_mb']:.1f} MB of JSON; the sandbox took "
+        f"{figures['making_seconds']:.2f} s to make and send it the first time and {figures['provider_seconds']:.2f} s "
+        f"to send it again, as it did to the import (the import without that: {ours:.2f} x floor).",
     ]
 
 

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Expression, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Expression, IntegerField, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, TruncDate
 from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -130,6 +132,27 @@ class DayBar:
         answered = _("%(answered)s answered") % {"answered": self.answered}
         return f"{self.day:%Y-%m-%d}: {calls}, {answered}"
 
+    @property
+    def svg(self) -> SafeString:
+        """The day's bars: put together here, as a template loop over 31 days took 2 ms of the page."""
+        label = (
+            format_html('<text class="premium-chart-label" x="{}" y="114">{}</text>', self.x, self.day.day)
+            if self.labelled
+            else ""
+        )
+        return format_html(
+            '<g><title>{}</title><rect class="premium-bar-calls" x="{}" y="{}" width="8" height="{}"></rect>'
+            '<rect class="premium-bar-answered" x="{}" y="{}" width="8" height="{}"></rect>{}</g>',
+            self.title,
+            self.x,
+            self.calls_y,
+            self.calls_height,
+            self.x,
+            self.answered_y,
+            self.answered_height,
+            label,
+        )
+
 
 @dataclass
 class Summary:
@@ -145,6 +168,10 @@ class Summary:
     @property
     def billed_minutes(self) -> Decimal:
         return (Decimal(self.billed_seconds) / 60).quantize(Decimal("0.1"))
+
+    @property
+    def chart_bars(self) -> SafeString:
+        return mark_safe("".join(bar.svg for bar in self.days))  # each part made by format_html
 
 
 def summarise(query: BillingQuery, tenant: Tenant, *, busiest: int | None = None) -> Summary:
@@ -177,46 +204,35 @@ def summarise(query: BillingQuery, tenant: Tenant, *, busiest: int | None = None
         )
     per_number = rows.order_by().values("number").annotate(**sums)
     if busiest is None:
-        per_number = per_number.order_by("number")
+        listed = list(per_number.order_by("number"))
     else:
-        per_number = per_number.order_by("-n_calls", "number")[:busiest]
+        # How many numbers had calls comes with the busiest ones: COUNT(*) OVER () counts the groups.
+        counted = per_number.annotate(n_numbers=Window(Count("*")))
+        listed = list(counted.order_by("-n_calls", "number")[:busiest])
     numbers = [
         NumberSummary(
             row["number"], row["n_calls"], row["n_answered"], row["n_billed"], Decimal(row["n_cost"])
         )
-        for row in per_number
+        for row in listed
     ]
-    if busiest is None:
-        whole = {
-            "n_calls": sum(n.calls for n in numbers),
-            "n_answered": sum(n.answered for n in numbers),
-            "n_billed": sum(n.billed_seconds for n in numbers),
-            "n_cost": sum((n.cost for n in numbers), Decimal(0)),
-            "n_numbers": len(numbers),
-        }
-    else:
-        whole = rows.aggregate(**sums, n_numbers=Count("number", distinct=True))
-    per_day = {
-        row["day"]: row
-        for row in days.order_by()
-        .values("day")
-        .annotate(n_calls=sums["n_calls"], n_answered=sums["n_answered"])
-        .order_by("day")
-    }
+    # The days cover the same calls as the numbers, so the whole is added up from the days (a month
+    # has at most 31), not asked of the database again.
+    per_day = {row["day"]: row for row in days.order_by().values("day").annotate(**sums).order_by("day")}
     bars = []
     day = query.first_day
     while day <= query.last_day:
         row = per_day.get(day, {"n_calls": 0, "n_answered": 0})
         bars.append(DayBar(day, row["n_calls"], row["n_answered"]))
         day += timedelta(days=1)
+    number_count = listed[0]["n_numbers"] if busiest is not None and listed else len(numbers)
     summary = Summary(
         numbers=numbers,
         days=bars,
-        calls=whole["n_calls"] or 0,
-        answered=whole["n_answered"] or 0,
-        billed_seconds=whole["n_billed"],
-        cost=Decimal(whole["n_cost"]),
-        number_count=whole["n_numbers"],
+        calls=sum(row["n_calls"] for row in per_day.values()),
+        answered=sum(row["n_answered"] for row in per_day.values()),
+        billed_seconds=sum(row["n_billed"] for row in per_day.values()),
+        cost=sum((Decimal(row["n_cost"]) for row in per_day.values()), Decimal(0)),
+        number_count=number_count,
     )
     _scale(summary)
     return summary

@@ -327,14 +327,19 @@ def _copy_row(call: api.Call) -> tuple:
 
 
 def _upsert_calls_by_copy(tenant_id: int, unique: dict[int, api.Call]) -> tuple[Saved, set]:
+    if not unique:
+        return Saved(), set()
     with connection.cursor() as cursor:
+        # Is any call stored in the time the incoming calls span? One probe of the (tenant, started_at)
+        # index, where looking their ids up took a third of a second for 100,000 calls.
+        starts = [call.start for call in unique.values()]
         cursor.execute(
-            "SELECT EXISTS (SELECT FROM premium_call WHERE tenant_id = %s AND call_id = ANY(%s))",
-            [tenant_id, list(unique)],
+            "SELECT EXISTS (SELECT FROM premium_call WHERE tenant_id = %s AND started_at BETWEEN %s AND %s)",
+            [tenant_id, min(starts), max(starts)],
         )
         if not cursor.fetchone()[0]:
-            # None is stored yet (a month's first import): straight into the table. A call stored meanwhile
-            # by another sync makes the COPY fail; the general way below then handles it.
+            # None is stored there (a month's first import): straight into the table. A call stored with another start
+            # time, or meanwhile by another sync, makes the COPY fail; the general way below handles it.
             try:
                 with transaction.atomic(), cursor.copy(_COPY_SQL) as copy:
                     copy.set_types(["int8", *_COPY_TYPES])

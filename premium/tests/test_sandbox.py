@@ -14,6 +14,7 @@ import requests
 
 from premium.client import PROVIDER, PremiumClient, Prezentacja
 from premium.sandbox import (
+    BILLING_ANSWERS_KEPT,
     DEMO_API_KEY,
     DEMO_EMAIL,
     DISPOSITIONS,
@@ -296,6 +297,19 @@ def test_billing_defaults_to_the_current_month_and_spreads_calls(client, sandbox
 def test_billing_is_the_same_on_every_fetch(client):
     assert client.billing(month=5, year=2025) == client.billing(month=5, year=2025)
     assert client.billing() == client.billing(month=6, year=2025)
+
+
+def test_billing_answers_are_kept_but_follow_the_account(client, sandbox):
+    may = client.billing(month=5, year=2025)
+    deleted = may[0].dst
+    client.delete_number(deleted)
+
+    assert deleted not in {c.dst for c in client.billing(month=5, year=2025)}
+    sandbox.calls_per_month = 10
+    assert len(client.billing(month=5, year=2025)) == 10
+    for month in range(1, 7):
+        client.billing(month=month, year=2025)
+    assert len(sandbox._billing_answers) == BILLING_ANSWERS_KEPT
 
 
 def test_billing_of_one_number_is_that_numbers_share_of_the_account(client):

@@ -232,6 +232,23 @@ def test_the_months_totals_follow_every_change_of_its_calls(tenant, other_tenant
     assert month_totals(other_tenant, 2025, 5) == {("708123456", "ANSWERED"): (1, 60, Decimal("0.1"))}
 
 
+def test_a_call_moved_into_a_month_with_nothing_stored_yet_is_updated_not_refused(tenant):
+    premium_sync.save_calls(tenant.pk, [call_at(1, "2025-05-10 12:00:00")])
+
+    # June has no calls yet, so the import goes straight into the table; call 1 is already stored.
+    saved = premium_sync.save_calls(
+        tenant.pk, [call_at(1, "2025-06-03 08:00:00", disposition="BUSY"), call_at(2, "2025-06-04 09:00:00")]
+    )
+
+    assert (saved.created, saved.updated, saved.unchanged) == (1, 1, 0)
+    assert Call.objects.get(tenant=tenant, call_id=1).disposition == "BUSY"
+    assert month_totals(tenant, 2025, 5) == {}
+    assert month_totals(tenant, 2025, 6) == {
+        ("708123456", "BUSY"): (1, 0, Decimal("0.1")),
+        ("708123456", "ANSWERED"): (1, 60, Decimal("0.1")),
+    }
+
+
 def test_a_resync_of_unchanged_calls_writes_neither_calls_nor_totals(tenant):
     calls = [call_at(i, f"2025-06-{1 + i % 28:02d} 12:00:00") for i in range(1, 60)]
     premium_sync.save_calls(tenant.pk, calls)

@@ -61,6 +61,12 @@ def test_the_current_month_with_totals_per_number_and_per_day(login, tenant, vie
     )
     assert sum(d.calls for d in summary.days) == totals["calls"]
     assert response.text.count('class="premium-bar-calls"') >= len(summary.days)
+    assert response.text.count('class="premium-chart-label"') == sum(bar.labelled for bar in summary.days) > 0
+    first = summary.days[0]
+    assert (
+        f'<g><title>{first.title}</title><rect class="premium-bar-calls" x="1" y="{first.calls_y}"'
+        in response.text
+    )
     assert 'style="' not in response.text
     assert page_rows(response.text) == 50
 
