@@ -17,7 +17,14 @@ from pypdf import PdfReader
 
 from premium import client as api
 from premium import sync as premium_sync
-from premium.billing import BUSIEST_NUMBERS, STATEMENT_CALL_LIMIT, DayBar, csv_safe
+from premium.billing import (
+    BUSIEST_NUMBERS,
+    STATEMENT_CALL_LIMIT,
+    STATEMENT_LINES_PER_BLOCK,
+    DayBar,
+    csv_safe,
+    listing,
+)
 from premium.models import Call
 
 YEAR, MONTH = premium_sync.current_month()
@@ -292,3 +299,18 @@ def test_a_huge_month_lists_a_bounded_number_of_calls(login, tenant, viewer, bil
     not_listed = billed.order_by("started_at", "id")[40]
     assert last_listed.started_at.astimezone(premium_sync.WARSAW).strftime("%Y-%m-%d %H:%M:%S") in text
     assert not_listed.started_at.astimezone(premium_sync.WARSAW).strftime("%Y-%m-%d %H:%M:%S") not in text
+
+
+def test_a_listing_aligns_its_columns_to_the_widest_cell_and_keeps_every_character():
+    long_caller = "+48 601 000 001 ext. 1234567890"
+    rows = [("708000001", "601000001", "7"), ("708000002", long_caller, "12345")] * STATEMENT_LINES_PER_BLOCK
+
+    listed = listing(("Number", "Caller", "Billed (s)"), rows, numeric_from=2, footer=("Total", "", "99"))
+
+    lines = [line for block in listed.blocks for line in block.split("\n")]
+    assert len(listed.blocks) == 2 and len(lines) == len(rows)
+    assert listed.header == f"Number     {'Caller'.ljust(len(long_caller))}  Billed (s)"
+    assert lines[0] == f"708000001  {'601000001'.ljust(len(long_caller))}           7"
+    assert lines[1] == f"708000002  {long_caller}       12345"
+    assert listed.footer == f"Total      {''.ljust(len(long_caller))}          99"
+    assert listing(("Number",), [], numeric_from=1) == type(listed)(header="Number", blocks=[], footer="")
