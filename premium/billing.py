@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Expression, IntegerField, Q, QuerySet, Sum, Value, Window
+from django.db.models import Count, DecimalField, Expression, F, IntegerField, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, TruncDate
 from django.template.loader import render_to_string
 from django.utils.formats import number_format
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Tenant
-from premium.models import Call, DayTotal, MonthNumberTotal
+from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal
 from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 
@@ -181,8 +181,9 @@ def summarise(query: BillingQuery, tenant: Tenant, *, busiest: int | None = None
     """Totals, per number and per day: the numbers in order, or only the `busiest` ones (most calls first).
 
     A whole month, with or without a call state, is read from the month's totals (premium.totals): a
-    few thousand rows however many calls. A number, a caller or some days narrow the calls to what
-    their indexes find, and those are added up directly.
+    few thousand rows however many calls, and without a call state the numbers' rows need no adding up.
+    A number, a caller or some days narrow the calls to what their indexes find, and those are added up
+    directly.
     """
     if query.number or query.caller or query.date_from or query.date_to:
         rows = query.calls(tenant).order_by()
@@ -193,48 +194,65 @@ def summarise(query: BillingQuery, tenant: Tenant, *, busiest: int | None = None
             Sum("redirect_cost"),
             Count("id", filter=Q(disposition=ANSWERED)),
         )
+        per_number = rows.values("number").annotate(**sums)
     else:
-        rows = MonthNumberTotal.objects.filter(tenant=tenant, year=query.year, month=query.month)
         days = DayTotal.objects.filter(tenant=tenant, day__gte=query.first_day, day__lte=query.last_day)
-        if query.disposition:
-            rows = rows.filter(disposition=query.disposition)
-            days = days.filter(disposition=query.disposition)
         sums = _sums(
             Sum("calls"),
             Sum("billed_seconds"),
             Sum("cost"),
             Coalesce(Sum("calls", filter=Q(disposition=ANSWERED)), Value(0), output_field=IntegerField()),
         )
-    per_number = rows.order_by().values("number").annotate(**sums)
-    if busiest is None:
-        listed = list(per_number.order_by("number"))
-    else:
-        # How many numbers had calls comes with the busiest ones: COUNT(*) OVER () counts the groups.
-        counted = per_number.annotate(n_numbers=Window(Count("*")))
-        listed = list(counted.order_by("-n_calls", "number")[:busiest])
-    numbers = [
-        NumberSummary(
-            row["number"], row["n_calls"], row["n_answered"], row["n_billed"], Decimal(row["n_cost"])
-        )
-        for row in listed
-    ]
+        month = {"tenant": tenant, "year": query.year, "month": query.month}
+        if query.disposition:
+            days = days.filter(disposition=query.disposition)
+            per_state = MonthNumberTotal.objects.filter(**month, disposition=query.disposition).order_by()
+            per_number = per_state.values("number").annotate(**sums)
+        else:
+            per_number = MonthNumberOverall.objects.filter(**month).values(
+                "number",
+                n_calls=F("calls"),
+                n_answered=F("answered"),
+                n_billed=F("billed_seconds"),
+                n_cost=F("cost"),
+            )
     # The days cover the same calls as the numbers, so the whole is added up from the days (a month
     # has at most 31), not asked of the database again.
     per_day = {row["day"]: row for row in days.order_by().values("day").annotate(**sums).order_by("day")}
+    whole = {
+        key: sum((row[key] for row in per_day.values()), Decimal(0) if key == "n_cost" else 0)
+        for key in ("n_calls", "n_answered", "n_billed", "n_cost")
+    }
+    if query.number:
+        # One number: its row is the whole.
+        listed = [{"number": query.number, **whole}] if whole["n_calls"] else []
+        number_count = len(listed)
+    elif busiest is None:
+        listed = list(per_number.order_by("number"))
+        number_count = len(listed)
+    else:
+        # How many numbers had calls comes with the busiest ones: COUNT(*) OVER () counts the rows.
+        counted = per_number.annotate(n_numbers=Window(Count("*")))
+        listed = list(counted.order_by("-n_calls", "number")[:busiest])
+        number_count = listed[0]["n_numbers"] if listed else 0
     bars = []
     day = query.first_day
     while day <= query.last_day:
         row = per_day.get(day, {"n_calls": 0, "n_answered": 0})
         bars.append(DayBar(day, row["n_calls"], row["n_answered"]))
         day += timedelta(days=1)
-    number_count = listed[0]["n_numbers"] if busiest is not None and listed else len(numbers)
     summary = Summary(
-        numbers=numbers,
+        numbers=[
+            NumberSummary(
+                row["number"], row["n_calls"], row["n_answered"], row["n_billed"], Decimal(row["n_cost"])
+            )
+            for row in listed
+        ],
         days=bars,
-        calls=sum(row["n_calls"] for row in per_day.values()),
-        answered=sum(row["n_answered"] for row in per_day.values()),
-        billed_seconds=sum(row["n_billed"] for row in per_day.values()),
-        cost=sum((Decimal(row["n_cost"]) for row in per_day.values()), Decimal(0)),
+        calls=whole["n_calls"],
+        answered=whole["n_answered"],
+        billed_seconds=whole["n_billed"],
+        cost=Decimal(whole["n_cost"]),
         number_count=number_count,
     )
     _scale(summary)

@@ -206,6 +206,30 @@ class MonthNumberTotal(models.Model):
         return f"{self.year}-{self.month:02d} {self.number} {self.disposition}: {self.calls}"
 
 
+class MonthNumberOverall(models.Model):
+    """The calls of one number in one provider month in every call state together, and how many of them
+    were answered: the billing page's busiest numbers are its first rows, with nothing to add up."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    number = models.CharField(max_length=16)
+    calls = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+    billed_seconds = models.PositiveBigIntegerField()
+    cost = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "year", "month", "number"], name="premium_month_overall_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} {self.number}: {self.calls}"
+
+
 class DayTotal(models.Model):
     """The calls of one provider day (Europe/Warsaw) in one call state, added up (see MonthNumberTotal)."""
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
-from premium.models import Call, DayTotal, MonthNumberTotal
+from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal
 from provider_api.parsing import WARSAW
+
+ANSWERED = Call.Disposition.ANSWERED.value
 
 
 def month_of(moment: datetime) -> tuple[int, int]:
@@ -34,28 +37,48 @@ def month_period(year: int, month: int) -> tuple[datetime, datetime]:
 
 @transaction.atomic
 def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
-    """Recount the totals of these provider months from the tenant's calls (two GROUP BYs a month)."""
+    """Recount the totals of these provider months from the tenant's calls (two GROUP BYs a month; the
+    numbers' overall totals are added up here from their per-state totals)."""
     for year, month in sorted(set(months)):
         start, end = month_period(year, month)
         calls = Call.objects.filter(tenant_id=tenant_id, started_at__gte=start, started_at__lt=end).order_by()
         added_up = {"n": Count("id"), "billed": Sum("billed_seconds"), "spent": Sum("redirect_cost")}
-        MonthNumberTotal.objects.filter(tenant_id=tenant_id, year=year, month=month).delete()
-        MonthNumberTotal.objects.bulk_create(
-            (
-                MonthNumberTotal(
+        per_state = [
+            MonthNumberTotal(
+                tenant_id=tenant_id,
+                year=year,
+                month=month,
+                number=row["number"],
+                disposition=row["disposition"],
+                calls=row["n"],
+                billed_seconds=row["billed"],
+                cost=row["spent"],
+            )
+            for row in calls.values("number", "disposition").annotate(**added_up)
+        ]
+        overall: dict[str, MonthNumberOverall] = {}
+        for row in per_state:
+            number = overall.setdefault(
+                row.number,
+                MonthNumberOverall(
                     tenant_id=tenant_id,
                     year=year,
                     month=month,
-                    number=row["number"],
-                    disposition=row["disposition"],
-                    calls=row["n"],
-                    billed_seconds=row["billed"],
-                    cost=row["spent"],
-                )
-                for row in calls.values("number", "disposition").annotate(**added_up)
-            ),
-            batch_size=1000,
-        )
+                    number=row.number,
+                    calls=0,
+                    answered=0,
+                    billed_seconds=0,
+                    cost=Decimal(0),
+                ),
+            )
+            number.calls += row.calls
+            number.answered += row.calls if row.disposition == ANSWERED else 0
+            number.billed_seconds += row.billed_seconds
+            number.cost += row.cost
+        MonthNumberTotal.objects.filter(tenant_id=tenant_id, year=year, month=month).delete()
+        MonthNumberTotal.objects.bulk_create(per_state, batch_size=1000)
+        MonthNumberOverall.objects.filter(tenant_id=tenant_id, year=year, month=month).delete()
+        MonthNumberOverall.objects.bulk_create(overall.values(), batch_size=1000)
         DayTotal.objects.filter(tenant_id=tenant_id, day__gte=start.date(), day__lt=end.date()).delete()
         DayTotal.objects.bulk_create(
             (

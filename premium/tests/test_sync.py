@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import SyncStatus, Tenant
@@ -20,6 +21,7 @@ from premium.models import (
     Call,
     DayTotal,
     Invoice,
+    MonthNumberOverall,
     MonthNumberTotal,
     PremiumAccount,
     PremiumNumber,
@@ -191,6 +193,13 @@ def month_totals(tenant, year: int, month: int) -> dict:
     }
 
 
+def month_overall(tenant, year: int, month: int) -> dict:
+    return {
+        row.number: (row.calls, row.answered, row.billed_seconds, row.cost)
+        for row in MonthNumberOverall.objects.filter(tenant=tenant, year=year, month=month)
+    }
+
+
 def day_totals(tenant) -> dict:
     return {
         (row.day.isoformat(), row.disposition): row.calls for row in DayTotal.objects.filter(tenant=tenant)
@@ -213,6 +222,10 @@ def test_the_months_totals_follow_every_change_of_its_calls(tenant, other_tenant
         ("708123456", "BUSY"): (1, 0, Decimal("0.1")),
         ("708999999", "ANSWERED"): (1, 60, Decimal("0.1")),
     }
+    assert month_overall(tenant, 2025, 6) == {
+        "708123456": (2, 1, 60, Decimal("0.2")),
+        "708999999": (1, 1, 60, Decimal("0.1")),
+    }
     assert day_totals(tenant) == {
         ("2025-05-31", "ANSWERED"): 1,
         ("2025-06-01", "ANSWERED"): 1,
@@ -225,8 +238,9 @@ def test_the_months_totals_follow_every_change_of_its_calls(tenant, other_tenant
     saved = premium_sync.save_calls(tenant.pk, [*corrected, *calls[1:]])
 
     assert (saved.created, saved.updated, saved.unchanged) == (1, 1, 3)
-    assert month_totals(tenant, 2025, 5) == {}
+    assert month_totals(tenant, 2025, 5) == month_overall(tenant, 2025, 5) == {}
     assert month_totals(tenant, 2025, 6)[("708123456", "BUSY")] == (2, 0, Decimal("0.2"))
+    assert month_overall(tenant, 2025, 6)["708123456"] == (4, 2, 120, Decimal("0.4"))
     assert month_totals(tenant, 2025, 6)[("708123456", "ANSWERED")] == (2, 120, Decimal("0.2"))
     assert ("2025-05-31", "ANSWERED") not in day_totals(tenant)
     assert month_totals(other_tenant, 2025, 5) == {("708123456", "ANSWERED"): (1, 60, Decimal("0.1"))}
@@ -438,3 +452,33 @@ def test_syncs_queued_by_the_fan_out_run_on_a_real_worker(real_worker, tenant, s
     assert PremiumNumber.objects.filter(tenant=tenant).count() == 8, log[-3000:]
     assert status(tenant, "numbers").last_success_at is not None
     assert DEMO_API_KEY not in log
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_adds_up_the_states_of_the_totals_already_kept(tenant):
+    before, after = [("premium", "0003_used_purchase_token")], [("premium", "0004_month_number_overall")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_total = executor.loader.project_state(before).apps.get_model("premium", "MonthNumberTotal")
+    month = {"tenant_id": tenant.pk, "year": 2025, "month": 6}
+    for number, disposition, calls, billed in [
+        ("708123456", "ANSWERED", 3, 180),
+        ("708123456", "BUSY", 2, 0),
+        ("708999999", "NO ANSWER", 1, 0),
+    ]:
+        old_total.objects.create(
+            **month,
+            number=number,
+            disposition=disposition,
+            calls=calls,
+            billed_seconds=billed,
+            cost=Decimal(calls),
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+
+    assert month_overall(tenant, 2025, 6) == {
+        "708123456": (5, 3, 180, Decimal(5)),
+        "708999999": (1, 0, 0, Decimal(1)),
+    }

@@ -99,6 +99,29 @@ def test_filters_narrow_the_rows_and_the_totals(login, tenant, operator, billed)
         assert {c.pk for c in response.context["page"].items} <= expected_ids, query
 
 
+def test_one_numbers_row_is_its_whole_month_and_a_number_without_calls_has_none(
+    login, tenant, viewer, billed
+):
+    number = billed.order_by("number").first().number
+    mine = billed.filter(number=number)
+    client = login(viewer)
+
+    summary = client.get(url("billing", tenant), {"number": number}).context["summary"]
+
+    assert [(n.number, n.calls, n.answered, n.billed_seconds, n.cost) for n in summary.numbers] == [
+        (
+            number,
+            mine.count(),
+            mine.filter(disposition="ANSWERED").count(),
+            mine.aggregate(s=Sum("billed_seconds"))["s"],
+            mine.aggregate(s=Sum("redirect_cost"))["s"],
+        )
+    ]
+    assert summary.number_count == 1
+    silent = client.get(url("billing", tenant), {"number": "708000000"}).context["summary"]
+    assert (silent.numbers, silent.number_count, silent.calls, silent.cost) == ([], 0, 0, 0)
+
+
 def test_keyset_pages_walk_back_in_time_without_repeating(login, tenant, viewer, billed):
     client = login(viewer)
     query = {"disposition": "ANSWERED"}
@@ -144,12 +167,15 @@ def test_the_page_costs_the_same_queries_whatever_the_rows(
 def test_a_whole_month_is_summed_up_from_its_totals_not_from_its_calls(login, tenant, viewer, billed):
     """Adding up a month of 83,000 calls on every view took a third of a second (premium.totals)."""
     client = login(viewer)
-    for query in ({}, {"disposition": "BUSY"}):
+    # Without a call state, the numbers' totals over every state are read as they are kept.
+    for query, groupings, overall in (({}, 1, True), ({"disposition": "BUSY"}, 2, False)):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url("billing", tenant), query)
         assert response.status_code == 200
         grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
-        assert len(grouped) == 2 and not any('FROM "premium_call"' in sql for sql in grouped), query
+        assert len(grouped) == groupings and not any('FROM "premium_call"' in sql for sql in grouped), query
+        read = " ".join(q["sql"] for q in queries.captured_queries)
+        assert ('FROM "premium_monthnumberoverall"' in read) == overall, query
         assert response.context["summary"].calls == billed.filter(**query).count(), query
 
 
