@@ -1,6 +1,6 @@
 """Run the benchmarks and print their tables (see bench/__init__.py).
 
-.venv/bin/python -m bench [--requests 200] [--only pages,ingest,exports,fanout] [--pages LABEL]
+.venv/bin/python -m bench [--requests 400] [--only pages,ingest,exports,fanout] [--pages LABEL]
 .venv/bin/python -m bench --profile /t/bench/premium/billing/   # where one page spends its time
 """
 
@@ -48,7 +48,7 @@ def _profile(path: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmarks at a million rows; prints a table per figure.")
-    parser.add_argument("--requests", type=int, default=200, help="requests per page (default 200)")
+    parser.add_argument("--requests", type=int, default=400, help="requests per page (default 400)")
     parser.add_argument("--only", default=",".join(PARTS), help=f"some of {','.join(PARTS)}")
     parser.add_argument("--pages", default="", help="measure only the pages whose label contains this")
     parser.add_argument("--profile", metavar="PATH", help="profile one page instead of benchmarking")

@@ -1,7 +1,7 @@
 """Figures 1 and 2: each page's latency under load, next to the floor page's, and its queries.
 
 gunicorn runs as in the Docker image (`gunicorn config.wsgi --config config/gunicorn.py`, 2 workers) on
-a loopback port; wrk makes the requests with the session cookie of the bench tenant's operator.
+a loopback port; bench.loadgen makes the requests with the session cookie of the bench tenant's operator.
 
 The floor is the tenant overview page: it goes through the same middleware, login, tenant and role
 resolution and the same layout (navigation, tenant switcher) as every page, and reads one bounded
@@ -29,7 +29,7 @@ from bench.environment import (
 )
 
 TARGET_RATIO = 3.0
-ROUNDS = 5
+ROUNDS = 20  # short turns: a burst of load from elsewhere on the machine falls on both alike
 PER_PAGE = 50  # the billing page's page size (premium.views.billing.PER_PAGE)
 
 
