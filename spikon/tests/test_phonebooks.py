@@ -13,7 +13,7 @@ from accounts.models import AuditEvent
 from spikon import sync, tasks
 from spikon.models import PhoneBook, PhoneBookEntry, PhoneBookImport, PhoneBookImportRow
 from spikon.sandbox import HOSTILE_SCRIPT
-from spikon.views.phonebooks import classify_rows
+from spikon.views.phonebooks import ENTRIES_PER_PAGE, classify_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +165,32 @@ def test_the_book_shows_its_entries_with_a_search(books, login, viewer):
     number = book.entries.first().number
     by_number = client.get(url(book.tenant, "phonebook", book_id=book.pk), {"q": number[-4:]})
     assert number in by_number.content.decode()
+
+
+def test_a_long_book_is_paged_in_name_order_and_a_search_keeps_its_pages(books, login, viewer):
+    book = books[1]
+    book.entries.all().delete()
+    PhoneBookEntry.objects.bulk_create(
+        PhoneBookEntry(
+            tenant=book.tenant, book=book, provider_id=7000 + i, name=f"Klient {i:03d}", number=f"6{i:08d}"
+        )
+        for i in range(ENTRIES_PER_PAGE * 2 + 7)
+    )
+    client = login(viewer)
+    book_url = url(book.tenant, "phonebook", book_id=book.pk)
+
+    first = client.get(book_url)
+    last = client.get(book_url, {"page": 3})
+
+    assert [e.name for e in first.context["page"].object_list] == [
+        f"Klient {i:03d}" for i in range(ENTRIES_PER_PAGE)
+    ]
+    assert "Strona 1 z 3" in first.content.decode() and 'href="?page=2"' in first.content.decode()
+    assert len(last.context["page"].object_list) == 7 and "Klient 106" in last.content.decode()
+    assert client.get(book_url, {"page": 99}).context["page"].number == 3  # beyond the end: the last page
+    assert client.get(book_url, {"page": "x"}).context["page"].number == 1
+    searched = client.get(book_url, {"q": "Klient 0"}).content.decode()  # 000 to 099
+    assert "Strona 1 z 2" in searched and 'href="?q=Klient%200&amp;page=2"' in searched
 
 
 def test_operator_adds_an_entry_inline(books, sandbox, login, operator):

@@ -43,7 +43,7 @@ from spikon.sync import PHONEBOOKS
 from spikon.tasks import run_phonebook_import
 from spikon.views.overview import page_context, spikon_account
 
-ENTRIES_PER_PAGE = 100
+ENTRIES_PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
 IMPORT_ROWS_SHOWN = 500
 # Characters a spreadsheet reads as the start of a formula (CSV injection): such cells get a leading "'".
