@@ -2,6 +2,7 @@
 
 import json
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -152,3 +153,17 @@ def test_beat_copies_the_schedules_into_the_database(transactional_db, tmp_path)
             time.sleep(0.3)
     finally:
         stop(process)
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5"])
+def test_a_bad_gunicorn_number_stops_start_up_naming_the_variable(monkeypatch, value):
+    monkeypatch.setenv("GUNICORN_TIMEOUT", value)
+    with pytest.raises(SystemExit, match="GUNICORN_TIMEOUT must be a whole number"):
+        runpy.run_path(str(settings.BASE_DIR / "config" / "gunicorn.py"))
+
+
+def test_gunicorn_numbers_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "300")
+    monkeypatch.delenv("GUNICORN_WORKERS", raising=False)
+    loaded = runpy.run_path(str(settings.BASE_DIR / "config" / "gunicorn.py"))
+    assert (loaded["timeout"], loaded["workers"], loaded["threads"]) == (300, 2, 1)
