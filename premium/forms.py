@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.ids import RowsChoiceField
 from accounts.models import Tenant
 from accounts.validators import clean_provider_base_url
-from accounts.widgets import Select
 from premium.client import Prezentacja
 from premium.models import PRESENTATION_CHOICES, Call, PremiumAccount, PremiumNumber
 from premium.sync import current_month
@@ -177,14 +176,11 @@ def month_choices() -> list[tuple[int, str]]:
 class BillingFilterForm(forms.Form):
     """The billing page's filters: a month (default: the current one), narrowed by the others."""
 
-    month = forms.TypedChoiceField(label=_("Month"), coerce=int, choices=month_choices, widget=Select)
+    month = forms.TypedChoiceField(label=_("Month"), coerce=int, choices=month_choices)
     year = forms.IntegerField(label=_("Year"), min_value=2000)
     number = forms.CharField(label=_("Number"), required=False, max_length=16)
     disposition = forms.ChoiceField(
-        label=_("Call state"),
-        required=False,
-        choices=[("", _("any")), *Call.Disposition.choices],
-        widget=Select,
+        label=_("Call state"), required=False, choices=[("", _("any")), *Call.Disposition.choices]
     )
     caller = forms.CharField(label=_("Caller"), required=False, max_length=32)
     date_from = forms.DateField(
