@@ -3,13 +3,13 @@
 The billing CSV is one month's (the page's filters), so the million-call CSV comes from the tenant
 "bench-export", whose previous month holds 1,000,000 calls; the bench tenant's current month (about
 83,000 calls) is exported beside it: peak memory that does not grow from one to the other is constant.
-The PDF statement is the month of 100,000 calls the ingest figure imported.
+The PDF statements are of the month of 100,000 calls the ingest figure imported.
 
 Each export runs in a fresh gunicorn with one worker: its peak resident memory (VmHWM) is read after a
-warm-up page and again after the export. Whether a statement listing every one of 100,000 calls is
-feasible is measured by rendering statements with more rows in a probe process and extrapolating:
+warm-up page and again after the export. The full statement, which lists every call, is made by the
+Celery task premium.tasks.render_statement in a process of its own, which reports its peak memory:
 
-    python -m bench.exports pdf-rows <tenant id> <year> <month> <rows>
+    python -m bench.exports full-statement <tenant id> <year> <month>
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from bench.environment import PYTHON, ROOT, children, django_environment, peak_r
 EXPORT_TENANT_SLUG = "bench-export"
 EXPORT_CALLS = 1_000_000
 TTFB_TARGET_SECONDS = 1.0
-PDF_PROBE_ROWS = (4000, 16000)  # below ~8,000 rows the peak is set before the layout grows
 
 
 def ensure_export_tenant():
@@ -105,9 +104,9 @@ def _export(path: str, cookie: str) -> dict[str, Any]:
     return result
 
 
-def _pdf_probe(tenant_id: int, year: int, month: int, rows: int) -> dict[str, Any]:
+def _full_statement_probe(tenant_id: int, year: int, month: int) -> dict[str, Any]:
     result = subprocess.run(
-        [str(PYTHON), "-m", "bench.exports", "pdf-rows", str(tenant_id), str(year), str(month), str(rows)],
+        [str(PYTHON), "-m", "bench.exports", "full-statement", str(tenant_id), str(year), str(month)],
         cwd=ROOT,
         env=django_environment(),
         capture_output=True,
@@ -115,7 +114,7 @@ def _pdf_probe(tenant_id: int, year: int, month: int, rows: int) -> dict[str, An
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"the PDF probe failed:\n{result.stderr}")
+        raise RuntimeError(f"the full statement probe failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -141,16 +140,14 @@ def measure(tenant, cookie: str, ingest: dict[str, Any]) -> dict[str, Any]:
         f"/t/{ingest_tenant.slug}/premium/billing/statement.pdf?year={ingest['year']}&month={ingest['month']}",
         cookie,
     )
-    probes = [
-        _pdf_probe(ingest["tenant_id"], ingest["year"], ingest["month"], rows) for rows in PDF_PROBE_ROWS
-    ]
+    full = _full_statement_probe(ingest["tenant_id"], ingest["year"], ingest["month"])
     return {
         "csv_month": csv_month,
         "csv_month_rows": _rows(tenant, year, month),
         "csv_million": csv_million,
         "pdf": pdf,
         "pdf_month_rows": ingest["rows"],
-        "pdf_probes": probes,
+        "full_statement": full,
     }
 
 
@@ -170,12 +167,9 @@ def table(figures: dict[str, Any]) -> list[str]:
             f"{result['worker_before_mb']:.0f} -> {result['worker_peak_mb']:.0f} (+{grew:.0f}) |"
         )
 
-    from premium.billing import STATEMENT_CALL_LIMIT
+    from premium.billing import STATEMENT_CALL_LIMIT, STATEMENT_PART_CALLS
 
-    small, large = figures["pdf_probes"]
-    per_row_seconds = (large["seconds"] - small["seconds"]) / (large["rows"] - small["rows"])
-    per_row_mb = (large["peak_mb"] - small["peak_mb"]) / (large["rows"] - small["rows"])
-    rows = figures["pdf_month_rows"]
+    full, rows = figures["full_statement"], figures["pdf_month_rows"]
     return [
         "| export | first byte s (CSV target < 1) | total s | MB sent | worker peak memory MB: before -> after |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -187,41 +181,45 @@ def table(figures: dict[str, Any]) -> list[str]:
             False,
         ),
         "",
-        f"A PDF listing all {rows:,} calls (WeasyPrint): rendering {small['rows']:,} rows took "
-        f"{small['seconds']:.1f} s and {small['peak_mb']:.0f} MB, {large['rows']:,} rows {large['seconds']:.1f} s "
-        f"and {large['peak_mb']:.0f} MB, i.e. {per_row_seconds * 1000:.1f} ms and {per_row_mb * 1024:.0f} KB per row: "
-        f"about {per_row_seconds * rows / 60:.0f} min and {per_row_mb * rows / 1024:.1f} GB for {rows:,} rows.",
+        f"Full statement of the same month (Celery task, parts of {STATEMENT_PART_CALLS:,} calls joined with "
+        f"pypdf): {full['calls']:,} calls on {full['pages']:,} pages, {full['bytes'] / 1e6:.1f} MB, "
+        f"{full['seconds']:.0f} s, peak memory of its process {full['peak_mb']:.0f} MB.",
     ]
 
 
-# --- The PDF probe, in a process of its own ------------------------------------------------------
+# --- The full statement probe, in a process of its own ------------------------------------------------------
 
 
-def _probe_pdf_rows(tenant_id: int, year: int, month: int, rows: int) -> dict[str, Any]:
-    from django.utils import timezone
+def _probe_full_statement(tenant_id: int, year: int, month: int) -> dict[str, Any]:
+    """A full statement made by its task here, as a worker would, then deleted with its file."""
+    from premium import tasks
+    from premium.models import Statement
 
-    from accounts.models import Tenant
-    from premium import billing
-
-    tenant = Tenant.objects.get(pk=tenant_id)
-    billing.STATEMENT_CALL_LIMIT = rows
-    query = billing.BillingQuery(year=year, month=month)
+    statement = Statement.objects.create(tenant_id=tenant_id, year=year, month=month)
     started = time.perf_counter()
-    pdf = billing.statement_pdf(query, tenant, {"tenant": tenant, "generated_at": timezone.now()})
-    return {
-        "rows": rows,
-        "seconds": time.perf_counter() - started,
-        "bytes": len(pdf),
+    tasks.render_statement(statement.pk)
+    seconds = time.perf_counter() - started
+    statement.refresh_from_db()
+    if statement.state != Statement.State.READY:
+        raise RuntimeError(f"the full statement failed: {statement.error}")
+    result = {
+        "seconds": seconds,
+        "calls": statement.calls,
+        "pages": statement.pages,
+        "bytes": statement.file.size,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    statement.file.delete(save=False)
+    statement.delete()
+    return result
 
 
 def main(argv: list[str]) -> None:
     from bench.environment import setup_django
 
     setup_django()
-    if argv[0] == "pdf-rows":
-        print(json.dumps(_probe_pdf_rows(*(int(value) for value in argv[1:5]))))
+    if argv[0] == "full-statement":
+        print(json.dumps(_probe_full_statement(*(int(value) for value in argv[1:4]))))
 
 
 if __name__ == "__main__":

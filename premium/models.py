@@ -298,3 +298,75 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def statement_file_path(statement: Statement, filename: str) -> str:
+    """A random name, as for invoices: a stored statement's path cannot be guessed."""
+    return f"premium/statements/{statement.tenant_id}/{uuid.uuid4().hex}.pdf"
+
+
+class Statement(models.Model):
+    """A PDF statement listing every call of a month (and filters), made in the background.
+
+    The statement served straight from the billing page lists at most premium.billing.STATEMENT_CALL_LIMIT
+    calls; this one lists them all, rendered in parts by premium.tasks.render_statement.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RENDERING = "rendering", _("being made")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="premium_statements")
+    requested_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    # The billing filters (premium.billing.BillingQuery).
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    number = models.CharField(max_length=16, blank=True)
+    disposition = models.CharField(max_length=16, blank=True)
+    caller = models.CharField(max_length=32, blank=True)
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    started_at = models.DateTimeField(null=True, blank=True)  # when a worker took it up
+    calls = models.PositiveIntegerField(default=0)  # calls to list, counted when it starts
+    calls_done = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=statement_file_path, blank=True, max_length=200)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "requested_at"], name="premium_statement_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} ({self.get_state_display()})"
+
+    def billing_query(self):
+        from premium.billing import BillingQuery  # premium.billing reads these models
+
+        return BillingQuery(
+            year=self.year,
+            month=self.month,
+            number=self.number,
+            disposition=self.disposition,
+            caller=self.caller,
+            date_from=self.date_from,
+            date_to=self.date_to,
+        )
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in (self.State.READY, self.State.FAILED)
+
+    @property
+    def percent_done(self) -> int:
+        return min(100, round(100 * self.calls_done / self.calls)) if self.calls else 0

@@ -1,6 +1,6 @@
 """Periodic tasks of this app (plain data: imported by the settings).
 
-Each entry is a fan-out that queues one sync per configured account (premium.tasks).
+Each entry but the last is a fan-out that queues one sync per configured account (premium.tasks).
 """
 
 BEAT_SCHEDULE: dict[str, dict] = {
@@ -17,5 +17,9 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "premium.tasks.queue_scheduled_syncs",
         "schedule": 24 * 60 * 60.0,
         "args": [["wallet", "invoices"]],
+    },
+    "premium-delete-old-statements": {
+        "task": "premium.tasks.delete_old_statements",
+        "schedule": 24 * 60 * 60.0,
     },
 }

@@ -1,4 +1,5 @@
-"""Celery tasks: the background syncs of Numery-Premium.PL data and the fan-outs that beat runs.
+"""Celery tasks: the background syncs of Numery-Premium.PL data and the fan-outs that beat runs; the
+full PDF statements.
 
 Every sync task has the shared signature `task(tenant_id, resource)` and runs under
 accounts.sync.syncing, which holds the resource's lock and records success or the provider's error.
@@ -7,15 +8,19 @@ accounts.sync.syncing, which holds the resource's lock and records success or th
 from __future__ import annotations
 
 import logging
+import tempfile
 from datetime import timedelta
 
 from celery import shared_task
+from django.core.files import File
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.sync import SyncSkipped, queue_sync, syncing
+from premium import billing
 from premium import sync as premium_sync
 from premium.client import PROVIDER as PROVIDER_NAME
-from premium.models import PROVIDER, PremiumAccount
+from premium.models import PROVIDER, PremiumAccount, Statement
 from provider_api.errors import AuthenticationError
 from provider_api.parsing import WARSAW
 
@@ -90,3 +95,74 @@ def billing_months_due() -> list[str]:
 def queue_billing_syncs() -> int:
     """Fan-out: queue the billing sync of the current month per configured account."""
     return queue_scheduled_syncs(billing_months_due())
+
+
+# --- Full statements -------------------------------------------------------------------------------
+
+# A statement still "being made" this long after a worker took it up lost its worker: it may be taken again.
+STATEMENT_STALE_AFTER = timedelta(minutes=30)
+STATEMENTS_KEPT = timedelta(days=7)
+
+
+@shared_task
+def render_statement(statement_id: int) -> None:
+    """Make a full statement (premium.models.Statement), keeping its progress in its row.
+
+    Taken with a conditional UPDATE, so that a second delivery of the task does not make it twice.
+    """
+    now = timezone.now()
+    waiting = Q(state=Statement.State.QUEUED) | Q(
+        state=Statement.State.RENDERING, started_at__lt=now - STATEMENT_STALE_AFTER
+    )
+    rows = Statement.objects.filter(pk=statement_id)
+    if not rows.filter(waiting).update(
+        state=Statement.State.RENDERING, started_at=now, calls_done=0, pages=0
+    ):
+        return
+    statement = rows.select_related("tenant").get()
+    query = statement.billing_query()
+    tenant = statement.tenant
+    context = {
+        "tenant": tenant,
+        "account": PremiumAccount.objects.filter(tenant=tenant).first(),
+        "generated_at": now,
+    }
+    try:
+        rows.update(calls=query.calls(tenant).count())
+        with tempfile.TemporaryFile() as output:
+            listed, pages = billing.render_full_statement(
+                query,
+                tenant,
+                context,
+                output,
+                on_part=lambda done, made: rows.update(calls_done=done, pages=made),
+            )
+            output.seek(0)
+            field = Statement._meta.get_field("file")
+            name = field.storage.save(field.generate_filename(statement, ""), File(output))
+    except Exception as error:  # recorded in the row for the member who asked; the traceback goes to the log
+        logger.exception("full statement %s of tenant %s failed", statement_id, tenant.pk)
+        rows.update(
+            state=Statement.State.FAILED,
+            error=f"{type(error).__name__}: {error}"[:500],
+            finished_at=timezone.now(),
+        )
+        return
+    rows.update(
+        state=Statement.State.READY,
+        file=name,
+        calls=listed,
+        calls_done=listed,
+        pages=pages,
+        finished_at=timezone.now(),
+    )
+
+
+@shared_task
+def delete_old_statements() -> int:
+    """Statements are made to be downloaded: after STATEMENTS_KEPT they and their files go."""
+    old = Statement.objects.filter(requested_at__lt=timezone.now() - STATEMENTS_KEPT)
+    for statement in old.exclude(file=""):
+        statement.file.delete(save=False)
+    deleted, _ = old.delete()
+    return deleted

@@ -14,6 +14,13 @@ urlpatterns = [
     path("billing/", billing.billing, name="billing"),
     path("billing/calls.csv", billing.billing_export, name="billing-export"),
     path("billing/statement.pdf", billing.billing_statement, name="billing-statement"),
+    path("billing/statements/", billing.statements, name="statements"),
+    path("billing/statements/new/", billing.statement_request, name="statement-request"),
+    path(
+        "billing/statements/<int:statement_id>/download/",
+        billing.statement_download,
+        name="statement-download",
+    ),
     path("wallet/", money.wallet, name="wallet"),
     path("invoices/", money.invoices, name="invoices"),
     path("invoices/<int:invoice_id>/download/", money.invoice_download, name="invoice-download"),

@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import count
 
+from django.core.files.base import ContentFile
+
 from accounts.models import Tenant
-from premium.models import Invoice, PremiumNumber
+from premium.models import Invoice, PremiumNumber, Statement
 
 _serial = count(1)
 
@@ -35,9 +37,16 @@ def an_invoice(tenant: Tenant) -> dict[str, int]:
     return {"invoice_id": invoice.pk}
 
 
+def a_ready_statement(tenant: Tenant) -> dict[str, int]:
+    statement = Statement.objects.create(tenant=tenant, year=2025, month=6, state=Statement.State.READY)
+    statement.file.save("statement.pdf", ContentFile(b"%PDF-1.7"), save=True)
+    return {"statement_id": statement.pk}
+
+
 OBJECTS = {
     "premium:number-row": a_number,
     "premium:number-redirect": a_number,
     "premium:number-delete": a_number,
     "premium:invoice-download": an_invoice,
+    "premium:statement-download": a_ready_statement,
 }

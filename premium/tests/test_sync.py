@@ -425,7 +425,7 @@ def test_billing_fan_out_takes_the_current_month_and_on_the_first_day_the_previo
         ]  # already 1 January in Warsaw
 
 
-def test_beat_schedule_entries_name_registered_fan_out_tasks(settings):
+def test_beat_schedule_entries_name_registered_tasks(settings):
     from config.celery import app
     from premium.schedules import BEAT_SCHEDULE
 
@@ -434,7 +434,7 @@ def test_beat_schedule_entries_name_registered_fan_out_tasks(settings):
         assert entry["task"] in app.tasks, name
         assert settings.CELERY_BEAT_SCHEDULE[name] == entry
     schedules = sorted(entry["schedule"] for entry in BEAT_SCHEDULE.values())
-    assert schedules == [900.0, 3600.0, 86400.0]
+    assert schedules == [900.0, 3600.0, 86400.0, 86400.0]  # the last: old full statements deleted
 
 
 @pytest.mark.worker
@@ -461,26 +461,31 @@ def test_the_migration_adds_up_the_states_of_the_totals_already_kept(tenant):
     before, after = [("premium", "0003_used_purchase_token")], [("premium", "0004_month_number_overall")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
-    old_total = executor.loader.project_state(before).apps.get_model("premium", "MonthNumberTotal")
-    month = {"tenant_id": tenant.pk, "year": 2025, "month": 6}
-    for number, disposition, calls, billed in [
-        ("708123456", "ANSWERED", 3, 180),
-        ("708123456", "BUSY", 2, 0),
-        ("708999999", "NO ANSWER", 1, 0),
-    ]:
-        old_total.objects.create(
-            **month,
-            number=number,
-            disposition=disposition,
-            calls=calls,
-            billed_seconds=billed,
-            cost=Decimal(calls),
-        )
+    try:
+        old_total = executor.loader.project_state(before).apps.get_model("premium", "MonthNumberTotal")
+        month = {"tenant_id": tenant.pk, "year": 2025, "month": 6}
+        for number, disposition, calls, billed in [
+            ("708123456", "ANSWERED", 3, 180),
+            ("708123456", "BUSY", 2, 0),
+            ("708999999", "NO ANSWER", 1, 0),
+        ]:
+            old_total.objects.create(
+                **month,
+                number=number,
+                disposition=disposition,
+                calls=calls,
+                billed_seconds=billed,
+                cost=Decimal(calls),
+            )
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
 
-    assert month_overall(tenant, 2025, 6) == {
-        "708123456": (5, 3, 180, Decimal(5)),
-        "708999999": (1, 0, 0, Decimal(1)),
-    }
+        assert month_overall(tenant, 2025, 6) == {
+            "708123456": (5, 3, 180, Decimal(5)),
+            "708999999": (1, 0, 0, Decimal(1)),
+        }
+    finally:
+        # Back to the latest schema, which the tests after this one need.
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -1,24 +1,30 @@
-"""Billing: the calls of a month with filters, summaries and a chart; the CSV export; the PDF statement."""
+"""Billing: the calls of a month with filters, summaries and a chart; the CSV export; the PDF statement,
+and the full statements made in the background."""
 
 from __future__ import annotations
 
 from html import escape
 
-from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import billing as billing_data
+from premium import tasks
 from premium.forms import BillingFilterForm
-from premium.models import Call, PremiumNumber
+from premium.models import Call, PremiumNumber, Statement
 from premium.views.common import get_account, page_context
 
 PER_PAGE = 50
+FULL_STATEMENTS_AT_ONCE = 3  # a tenant's statements waiting or being made at one time
+RECENT_STATEMENTS = 20
 
 
 def _filters(request: TenantRequest) -> tuple[BillingFilterForm, billing_data.BillingQuery | None]:
@@ -70,6 +76,7 @@ def billing(request: TenantRequest) -> HttpResponse:
         filter_query=_filter_query(request),
         number_options=_number_options(request) if not request.htmx else "",
         dispositions=Call.Disposition,
+        statement_limit=billing_data.STATEMENT_CALL_LIMIT,
     )
     if request.htmx and request.GET.get("after"):
         return render(request, "premium/billing.html#billing-rows", context)
@@ -117,3 +124,78 @@ def billing_statement(request: TenantRequest) -> HttpResponse:
     filename = f"statement-{request.tenant.slug}-{_period_name(query)}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- Full statements -------------------------------------------------------------------------------
+
+
+@require_POST
+@tenant_view(Role.VIEWER)
+def statement_request(request: TenantRequest) -> HttpResponse:
+    """Queue a statement of every call the billing filters (in the query string, as for the CSV) select."""
+    form, query = _filters(request)
+    if query is None:
+        context = page_context(request, "billing", get_account(request), form=form, query=None)
+        return render(request, "premium/billing.html", context, status=400)
+    pending = Statement.objects.filter(
+        tenant=request.tenant, state__in=[Statement.State.QUEUED, Statement.State.RENDERING]
+    )
+    if pending.count() >= FULL_STATEMENTS_AT_ONCE:
+        messages.error(
+            request,
+            _("%(count)s full statements are being made already: wait for them before asking for another.")
+            % {"count": FULL_STATEMENTS_AT_ONCE},
+        )
+        return redirect("premium:statements", tenant_slug=request.tenant.slug)
+    statement = Statement.objects.create(
+        tenant=request.tenant,
+        requested_by=request.user,
+        year=query.year,
+        month=query.month,
+        number=query.number,
+        disposition=query.disposition,
+        caller=query.caller,
+        date_from=query.date_from,
+        date_to=query.date_to,
+    )
+    tasks.render_statement.delay_on_commit(statement.pk)
+    messages.success(request, _("The full statement is being made; it will be ready to download here."))
+    return redirect("premium:statements", tenant_slug=request.tenant.slug)
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def statements(request: TenantRequest) -> HttpResponse:
+    """The tenant's recent full statements; the list refreshes itself while one is being made."""
+    recent = list(
+        Statement.objects.filter(tenant=request.tenant)
+        .select_related("requested_by")
+        .order_by("-requested_at", "-id")[:RECENT_STATEMENTS]
+    )
+    pending = any(not statement.is_final for statement in recent)
+    context = page_context(
+        request,
+        "billing",
+        get_account(request),
+        statements=recent,
+        pending=pending,
+        kept=tasks.STATEMENTS_KEPT.days,
+    )
+    if request.htmx:
+        # 286: htmx stops polling once every statement shown is ready or failed.
+        return render(
+            request, "premium/statements.html#statement-list", context, status=200 if pending else 286
+        )
+    return render(request, "premium/statements.html", context)
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def statement_download(request: TenantRequest, statement_id: int) -> HttpResponse:
+    statement = get_object_or_404(
+        Statement, pk=statement_id, tenant=request.tenant, state=Statement.State.READY
+    )
+    name = f"statement-{request.tenant.slug}-{statement.year:04d}-{statement.month:02d}-full.pdf"
+    return FileResponse(
+        statement.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
+    )

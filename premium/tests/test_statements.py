@@ -1,0 +1,223 @@
+"""Full PDF statements: asked for on the billing page, made in the background in parts, downloaded."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from premium import billing, tasks
+from premium import client as api
+from premium import sync as premium_sync
+from premium.models import Statement
+from tests.faults import recording_queued_tasks
+
+pytestmark = pytest.mark.django_db
+
+YEAR, MONTH = 2025, 6
+START = datetime(YEAR, MONTH, 1, 8, tzinfo=premium_sync.WARSAW)
+
+
+def url(name: str, tenant, **kwargs) -> str:
+    return reverse(f"premium:{name}", kwargs={"tenant_slug": tenant.slug, **kwargs})
+
+
+def store_calls(tenant, count: int) -> list[api.Call]:
+    calls = [
+        api.Call(
+            i, f"60100{i:04d}", f"70800{i % 3:04d}", START + timedelta(minutes=i), None,
+            START + timedelta(minutes=i), 5, 0, "BUSY", Decimal(0), "512345678",
+        )
+        for i in range(1, count + 1)
+    ]  # fmt: skip
+    premium_sync.save_calls(tenant.pk, calls)
+    return calls
+
+
+def a_statement(tenant, **fields) -> Statement:
+    return Statement.objects.create(tenant=tenant, year=YEAR, month=MONTH, **fields)
+
+
+def pdf_pages(statement: Statement) -> list[str]:
+    with statement.file.open("rb") as file:
+        return [page.extract_text() for page in PdfReader(io.BytesIO(file.read())).pages]
+
+
+def test_a_full_statement_lists_every_call_in_parts_numbered_on(tenant, monkeypatch):
+    calls = store_calls(tenant, 70)
+    monkeypatch.setattr(billing, "STATEMENT_PART_CALLS", 30)  # three parts: 30, 30 and 10 calls
+    statement = a_statement(tenant)
+
+    tasks.render_statement(statement.pk)
+
+    statement.refresh_from_db()
+    assert statement.state == Statement.State.READY and statement.finished_at is not None
+    assert (statement.calls, statement.calls_done) == (70, 70)
+    pages = pdf_pages(statement)
+    assert statement.pages == len(pages) >= 3
+    text = "\n".join(pages)
+    assert "Zestawienie billingu Numery-Premium.PL" in pages[0] and text.count("Zestawienie billingu") == 1
+    for call in calls:
+        assert call.start.strftime("%Y-%m-%d %H:%M:%S") in text
+    # Each page ends with its own number, counted on across the parts.
+    assert [re.findall(r"\d+", page.rstrip().splitlines()[-1])[-1] for page in pages] == [
+        str(n) for n in range(1, len(pages) + 1)
+    ]
+
+
+def test_a_month_without_calls_makes_a_statement_that_says_so(tenant):
+    statement = a_statement(tenant)
+
+    tasks.render_statement(statement.pk)
+
+    statement.refresh_from_db()
+    assert (statement.state, statement.calls) == (Statement.State.READY, 0)
+    assert "Brak połączeń w tym okresie." in pdf_pages(statement)[0]
+
+
+def test_a_statement_taken_up_once_is_not_made_again(tenant, monkeypatch):
+    ready = a_statement(tenant, state=Statement.State.READY, pages=9)
+    rendering = a_statement(tenant, state=Statement.State.RENDERING, started_at=timezone.now())
+    monkeypatch.setattr(billing, "render_full_statement", lambda *a, **k: pytest.fail("made twice"))
+
+    tasks.render_statement(ready.pk)
+    tasks.render_statement(rendering.pk)
+
+    ready.refresh_from_db()
+    assert (ready.state, ready.pages) == (Statement.State.READY, 9)
+
+
+def test_a_statement_whose_worker_died_is_made_by_the_next_delivery(tenant):
+    stale = a_statement(
+        tenant, state=Statement.State.RENDERING, started_at=timezone.now() - tasks.STATEMENT_STALE_AFTER * 2
+    )
+
+    tasks.render_statement(stale.pk)
+
+    stale.refresh_from_db()
+    assert stale.state == Statement.State.READY
+
+
+def test_a_failure_is_kept_in_the_row_and_shown(tenant, login, viewer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(billing, "render_full_statement", broken)
+    statement = a_statement(tenant)
+
+    tasks.render_statement(statement.pk)
+
+    statement.refresh_from_db()
+    assert statement.state == Statement.State.FAILED and statement.finished_at is not None
+    assert statement.error == "OSError: No space left on device"
+    page = login(viewer).get(url("statements", tenant)).text
+    assert "ask for it again" in page.lower() or "ponownie" in page
+    assert "No space left on device" in page
+
+
+def test_the_billing_page_offers_a_full_statement_when_the_pdf_would_be_cut(
+    tenant, login, viewer, monkeypatch
+):
+    store_calls(tenant, 12)
+    client = login(viewer)
+    query = {"year": YEAR, "month": MONTH}
+
+    assert "Pełne zestawienie PDF" not in client.get(url("billing", tenant), query).text
+    monkeypatch.setattr(billing, "STATEMENT_CALL_LIMIT", 10)
+    page = client.get(url("billing", tenant), query).text
+    assert "Pełne zestawienie PDF (12 połączeń)" in page
+    assert f'action="{url("statement-request", tenant)}?year={YEAR}&amp;month={MONTH}"' in page
+
+
+def test_asking_queues_a_statement_of_the_filters_and_lists_it(
+    tenant, login, viewer, monkeypatch, django_capture_on_commit_callbacks
+):
+    client = login(viewer)
+    with recording_queued_tasks(monkeypatch) as queued, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url("statement-request", tenant) + f"?year={YEAR}&month={MONTH}&number=708000001&disposition=BUSY"
+        )
+
+    assert response.status_code == 302 and response["Location"] == url("statements", tenant)
+    statement = Statement.objects.get(tenant=tenant)
+    assert (statement.year, statement.month, statement.number, statement.disposition) == (
+        YEAR, MONTH, "708000001", "BUSY",
+    )  # fmt: skip
+    assert (statement.requested_by, statement.state) == (viewer, Statement.State.QUEUED)
+    assert queued.sent == [("premium.tasks.render_statement", (statement.pk,))]
+    listed = client.get(url("statements", tenant))
+    assert f'id="statement-{statement.pk}"' in listed.text and "708000001" in listed.text
+    assert 'hx-trigger="every 2s"' in listed.text
+
+
+def test_bad_filters_are_refused_with_the_forms_words(tenant, login, viewer):
+    response = login(viewer).post(url("statement-request", tenant) + "?month=13&number=abc")
+
+    assert response.status_code == 400
+    assert "cyfr" in response.text  # "A premium number is digits only", in Polish
+    assert not Statement.objects.exists()
+
+
+def test_a_tenant_has_a_few_statements_in_the_making_at_most(tenant, login, viewer, monkeypatch):
+    from premium.views.billing import FULL_STATEMENTS_AT_ONCE
+
+    for _ in range(FULL_STATEMENTS_AT_ONCE):
+        a_statement(tenant)
+    with recording_queued_tasks(monkeypatch) as queued:
+        response = login(viewer).post(url("statement-request", tenant), follow=True)
+
+    assert Statement.objects.count() == FULL_STATEMENTS_AT_ONCE and queued.sent == []
+    assert "poczekaj" in response.text.lower()
+
+
+def test_the_list_stops_polling_when_every_statement_is_final(tenant, login, viewer):
+    statement = a_statement(tenant, state=Statement.State.RENDERING, calls=200, calls_done=50)
+    client = login(viewer)
+
+    polled = client.get(url("statements", tenant), HTTP_HX_REQUEST="true")
+    assert polled.status_code == 200 and '<progress value="25"' in polled.text
+    statement.state = Statement.State.READY
+    statement.save()
+    done = client.get(url("statements", tenant), HTTP_HX_REQUEST="true")
+    assert done.status_code == 286 and "every 2s" not in done.text
+    assert url("statement-download", tenant, statement_id=statement.pk) in done.text
+
+
+def test_only_a_ready_statement_of_the_tenant_is_downloaded(tenant, other_tenant, login, viewer):
+    ready = a_statement(tenant, state=Statement.State.READY)
+    ready.file.save("any.pdf", ContentFile(b"%PDF-1.7 statement"), save=True)
+    queued = a_statement(tenant)
+    foreign = a_statement(other_tenant, state=Statement.State.READY)
+    client = login(viewer)
+
+    response = client.get(url("statement-download", tenant, statement_id=ready.pk))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.7 statement"
+    assert f"statement-{tenant.slug}-{YEAR}-{MONTH:02d}-full.pdf" in response["Content-Disposition"]
+    assert client.get(url("statement-download", tenant, statement_id=queued.pk)).status_code == 404
+    assert client.get(url("statement-download", tenant, statement_id=foreign.pk)).status_code == 404
+
+
+def test_wrong_methods(tenant, login, viewer):
+    client = login(viewer)
+    assert client.get(url("statement-request", tenant)).status_code == 405
+    assert client.post(url("statements", tenant)).status_code == 405
+
+
+def test_statements_and_their_files_go_after_a_week(tenant):
+    old = a_statement(tenant, state=Statement.State.READY, requested_at=timezone.now() - timedelta(days=8))
+    old.file.save("old.pdf", ContentFile(b"%PDF old"), save=True)
+    recent = a_statement(tenant, state=Statement.State.READY)
+    recent.file.save("new.pdf", ContentFile(b"%PDF new"), save=True)
+    storage, old_name = old.file.storage, old.file.name
+
+    assert tasks.delete_old_statements() == 1
+
+    assert list(Statement.objects.all()) == [recent]
+    assert not storage.exists(old_name) and storage.exists(recent.file.name)
