@@ -327,6 +327,7 @@ class Statement(models.Model):
         verbose_name=_("requested by"),
     )
     requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    language = models.CharField(max_length=8, default="pl")  # the requester's: the statement is in it
     # The billing filters (premium.billing.BillingQuery).
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()

@@ -14,7 +14,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.core.files import File
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.sync import SyncSkipped, queue_sync, syncing
 from premium import billing
@@ -129,7 +129,12 @@ def render_statement(statement_id: int) -> None:
     }
     try:
         rows.update(calls=query.calls(tenant).count())
-        with tempfile.TemporaryFile() as output:
+        # In the requester's language and the tenant's time zone, as the billing page's own PDF is.
+        with (
+            translation.override(statement.language),
+            timezone.override(tenant.time_zone),
+            tempfile.TemporaryFile() as output,
+        ):
             listed, pages = billing.render_full_statement(
                 query,
                 tenant,

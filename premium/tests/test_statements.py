@@ -150,7 +150,11 @@ def test_asking_queues_a_statement_of_the_filters_and_lists_it(
     assert (statement.year, statement.month, statement.number, statement.disposition) == (
         YEAR, MONTH, "708000001", "BUSY",
     )  # fmt: skip
-    assert (statement.requested_by, statement.state) == (viewer, Statement.State.QUEUED)
+    assert (statement.requested_by, statement.state, statement.language) == (
+        viewer,
+        Statement.State.QUEUED,
+        "pl",
+    )
     assert queued.sent == [("premium.tasks.render_statement", (statement.pk,))]
     listed = client.get(url("statements", tenant))
     assert f'id="statement-{statement.pk}"' in listed.text and "708000001" in listed.text
@@ -221,3 +225,19 @@ def test_statements_and_their_files_go_after_a_week(tenant):
 
     assert list(Statement.objects.all()) == [recent]
     assert not storage.exists(old_name) and storage.exists(recent.file.name)
+
+
+def test_a_statement_is_made_in_the_requesters_language(tenant, login, viewer, monkeypatch):
+    store_calls(tenant, 3)
+    with recording_queued_tasks(monkeypatch):
+        login(viewer).post(
+            url("statement-request", tenant) + f"?year={YEAR}&month={MONTH}", HTTP_ACCEPT_LANGUAGE="en"
+        )
+    statement = Statement.objects.get(tenant=tenant)
+    assert statement.language == "en"
+
+    tasks.render_statement(statement.pk)
+
+    statement.refresh_from_db()
+    first_page = pdf_pages(statement)[0]
+    assert "Numery-Premium.PL billing statement" in first_page and "Totals per number" in first_page

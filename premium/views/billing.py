@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from html import escape
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -150,6 +151,7 @@ def statement_request(request: TenantRequest) -> HttpResponse:
     statement = Statement.objects.create(
         tenant=request.tenant,
         requested_by=request.user,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
         year=query.year,
         month=query.month,
         number=query.number,
