@@ -7,6 +7,7 @@ Pages read these rows; the background syncs (premium.sync) write them; the dashb
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 
 from django.db import models
@@ -355,13 +356,7 @@ class Statement(models.Model):
         from premium.billing import BillingQuery  # premium.billing reads these models
 
         return BillingQuery(
-            year=self.year,
-            month=self.month,
-            number=self.number,
-            disposition=self.disposition,
-            caller=self.caller,
-            date_from=self.date_from,
-            date_to=self.date_to,
+            **{field.name: getattr(self, field.name) for field in dataclass_fields(BillingQuery)}
         )
 
     @property

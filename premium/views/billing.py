@@ -3,6 +3,7 @@ and the full statements made in the background."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from html import escape
 
 from django.conf import settings
@@ -87,6 +88,12 @@ def billing(request: TenantRequest) -> HttpResponse:
     return render(request, "premium/billing.html", context, status=status)
 
 
+def _refused_filters(request: TenantRequest, form: BillingFilterForm) -> HttpResponse:
+    """The billing page with the filters' errors, for an export or a statement asked with bad filters."""
+    context = page_context(request, "billing", get_account(request), form=form, query=None)
+    return render(request, "premium/billing.html", context, status=400)
+
+
 def _period_name(query: billing_data.BillingQuery) -> str:
     return f"{query.year:04d}-{query.month:02d}"
 
@@ -97,8 +104,7 @@ def billing_export(request: TenantRequest) -> HttpResponse:
     """CSV of the whole filtered set, streamed while it is read from the database in chunks."""
     form, query = _filters(request)
     if query is None:
-        context = page_context(request, "billing", get_account(request), form=form, query=None)
-        return render(request, "premium/billing.html", context, status=400)
+        return _refused_filters(request, form)
     response = StreamingHttpResponse(
         billing_data.csv_lines(query, request.tenant), content_type="text/csv; charset=utf-8"
     )
@@ -112,10 +118,9 @@ def billing_export(request: TenantRequest) -> HttpResponse:
 def billing_statement(request: TenantRequest) -> HttpResponse:
     """The month's statement as a PDF: per-number totals, then the calls."""
     form, query = _filters(request)
-    account = get_account(request)
     if query is None:
-        context = page_context(request, "billing", account, form=form, query=None)
-        return render(request, "premium/billing.html", context, status=400)
+        return _refused_filters(request, form)
+    account = get_account(request)
     pdf = billing_data.statement_pdf(
         query,
         request.tenant,
@@ -136,8 +141,7 @@ def statement_request(request: TenantRequest) -> HttpResponse:
     """Queue a statement of every call the billing filters (in the query string, as for the CSV) select."""
     form, query = _filters(request)
     if query is None:
-        context = page_context(request, "billing", get_account(request), form=form, query=None)
-        return render(request, "premium/billing.html", context, status=400)
+        return _refused_filters(request, form)
     pending = Statement.objects.filter(
         tenant=request.tenant, state__in=[Statement.State.QUEUED, Statement.State.RENDERING]
     )
@@ -152,13 +156,7 @@ def statement_request(request: TenantRequest) -> HttpResponse:
         tenant=request.tenant,
         requested_by=request.user,
         language=translation.get_language() or settings.LANGUAGE_CODE,
-        year=query.year,
-        month=query.month,
-        number=query.number,
-        disposition=query.disposition,
-        caller=query.caller,
-        date_from=query.date_from,
-        date_to=query.date_to,
+        **asdict(query),  # the filters: Statement has a field for each
     )
     tasks.render_statement.delay_on_commit(statement.pk)
     messages.success(request, _("The full statement is being made; it will be ready to download here."))
