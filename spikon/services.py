@@ -64,7 +64,7 @@ def _record_failure(account: SpikonAccount, user: User | None, action: str, erro
 def add_phone_book(account: SpikonAccount, user: User, name: str) -> PhoneBook:
     """Add a phonebook. AlreadyExistsError (the name is taken) is the form's to say, and not audited."""
     try:
-        added = account.client().add_phone_book(name)
+        added = account.client(in_request=True).add_phone_book(name)
     except AlreadyExistsError:
         raise
     except ProviderError as error:
@@ -83,7 +83,7 @@ def add_phone_book(account: SpikonAccount, user: User, name: str) -> PhoneBook:
 def delete_phone_book(account: SpikonAccount, user: User, book: PhoneBook) -> None:
     """Delete a phonebook with its entries; one already gone at the provider goes here too."""
     try:
-        account.client().delete_phone_book(book.provider_id)
+        account.client(in_request=True).delete_phone_book(book.provider_id)
     except NotFoundError:
         pass
     except ProviderError as error:
@@ -102,7 +102,7 @@ def delete_phone_book(account: SpikonAccount, user: User, book: PhoneBook) -> No
 
 def add_phone_book_entry(account: SpikonAccount, user: User, book: PhoneBook, name: str, number: str):
     try:
-        added = account.client().add_phone_book_entry(book.provider_id, name, number)
+        added = account.client(in_request=True).add_phone_book_entry(book.provider_id, name, number)
     except ProviderError as error:
         label = f"{name} ({number})"
         _record_failure(account, user, "spikon.phonebook_entry.add", error, object_label=label)
@@ -132,7 +132,7 @@ def add_phone_book_entry(account: SpikonAccount, user: User, book: PhoneBook, na
 def delete_phone_book_entry(account: SpikonAccount, user: User, entry: PhoneBookEntry) -> None:
     """Delete an entry the provider gave an id for; one already gone at the provider goes here too."""
     try:
-        account.client().delete_phone_book_entry(entry.provider_id)
+        account.client(in_request=True).delete_phone_book_entry(entry.provider_id)
     except NotFoundError:
         pass
     except ProviderError as error:
@@ -177,7 +177,7 @@ def initiate_call(
     except IntegrityError:
         return None
     try:
-        state = account.client().initiate_call(phone_account.provider_id, destination)
+        state = account.client(in_request=True).initiate_call(phone_account.provider_id, destination)
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         call.status = ClickToCall.Status.UNKNOWN if unknown else ClickToCall.Status.REFUSED
@@ -280,7 +280,7 @@ def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
 
     Returns how many of the batch's messages are in each send status.
     """
-    client = account.client()
+    client = account.client(in_request=True)
     statuses = SmsMessage.SendStatus
     stop_reason = ""
     for message in batch.messages.filter(send_status=statuses.QUEUED).order_by("id"):
@@ -339,7 +339,7 @@ def _close(message: SmsMessage, status: str, reason: str) -> None:
 
 def price_announcement(account: SpikonAccount, voice: str, text: str) -> api.TtsPrice:
     """What generating `text` with `voice` would cost (4.7.7): a read, nothing is audited."""
-    return account.client().tts_price(voice, text)
+    return account.client(in_request=True).tts_price(voice, text)
 
 
 def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> TtsAnnouncement | None:
@@ -364,7 +364,7 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
     except IntegrityError:
         return None
     try:
-        provider_id = account.client().generate_tts(item.voice, item.name, item.text)
+        provider_id = account.client(in_request=True).generate_tts(item.voice, item.name, item.text)
     except ProviderError as error:
         _record_failure(
             account,
@@ -411,7 +411,7 @@ def delete_announcement(account: SpikonAccount | None, user: User, item: TtsAnno
     remark = ""
     if item.provider_id is not None:
         try:
-            account.client().delete_tts(item.provider_id)
+            account.client(in_request=True).delete_tts(item.provider_id)
         except NotFoundError as error:
             remark = explain(error)
         except ProviderError as error:
@@ -448,7 +448,7 @@ def set_membership(
     add: bool,
 ) -> None:
     """Add the agent to the campaign or remove them, for inbound (INCOMING) or outbound (OUTGOING) calls."""
-    client = account.client()
+    client = account.client(in_request=True)
     call = {
         (INCOMING, True): client.add_agent_to_incoming_campaign,
         (INCOMING, False): client.remove_agent_from_incoming_campaign,
@@ -491,7 +491,7 @@ def set_default_outgoing_campaign(
 ) -> None:
     action = "spikon.agent.default_outgoing"
     try:
-        account.client().set_default_outgoing_campaign(agent.provider_id, campaign.provider_id)
+        account.client(in_request=True).set_default_outgoing_campaign(agent.provider_id, campaign.provider_id)
     except ProviderError as error:
         _record_failure(account, user, action, error, target=agent)
         raise
@@ -530,7 +530,7 @@ def order_call_history(
     """Order a call history report (4.4.1) and make its row, whose polls Celery then follows."""
     label = f"{date_start:%Y-%m-%d} – {date_end:%Y-%m-%d}"
     try:
-        report_id = account.client().order_call_history(
+        report_id = account.client(in_request=True).order_call_history(
             date_start,
             date_end,
             direction=api.CallDirection(direction),
@@ -582,7 +582,7 @@ def fetch_recording(account: SpikonAccount, call: CallRecord) -> None:
 
     Raises ProviderError when the provider does not give it; a partial download is thrown away.
     """
-    client = account.client(RECORDING_TIMEOUT)
+    client = account.client(in_request=True, timeout=RECORDING_TIMEOUT)
     with tempfile.TemporaryFile() as buffer:
         audio = client.download_recording(call.recording_url, buffer)
         buffer.seek(0)
