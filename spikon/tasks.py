@@ -254,6 +254,13 @@ def sync_announcements(tenant_id: int, resource: str) -> None:
 
 
 @shared_task
+def refresh_campaign_monitor(snapshot_id: int) -> None:
+    """While someone watches the campaign, read its monitor and come back in a few seconds; then stop."""
+    if sync.refresh_monitor(snapshot_id):
+        refresh_campaign_monitor.apply_async((snapshot_id,), countdown=sync.MONITOR_REFRESH_SECONDS)
+
+
+@shared_task
 def queue_part2_syncs(resources: list[str]) -> None:
     """Beat: queue the given part-2 syncs of every tenant with a SPIKON key."""
     tenants = Tenant.objects.filter(spikon_account__isnull=False).exclude(spikon_account__api_key="")

@@ -33,6 +33,7 @@ from spikon.models import (
     CallCenterCampaign,
     CallHistoryReport,
     CallRecord,
+    CampaignMonitorSnapshot,
     ClickToCall,
     PhoneAccount,
     PhoneBook,
@@ -236,7 +237,10 @@ def _default_outgoing(client, tenant, state):
 
 
 def _monitor(client, tenant, state):
+    """The page plans a refresh, the worker's refresh meets the fault, the page's next poll explains it."""
     campaign = CallCenterCampaign.objects.filter(tenant=tenant).first()
+    client.get(url("callcenter-monitor", tenant, campaign_id=campaign.pk))
+    sync.refresh_monitor(CampaignMonitorSnapshot.objects.get(campaign=campaign).pk)
     return client.get(url("callcenter-monitor", tenant, campaign_id=campaign.pk))
 
 
