@@ -30,7 +30,7 @@ class SpikonAccount(ProviderAccount):
     api_key = EncryptedTextField(_("API key"), blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
-    # Part 1: the balance as the last sync saw it (4.2.1; may be negative).
+    # The balance as the last sync saw it (4.2.1; may be negative).
     balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
@@ -46,7 +46,7 @@ class SpikonAccount(ProviderAccount):
         return SpikonClient(self.api_key, base_url=self.api_base_url, transport=transport)
 
 
-# Part 1 (account, overview, click-to-call, phonebooks, SMS) ----------------------------------------------
+# --- Phone accounts, click-to-call, phonebooks, SMS --------------------------------------------------------
 
 
 def new_form_key() -> str:
@@ -377,7 +377,7 @@ class PhoneBookImportRow(models.Model):
         return f"{self.line}: {self.name} {self.number} ({self.status})"
 
 
-# Part 2 (call history and recordings, text-to-speech, call center) ---------------------------------------
+# --- Call history and recordings, text-to-speech, call center ---------------------------------------------
 
 
 def private_media_path(instance: models.Model, filename: str) -> str:

@@ -43,11 +43,14 @@ from spikon.models import (
 
 PROVIDER = "spikon"
 
-# Part 1: balance and phone accounts (4.2), phonebooks and their entries (4.3) ----------------------------
-
+# What is synced, one resource at a time: balance and phone accounts (4.2), phonebooks and their entries
+# (4.3), call center campaigns and agents (4.5), announcements (4.7.4), text-to-speech voices (4.7.1-4.7.2).
 ACCOUNT = "account"
 PHONEBOOKS = "phonebooks"
-PART1_RESOURCES = (ACCOUNT, PHONEBOOKS)
+CALL_CENTER = "callcenter"
+ANNOUNCEMENTS = "announcements"
+VOICES = "voices"
+RESOURCES = (ACCOUNT, PHONEBOOKS, CALL_CENTER, ANNOUNCEMENTS, VOICES)
 BATCH = 500
 
 
@@ -211,12 +214,8 @@ def _differs(row, values: dict) -> bool:
     return any(getattr(row, name) != value for name, value in values.items())
 
 
-# Part 2: call history and recordings (4.4), call center (4.5), text-to-speech (4.7) ----------------------
+# --- Call history (4.4), call center (4.5), text-to-speech (4.7) ---------------------------------------------
 
-CALL_CENTER = "callcenter"
-ANNOUNCEMENTS = "announcements"
-VOICES = "voices"
-PART2_RESOURCES = (CALL_CENTER, ANNOUNCEMENTS, VOICES)
 CALL_BATCH = 1000
 # While a campaign is watched, its monitor is read this often, with a short wait for the provider.
 MONITOR_REFRESH_SECONDS = 5

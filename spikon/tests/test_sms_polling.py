@@ -168,8 +168,9 @@ def test_the_sweeper_nudges_overdue_jobs_only(spikon_account, monkeypatch):
 def test_the_beat_schedule_runs_the_fan_out_and_the_sweeper(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["spikon-sync-account-and-phonebooks"] == {
-        "task": "spikon.tasks.queue_part1_syncs",
+        "task": "spikon.tasks.queue_scheduled_syncs",
         "schedule": 900.0,
+        "args": (["account", "phonebooks"],),
     }
     assert schedule["providers-sweep-jobs"]["task"] == "providers.tasks.sweep_jobs"
 

@@ -1,5 +1,5 @@
-"""Part 2 against the sandbox over real HTTP: the report and announcement jobs step by step, the call
-center, voices and announcement syncs, the stored calls' upserts and the monitor snapshot."""
+"""Against the sandbox over real HTTP: the report and announcement jobs step by step, the call center,
+voices and announcement syncs, the stored calls' upserts and the monitor snapshot."""
 
 from __future__ import annotations
 
@@ -517,7 +517,7 @@ def test_the_sweeper_nudges_overdue_jobs_and_settles_abandoned_generations(spiko
     assert abandoned.state == "unknown" and abandoned.last_error
 
 
-def test_the_beat_schedule_fans_out_part2_and_sweeps(settings, tenant, other_tenant, monkeypatch):
+def test_the_beat_schedule_fans_out_the_call_center_and_announcement_syncs(settings, tenant, other_tenant, monkeypatch):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["providers-sweep-jobs"]["task"] == "providers.tasks.sweep_jobs"
     assert schedule["spikon-sync-call-center-and-announcements"]["args"] == (["callcenter", "announcements"],)
@@ -528,6 +528,6 @@ def test_the_beat_schedule_fans_out_part2_and_sweeps(settings, tenant, other_ten
         sync, "queue", lambda tenant, resource, scheduled: queued.append((tenant.slug, resource))
     )
 
-    tasks.queue_part2_syncs(["callcenter", "announcements", "not-a-resource"])
+    tasks.queue_scheduled_syncs(["callcenter", "announcements", "not-a-resource"])
 
     assert queued == [("acme", "callcenter"), ("acme", "announcements")]
