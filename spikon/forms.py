@@ -17,6 +17,7 @@ from django.utils.translation import ngettext_lazy
 
 from accounts.ids import RowsChoiceField
 from providers.accounts import ProviderAccountForm
+from providers.once import KEY_MAX_LENGTH
 from spikon.client import (
     PHONE_BOOK_ENTRY_NAME_MAX_LENGTH,
     PHONE_BOOK_NAME_MAX_LENGTH,
@@ -25,7 +26,7 @@ from spikon.client import (
     SMS_SENDERS,
     SMS_TWO_WAY_SENDER,
 )
-from spikon.models import FORM_KEY_MAX_LENGTH, PhoneAccount, PhoneBook, PhoneBookEntry, SpikonAccount
+from spikon.models import PhoneAccount, PhoneBook, PhoneBookEntry, SpikonAccount
 
 # Separators people type inside numbers ("601 234-567", "(58) 300 11 00"), dropped before checking.
 NUMBER_SEPARATORS = re.compile(r"[\s\-().]")
@@ -82,12 +83,12 @@ class PhoneNumberField(forms.CharField):
 
 
 class FormKeyField(forms.CharField):
-    """The idempotency key of one submission, issued with the form (spikon.models.new_form_key)."""
+    """The key of one confirmation, issued with the form (providers.once.new_action_key)."""
 
     widget = forms.HiddenInput
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(max_length=FORM_KEY_MAX_LENGTH, **kwargs)
+        super().__init__(max_length=KEY_MAX_LENGTH, **kwargs)
 
     def clean(self, value):
         value = super().clean(value)

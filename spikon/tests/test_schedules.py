@@ -13,7 +13,7 @@ from spikon.schedules import BEAT_SCHEDULE
 
 pytestmark = pytest.mark.django_db
 
-MIGRATION = "spikon.migrations.0003_monitor_watched_and_stale_beat_entries"
+MIGRATION = "spikon.migrations.0003_monitor_snapshot_action_records_and_beat_entries"
 
 
 def test_every_scheduled_task_exists():

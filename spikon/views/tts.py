@@ -16,17 +16,19 @@ from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError, UnavailableError
+from providers.once import new_action_key
 from spikon import services, sync
 from spikon.client import TTS_TEXT_MAX_LENGTH
-from spikon.models import TtsAnnouncement, TtsLanguage, TtsVoice, new_form_key
+from spikon.models import SpikonAccount, TtsAnnouncement, TtsLanguage, TtsVoice
 from spikon.views.overview import page_context, spikon_account
 from spikon.views.recordings import serve_audio
 
@@ -105,14 +107,12 @@ def _announcement_or_404(request: TenantRequest, announcement_id: int) -> TtsAnn
 @require_GET
 @tenant_view(Role.VIEWER)
 def announcement(request: TenantRequest, announcement_id: int) -> HttpResponse:
-    """One announcement: its row in the list (HTMX; polled while generating, then HTTP 286), or a page."""
+    """One announcement: its row in the list (HTMX; polled while generating), or a page."""
     item = _announcement_or_404(request, announcement_id)
     context = page_context(request, "tts", item=item)
     if request.htmx:
-        response = render(request, "spikon/tts.html#announcement-row", context)
-        if not item.is_in_progress:
-            response.status_code = 286
-        return response
+        response_class = HttpResponse if item.is_in_progress else HttpResponseStopPolling
+        return response_class(render_to_string("spikon/tts.html#announcement-row", context, request))
     return render(request, "spikon/tts_announcement.html", context)
 
 
@@ -192,12 +192,12 @@ def price(request: TenantRequest) -> HttpResponse:
     try:
         quote = services.price_announcement(account, data["voice"], data["text"])
     except ProviderError as error:
-        form.add_error(None, explain(error))
+        form.add_error(None, services.explained(account, error))
         return _form_page(request, form, status=400)
     signed = signing.dumps(
         {
             "tenant": request.tenant.pk,
-            "key": new_form_key(),
+            "key": new_action_key(),
             "language": data["language"],
             "voice": data["voice"],
             "name": data["name"],
@@ -245,7 +245,7 @@ def generate(request: TenantRequest) -> HttpResponse:
     try:
         item = services.generate_announcement(account, request.user, quote)
     except ProviderError as error:
-        return _generation_failed(request, quote, error)
+        return _generation_failed(request, account, quote, error)
     if item is None:
         messages.info(request, _("This announcement was already sent with this form; its state is below."))
         return redirect("spikon:tts", tenant_slug=request.tenant.slug)
@@ -256,7 +256,9 @@ def generate(request: TenantRequest) -> HttpResponse:
     return redirect("spikon:tts", tenant_slug=request.tenant.slug)
 
 
-def _generation_failed(request: TenantRequest, quote: dict, error: ProviderError) -> HttpResponse:
+def _generation_failed(
+    request: TenantRequest, account: SpikonAccount, quote: dict, error: ProviderError
+) -> HttpResponse:
     if isinstance(error, UnavailableError) and error.outcome_unknown:
         messages.warning(
             request,
@@ -270,7 +272,7 @@ def _generation_failed(request: TenantRequest, quote: dict, error: ProviderError
         {key: quote[key] for key in ("language", "voice", "name", "text")}, tenant=request.tenant
     )
     form.is_valid()
-    form.add_error(None, explain(error))
+    form.add_error(None, services.explained(account, error))
     return _form_page(request, form, status=400)
 
 
@@ -295,7 +297,7 @@ def delete(request: TenantRequest, announcement_id: int) -> HttpResponse:
     try:
         services.delete_announcement(account, request.user, item)
     except ProviderError as error:
-        context["error"] = explain(error)
+        context["error"] = services.explained(account, error)
         return render(request, "spikon/tts_delete.html", context, status=400)
     messages.success(request, _("Announcement “%(name)s” deleted.") % {"name": item.name})
     return redirect("spikon:tts", tenant_slug=request.tenant.slug)
