@@ -78,7 +78,7 @@ def poll_sms_state(message_id: int) -> None:
         if message.poll_again(error=services.explained(account, error)):
             _nudge_sms(message)
         return
-    fields = {"delivery": state.code, "delivery_error": (state.error or "")[:2000]}
+    fields = {"delivery": state.code, "delivery_error": account.redact(state.error or "")[:2000]}
     if state.finished:
         message.finish(**fields)
     elif message.poll_again(**fields):

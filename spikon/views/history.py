@@ -7,11 +7,9 @@ The calls page reads only the stored calls: filters, keyset pages and a streamed
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
-from django import forms
 from django.contrib import messages
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -20,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -32,7 +30,7 @@ from providers.csv_export import csv_lines, csv_response
 from providers.queueing import queue_after_commit
 from spikon import services
 from spikon.client import CALL_HISTORY_MAX_DAYS, CALL_HISTORY_REPORT_LIFETIME
-from spikon.forms import PhoneNumberField
+from spikon.forms import POLISH_NUMBER, CallFilterForm, ReportOrderForm
 from spikon.models import CallDirection, CallHistoryReport, CallRecord
 from spikon.tasks import poll_call_history_report
 from spikon.views.overview import page_context, spikon_account
@@ -41,85 +39,6 @@ CALLS_PER_PAGE = 50
 REPORTS_PER_PAGE = 20
 # How many distinct call states the filter offers (the provider's own words, e.g. "Odebrane").
 STATE_CHOICES_LIMIT = 50
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-POLISH_NUMBER = re.compile(r"(?:\+?48|0048)?([0-9]{9})")
-
-
-class ReportOrderForm(forms.Form):
-    direction = forms.TypedChoiceField(
-        label=gettext_lazy("Direction"),
-        choices=CallDirection.choices,
-        coerce=int,
-        initial=CallDirection.BOTH,
-    )
-    date_start = forms.DateField(label=gettext_lazy("From"), widget=DATE_INPUT)
-    date_end = forms.DateField(label=gettext_lazy("To"), widget=DATE_INPUT)
-    recordings_only = forms.BooleanField(
-        label=gettext_lazy("Only calls with recordings"), required=False, initial=True
-    )
-    number = PhoneNumberField(
-        label=gettext_lazy("Number (optional)"),
-        required=False,
-        help_text=gettext_lazy("Only calls from or to this number."),
-    )
-
-    def clean_number(self) -> str:
-        """A Polish number goes as its 9 digits, the way the provider writes numbers in its reports."""
-        number = self.cleaned_data["number"]
-        polish = POLISH_NUMBER.fullmatch(number)
-        return polish.group(1) if polish else number
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_start"), data.get("date_end")
-        if start is None or end is None:
-            return data
-        if end < start:
-            self.add_error("date_end", _("The end date is before the start date."))
-        elif (end - start).days + 1 > CALL_HISTORY_MAX_DAYS:
-            # The provider counts both ends of the range (spikon.client.CALL_HISTORY_MAX_DAYS).
-            self.add_error(
-                "date_end",
-                _("A report covers at most %(days)d days; this range has %(range)d.")
-                % {"days": CALL_HISTORY_MAX_DAYS, "range": (end - start).days + 1},
-            )
-        if start > timezone.localdate():
-            self.add_error("date_start", _("The start date is in the future."))
-        return data
-
-
-class CallFilterForm(forms.Form):
-    DIRECTION_UNKNOWN = "unknown"
-
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
-    number = PhoneNumberField(label=gettext_lazy("Number"), required=False)
-    direction = forms.ChoiceField(
-        label=gettext_lazy("Direction"),
-        required=False,
-        choices=[
-            ("", gettext_lazy("any")),
-            (str(CallDirection.INCOMING), CallDirection.INCOMING.label),
-            (str(CallDirection.OUTGOING), CallDirection.OUTGOING.label),
-            (DIRECTION_UNKNOWN, pgettext_lazy("call direction", "not known")),
-        ],
-    )
-    state = forms.CharField(label=gettext_lazy("State"), required=False, max_length=64)
-    recording = forms.ChoiceField(
-        label=pgettext_lazy("call", "Recording"),
-        required=False,
-        choices=[
-            ("", pgettext_lazy("calls with or without a recording", "any")),
-            ("yes", gettext_lazy("with")),
-            ("no", gettext_lazy("without")),
-        ],
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("The end date is before the start date."))
-        return data
 
 
 def number_variants(number: str) -> list[str]:

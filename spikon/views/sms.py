@@ -2,8 +2,8 @@
 state, which a Celery poller follows (spikon.tasks.poll_sms_state) and the page shows updating in place.
 
 One message per recipient, each its own request to the provider and its own row (spikon.services.send_sms).
-Nothing is ever sent twice by itself: a double submit finds the submission made with the form's key, and a
-send whose answer is lost is "unknown — check state".
+Nothing is ever sent twice by itself: a form's key acts once (a double submit shows the first submission),
+and a send whose answer is lost is "unknown — check state".
 """
 
 from __future__ import annotations

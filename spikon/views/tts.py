@@ -2,23 +2,21 @@
 
 Generating costs money, so it takes three steps: choose the language, the voice and write the text; see the
 provider's price (net and gross, 4.7.7); confirm. The confirmation carries the checked text and price
-signed, with a form key: the announcement's row is made with that key before the provider is called, so a
-double submit finds the row and generates nothing, and the call is never repeated. Celery then follows
-the generation and stores the audio (spikon.tasks.poll_announcement).
+signed, with its key: a confirmation generates once, ever, whatever becomes of the announcement
+(spikon.services.generate_announcement), and the call is never repeated. Celery then follows the generation
+and stores the audio (spikon.tasks.poll_announcement).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -28,60 +26,15 @@ from provider_api.errors import ProviderError, UnavailableError
 from providers.once import new_action_key
 from spikon import services, sync
 from spikon.client import TTS_TEXT_MAX_LENGTH
-from spikon.models import SpikonAccount, TtsAnnouncement, TtsLanguage, TtsVoice
+from spikon.forms import ANNOUNCEMENT_NAME_MAX_LENGTH, AnnouncementForm
+from spikon.models import SpikonAccount, TtsAnnouncement
 from spikon.views.overview import page_context, spikon_account
 from spikon.views.recordings import serve_audio
 
 QUOTE_SALT = "spikon.tts.quote"
 # How long a checked price may be confirmed: the provider's price list could change meanwhile.
 QUOTE_MAX_AGE = 30 * 60
-PREFERRED_LANGUAGE = "pl-PL"
 AUDIO_FORMATS = {"mp3": ("audio_mp3", "audio/mpeg"), "wav": ("audio_wav", "audio/wav")}
-NAME_MAX_LENGTH = 200
-
-
-class AnnouncementForm(forms.Form):
-    """Language, voice (of that language), name and text of a new announcement (4.7.3)."""
-
-    language = forms.ChoiceField(label=gettext_lazy("Language"))
-    voice = forms.ChoiceField(label=gettext_lazy("Voice"))
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=NAME_MAX_LENGTH,
-        help_text=gettext_lazy("How the announcement is listed, here and in the SPIKON panel."),
-    )
-    text = forms.CharField(
-        label=gettext_lazy("Text"),
-        widget=forms.Textarea(attrs={"rows": 8, "maxlength": TTS_TEXT_MAX_LENGTH, "data-text-counter": ""}),
-        strip=True,
-    )
-
-    def __init__(self, *args, tenant, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        languages = list(TtsLanguage.objects.filter(tenant=tenant).order_by("description", "code"))
-        self.fields["language"].choices = [(language.code, str(language)) for language in languages]
-        code = self.data.get("language") if self.is_bound else self.initial.get("language")
-        if code not in {language.code for language in languages}:
-            code = self.initial["language"] = default_language(languages)
-        self.voices = list(TtsVoice.objects.filter(tenant=tenant, language__code=code).order_by("name"))
-        self.fields["voice"].choices = [(voice.name, str(voice)) for voice in self.voices]
-
-    def clean_text(self) -> str:
-        # Browsers send line breaks as CRLF; the provider, like the counter on the page, counts one character.
-        text = self.cleaned_data["text"].replace("\r\n", "\n")
-        if len(text) > TTS_TEXT_MAX_LENGTH:
-            raise forms.ValidationError(
-                _("The text has %(length)d characters; an announcement has at most %(max)d.")
-                % {"length": len(text), "max": TTS_TEXT_MAX_LENGTH}
-            )
-        return text
-
-
-def default_language(languages: list[TtsLanguage]) -> str | None:
-    codes = [language.code for language in languages]
-    if PREFERRED_LANGUAGE in codes:
-        return PREFERRED_LANGUAGE
-    return codes[0] if codes else None
 
 
 def _list_context(request: TenantRequest) -> dict[str, object]:
@@ -160,7 +113,7 @@ def new_announcement(request: TenantRequest) -> HttpResponse:
         for key, limit in (
             ("language", 16),
             ("voice", 64),
-            ("name", NAME_MAX_LENGTH),
+            ("name", ANNOUNCEMENT_NAME_MAX_LENGTH),
             ("text", TTS_TEXT_MAX_LENGTH),
         )
     }
