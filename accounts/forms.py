@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
+from accounts import audit
 from accounts.models import Role, Tenant
 
 User = get_user_model()
@@ -14,7 +15,7 @@ class TenantCreateForm(forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ["name", "slug", "time_zone"]
-        help_texts = {"slug": _("Used in addresses: /t/<address name>/. Lowercase letters, digits, hyphens.")}
+        help_texts = {"slug": _("Used in the tenant's addresses, e.g. /t/acme/. Lowercase letters, digits and hyphens.")}
 
 
 class TenantSettingsForm(forms.ModelForm):
@@ -66,9 +67,15 @@ class MemberRoleForm(forms.Form):
         self.fields["role"].choices = assignable_roles(actor_role)
 
 
+def _areas() -> list[tuple[str, str]]:
+    return [("", _("All")), *sorted(audit.AREAS.items(), key=lambda item: str(item[1]))]
+
+
 class AuditFilterForm(forms.Form):
     user = forms.CharField(label=_("User"), required=False, max_length=150)
-    action = forms.CharField(label=_("Action"), required=False, max_length=64)
+    action = forms.ChoiceField(label=_("Area"), required=False, choices=_areas)
+    # "<object type>:<id>", from an object's link "its history": the events about that one object.
+    object = forms.RegexField(regex=r"^[a-z_]+\.[a-z_]+:[0-9A-Za-z-]{1,64}$", required=False, widget=forms.HiddenInput)
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
