@@ -194,7 +194,9 @@ def readable(events: Iterable[AuditEvent], tenant_slug: str) -> list[ReadableEve
             sentence=sentence(event),
             changes=shown_changes(event),
             object_url=object_link(event, tenant_slug),
-            object_filter=f"{event.object_type}:{event.object_id}" if event.object_type and event.object_id else "",
+            object_filter=f"{event.object_type}:{event.object_id}"
+            if event.object_type and event.object_id
+            else "",
         )
         for event in events
     ]

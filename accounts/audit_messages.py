@@ -6,14 +6,14 @@ from accounts.audit import Sentence, register
 
 register(
     {
-        "tenant.create": Sentence(_("Created the tenant %(object)s."), _("Could not create the tenant %(object)s.")),
+        "tenant.create": Sentence(
+            _("Created the tenant %(object)s."), _("Could not create the tenant %(object)s.")
+        ),
         "tenant.settings": Sentence(
             _("Changed the settings of the tenant %(object)s."),
             _("Could not change the settings of the tenant %(object)s."),
         ),
-        "members.add": Sentence(
-            _("Added %(object)s as %(role_after)s."), _("Could not add %(object)s.")
-        ),
+        "members.add": Sentence(_("Added %(object)s as %(role_after)s."), _("Could not add %(object)s.")),
         "members.role": Sentence(
             _("Changed the role of %(object)s from %(role_before)s to %(role_after)s."),
             _("Could not change the role of %(object)s."),
@@ -30,5 +30,7 @@ register(
         "role": _("role"),
         "new user": _("new user"),
     },
-    values={"role": {"owner": _("owner"), "admin": _("admin"), "operator": _("operator"), "viewer": _("viewer")}},
+    values={
+        "role": {"owner": _("owner"), "admin": _("admin"), "operator": _("operator"), "viewer": _("viewer")}
+    },
 )

@@ -15,7 +15,9 @@ class TenantCreateForm(forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ["name", "slug", "time_zone"]
-        help_texts = {"slug": _("Used in the tenant's addresses, e.g. /t/acme/. Lowercase letters, digits and hyphens.")}
+        help_texts = {
+            "slug": _("Used in the tenant's addresses, e.g. /t/acme/. Lowercase letters, digits and hyphens.")
+        }
 
 
 class TenantSettingsForm(forms.ModelForm):
@@ -75,7 +77,9 @@ class AuditFilterForm(forms.Form):
     user = forms.CharField(label=_("User"), required=False, max_length=150)
     action = forms.ChoiceField(label=_("Area"), required=False, choices=_areas)
     # "<object type>:<id>", from an object's link "its history": the events about that one object.
-    object = forms.RegexField(regex=r"^[a-z_]+\.[a-z_]+:[0-9A-Za-z-]{1,64}$", required=False, widget=forms.HiddenInput)
+    object = forms.RegexField(
+        regex=r"^[a-z_]+\.[a-z_]+:[0-9A-Za-z-]{1,64}$", required=False, widget=forms.HiddenInput
+    )
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

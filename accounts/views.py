@@ -80,7 +80,9 @@ def tenant_home(request: TenantRequest) -> HttpResponse:
         "accounts/tenant_home.html",
         {
             "section": "home",
-            "recent_events": audit.readable(recent, request.tenant.slug) if request.role >= Role.OPERATOR else [],
+            "recent_events": audit.readable(recent, request.tenant.slug)
+            if request.role >= Role.OPERATOR
+            else [],
         },
     )
 

@@ -17,7 +17,9 @@ register(
             _("Could not change a message limit of the subaccount %(object)s."),
         ),
         "sms.subaccount.delete": Sentence(
-            _("Deleted the subaccount %(object)s."), _("Could not delete the subaccount %(object)s."), removes=True
+            _("Deleted the subaccount %(object)s."),
+            _("Could not delete the subaccount %(object)s."),
+            removes=True,
         ),
     },
     areas={"sms": "SerwerSMS.pl"},

@@ -9,7 +9,9 @@ register(
         "spikon.account.update": Sentence(
             _("Changed the SPIKON account."), _("Could not change the SPIKON account.")
         ),
-        "spikon.call.initiate": Sentence(_("Started the call %(object)s."), _("Could not start the call %(object)s.")),
+        "spikon.call.initiate": Sentence(
+            _("Started the call %(object)s."), _("Could not start the call %(object)s.")
+        ),
         "spikon.history.order": Sentence(
             _("Ordered the call history %(object)s."), _("Could not order the call history %(object)s.")
         ),
@@ -17,7 +19,9 @@ register(
             _("Added the phonebook %(object)s."), _("Could not add the phonebook %(object)s.")
         ),
         "spikon.phonebook.delete": Sentence(
-            _("Deleted the phonebook %(object)s."), _("Could not delete the phonebook %(object)s."), removes=True
+            _("Deleted the phonebook %(object)s."),
+            _("Could not delete the phonebook %(object)s."),
+            removes=True,
         ),
         "spikon.phonebook.import": Sentence(
             _("Imported entries into the phonebook %(object)s."),

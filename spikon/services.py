@@ -80,8 +80,10 @@ def test_connection(account: SpikonAccount) -> provider_accounts.TestOutcome:
     return provider_accounts.test_connection(
         account,
         lambda client: client.balance(),
-        lambda balance: _("The connection works. Balance: %(balance)s zł.")
-        % {"balance": number_format(balance, decimal_pos=2, use_l10n=True)},
+        lambda balance: (
+            _("The connection works. Balance: %(balance)s zł.")
+            % {"balance": number_format(balance, decimal_pos=2, use_l10n=True)}
+        ),
     )
 
 

@@ -28,7 +28,9 @@ def _sources() -> list[Path]:
 
 def _is_audit_record(call: ast.Call) -> bool:
     func = call.func
-    return isinstance(func, ast.Attribute) and func.attr == "record" and getattr(func.value, "id", "") == "audit"
+    return (
+        isinstance(func, ast.Attribute) and func.attr == "record" and getattr(func.value, "id", "") == "audit"
+    )
 
 
 def _action_argument(call: ast.Call, position: int) -> ast.expr | None:
@@ -63,7 +65,9 @@ def written_action_codes() -> dict[str, str]:
         for function in [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]:
             parameters = {arg.arg for arg in function.args.args}
             for call in (node for node in ast.walk(function) if isinstance(node, ast.Call)):
-                callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+                callee = (
+                    call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+                )
                 if _is_audit_record(call):
                     argument = _action_argument(call, 2)
                 elif callee in wrappers:
@@ -99,7 +103,9 @@ def written_action_codes() -> dict[str, str]:
 def test_the_scan_finds_the_code_bases_actions():
     codes = written_action_codes()
 
-    assert {"premium.redirect.set", "members.add", "spikon.agent.outgoing.remove", "sms.account"} <= set(codes)
+    assert {"premium.redirect.set", "members.add", "spikon.agent.outgoing.remove", "sms.account"} <= set(
+        codes
+    )
     assert "premium.account.create" in codes  # assigned to a variable first
 
 
@@ -127,7 +133,9 @@ def test_a_redirect_change_reads_as_a_sentence_in_polish_and_english(tenant, own
         assert audit.sentence(event) == "Zmieniono przekierowanie numeru 708123456 z 601123456 na 602000111."
         assert ("zapowiedź", "nie", "tak") in audit.shown_changes(event)
     with translation.override("en"):
-        assert audit.sentence(event) == "Changed the redirect of number 708123456 from 601123456 to 602000111."
+        assert (
+            audit.sentence(event) == "Changed the redirect of number 708123456 from 601123456 to 602000111."
+        )
 
 
 @pytest.mark.django_db
@@ -176,8 +184,22 @@ def test_the_audit_log_shows_no_codes_no_python_values_and_links_people_and_obje
 
 @pytest.mark.django_db
 def test_the_audit_log_filters_by_object(login, tenant, owner, operator):
-    audit.record(tenant, owner, "spikon.phonebook.add", object_type="spikon.phonebook", object_id="7", object_label="Klienci")
-    audit.record(tenant, owner, "spikon.phonebook.add", object_type="spikon.phonebook", object_id="8", object_label="Dostawcy")
+    audit.record(
+        tenant,
+        owner,
+        "spikon.phonebook.add",
+        object_type="spikon.phonebook",
+        object_id="7",
+        object_label="Klienci",
+    )
+    audit.record(
+        tenant,
+        owner,
+        "spikon.phonebook.add",
+        object_type="spikon.phonebook",
+        object_id="8",
+        object_label="Dostawcy",
+    )
     url = reverse("audit-log", kwargs={"tenant_slug": tenant.slug})
 
     page = login(operator).get(url, {"object": "spikon.phonebook:7"}).text
