@@ -125,7 +125,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
             ],
-            "builtins": ["django.templatetags.i18n", "template_partials.templatetags.partials"],
+            "builtins": [
+                "django.templatetags.i18n",
+                "template_partials.templatetags.partials",
+                "providers.templatetags.numbers",
+            ],
         },
     }
 ]
