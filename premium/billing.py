@@ -301,56 +301,29 @@ def _local(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M:%S")
 
 
-CSV_COLUMNS = (
-    "call_id",
-    "started_at",
-    "answered_at",
-    "ended_at",
-    "number",
-    "caller",
-    "redirected_to",
-    "disposition",
-    "duration",
-    "billed_seconds",
-    "redirect_cost",
-)
-
-
-def csv_header() -> list[str]:
+def csv_columns() -> list[csv_export.Column]:
     return [
-        _("Call id"),
-        _("Start"),
-        _("Answered"),
-        _("End"),
-        _("Number"),
-        _("Caller"),
-        _("Redirected to"),
-        _("Call state"),
-        _("Duration (s)"),
-        _("Billed (s)"),
-        _("Redirect cost (zł)"),
+        csv_export.Column("call_id", _("Call id")),
+        csv_export.Column("started_at", _("Start")),
+        csv_export.Column("answered_at", _("Answered")),
+        csv_export.Column("ended_at", _("End")),
+        csv_export.Column("number", _("Number")),
+        csv_export.Column("caller", _("Caller")),
+        csv_export.Column("redirected_to", _("Redirected to")),
+        csv_export.Column("disposition", _("Call state"), labels=dict(Call.Disposition.choices)),
+        csv_export.Column("duration", _("Duration (s)")),
+        csv_export.Column("billed_seconds", _("Billed (s)")),
+        csv_export.Column("redirect_cost", _("Redirect cost (zł)"), places=2),
     ]
 
 
-def csv_lines(query: BillingQuery, tenant: Tenant) -> Iterator[str]:
+def csv_rows(query: BillingQuery, tenant: Tenant) -> Iterator[list[object]]:
     """The whole filtered set, oldest first, fetched from the database in chunks while it streams."""
-    return csv_export.csv_lines(csv_header(), _csv_rows(query, tenant))
-
-
-def _csv_rows(query: BillingQuery, tenant: Tenant) -> Iterator[list[object]]:
-    rows = query.calls(tenant).order_by("started_at", "id").values_list(*CSV_COLUMNS)
+    keys = [column.key for column in csv_columns()]
+    rows = query.calls(tenant).order_by("started_at", "id").values_list(*keys)
     for row in rows.iterator(chunk_size=CSV_FETCH_ROWS):
-        call_id, started, answered, ended, *texts, duration, billed, cost = row
-        yield [
-            call_id,
-            _local(started),
-            _local(answered),
-            _local(ended),
-            *texts,
-            duration,
-            billed,
-            f"{cost:.2f}",
-        ]
+        call_id, started, answered, ended, *rest = row
+        yield [call_id, _local(started), _local(answered), _local(ended), *rest]
 
 
 # --- PDF statement -------------------------------------------------------------------------------

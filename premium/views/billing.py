@@ -110,7 +110,8 @@ def billing_export(request: TenantRequest) -> HttpResponse:
     if query is None:
         return _refused_filters(request, form)
     filename = f"billing-{request.tenant.slug}-{_period_name(query)}.csv"
-    return csv_response(filename, billing_data.csv_lines(query, request.tenant))
+    rows = billing_data.csv_rows(query, request.tenant)
+    return csv_response(request, filename, billing_data.csv_columns(), rows)
 
 
 @require_GET

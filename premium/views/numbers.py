@@ -143,7 +143,9 @@ def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
     if request.htmx:
         context = _list_context(request, account, bulk_results=results, bulk_target=target)
         return render(request, "premium/numbers.html#numbers-section", context)
-    succeeded = [f"{result.number} ({result.settings_label})" for result in results if result.outcome == "done"]
+    succeeded = [
+        f"{result.number} ({result.settings_label})" for result in results if result.outcome == "done"
+    ]
     if succeeded:
         messages.success(
             request,
@@ -152,12 +154,15 @@ def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
         )
     for result in results:
         if result.outcome == "failed":
-            messages.error(request, _("%(number)s: %(words)s") % {"number": result.number, "words": result.words})
+            messages.error(
+                request, _("%(number)s: %(words)s") % {"number": result.number, "words": result.words}
+            )
     not_tried = [result.number for result in results if result.outcome == "not tried"]
     if not_tried:
         messages.warning(
             request,
-            _("Not tried, as the provider stopped answering: %(numbers)s.") % {"numbers": ", ".join(not_tried)},
+            _("Not tried, as the provider stopped answering: %(numbers)s.")
+            % {"numbers": ", ".join(not_tried)},
         )
     return redirect(_numbers_url(request))
 
@@ -196,7 +201,8 @@ def _already_sent(request: TenantRequest, action: ActionRecord) -> HttpResponse:
     elif action.state == ActionRecord.State.FAILED:
         messages.warning(
             request,
-            _("This purchase was already sent and refused: %(words)s") % {"words": outcome.get("message", "")},
+            _("This purchase was already sent and refused: %(words)s")
+            % {"words": outcome.get("message", "")},
         )
     else:
         messages.warning(
