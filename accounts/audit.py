@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditEvent, Tenant, User
+from providers.formatting import phone
 
 SECRET_MARKERS = ("password", "secret", "token", "api_key", "apikey", "key")
 MASK = "(changed)"
@@ -130,7 +131,7 @@ def shown_value(field: str, value: Any) -> str:
     if value == MASK:
         return _("(changed)")
     text = str(value)
-    return str(VALUE_NAMES.get(field, {}).get(text, text))
+    return str(VALUE_NAMES.get(field, {}).get(text, phone(text)))
 
 
 class _Facts(dict):
@@ -140,7 +141,7 @@ class _Facts(dict):
 
 def sentence(event: AuditEvent) -> str:
     """The event as one sentence in the active language."""
-    facts = _Facts(object=event.object_label or "—")
+    facts = _Facts(object=phone(event.object_label))
     for field, pair in (event.changes or {}).items():
         before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, None)
         key = field.replace(" ", "_")

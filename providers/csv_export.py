@@ -68,10 +68,29 @@ def _cell(column: Column, value: object, for_people: bool) -> object:
 def csv_lines(
     columns: Sequence[Column], rows: Iterable[Sequence[object]], kind: str = PEOPLE
 ) -> Iterator[str]:
-    """The header and the rows as CSV text in chunks, every cell made safe."""
+    """The header and the rows as CSV text in chunks, every cell made safe.
+
+    Words are put into the active language now: the lines are made while the response streams, after
+    the request's language is gone.
+    """
     for_people = kind == PEOPLE
+    columns = [
+        Column(
+            column.key,
+            str(column.title),
+            {code: str(label) for code, label in column.labels.items()} if column.labels else None,
+            column.places,
+        )
+        for column in columns
+    ]
+    header = [column.title if for_people else column.key for column in columns]
+    return _lines(columns, header, rows, for_people)
+
+
+def _lines(
+    columns: Sequence[Column], header: list[str], rows: Iterable[Sequence[object]], for_people: bool
+) -> Iterator[str]:
     writer = csv.writer(_Line(), delimiter=";" if for_people else ",", lineterminator="\r\n")
-    header = [str(column.title) if for_people else column.key for column in columns]
     yield (BOM if for_people else "") + writer.writerow([safe_cell(cell) for cell in header])
     lines: list[str] = []
     for row in rows:

@@ -18,6 +18,11 @@ SKIPPED_DIRS = {".venv", "tests", "migrations", "node_modules", "bench"}
 ACTION_CODE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 
 
+def nbsp(text: str) -> str:
+    """`text` with the no-break spaces inside phone numbers ("708 123 456")."""
+    return re.sub(r"(?<=\d) (?=\d)", "\N{NO-BREAK SPACE}", text)
+
+
 def _sources() -> list[Path]:
     return [
         path
@@ -56,12 +61,10 @@ def _wrappers(tree: ast.Module) -> dict[str, int]:
 def written_action_codes() -> dict[str, str]:
     """Every action code the code base writes to the audit log -> where (file:line)."""
     trees = {path: ast.parse(path.read_text(), str(path)) for path in _sources()}
-    wrappers: dict[str, int] = {}
-    for tree in trees.values():
-        wrappers.update(_wrappers(tree))
     codes: dict[str, str] = {}
     unreadable = []
     for path, tree in trees.items():
+        wrappers = _wrappers(tree)  # audit helpers are private to their module
         for function in [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]:
             parameters = {arg.arg for arg in function.args.args}
             for call in (node for node in ast.walk(function) if isinstance(node, ast.Call)):
@@ -130,11 +133,13 @@ def test_a_redirect_change_reads_as_a_sentence_in_polish_and_english(tenant, own
     )
 
     with translation.override("pl"):
-        assert audit.sentence(event) == "Zmieniono przekierowanie numeru 708123456 z 601123456 na 602000111."
+        assert audit.sentence(event) == nbsp(
+            "Zmieniono przekierowanie numeru 708 123 456 z 601 123 456 na 602 000 111."
+        )
         assert ("zapowiedź", "nie", "tak") in audit.shown_changes(event)
     with translation.override("en"):
-        assert (
-            audit.sentence(event) == "Changed the redirect of number 708123456 from 601123456 to 602000111."
+        assert audit.sentence(event) == nbsp(
+            "Changed the redirect of number 708 123 456 from 601 123 456 to 602 000 111."
         )
 
 
@@ -145,7 +150,7 @@ def test_a_failure_says_what_could_not_be_done(tenant, owner):
     )
 
     with translation.override("en"):
-        assert audit.sentence(event) == "Could not delete number 708123456."
+        assert audit.sentence(event) == nbsp("Could not delete number 708 123 456.")
 
 
 @pytest.mark.django_db
@@ -170,11 +175,9 @@ def test_the_audit_log_shows_no_codes_no_python_values_and_links_people_and_obje
         object_label="2026-11-01 – 2026-11-30",
         changes={"recordings only": (None, False), "campaigns": (None, ["Infolinia", "Sprzedaż"])},
     )
-    login(operator)
-
     page = login(operator).get(reverse("audit-log", kwargs={"tenant_slug": tenant.slug})).text
 
-    assert "Dodano anna jako operator." in page
+    assert "Dodano użytkownika anna z rolą: operator." in page
     assert "Infolinia, Sprzedaż" in page
     for code in ("members.add", "spikon.history.order", "True", "False", "None", "['"):
         assert code not in page

@@ -243,10 +243,18 @@ def test_billing_refuses_other_methods(login, tenant, viewer):
 
 
 def read_csv(response) -> list[list[str]]:
+    """The CSV for people: a BOM, then semicolons."""
     assert response.streaming
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text[1:])))
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def read_raw_csv(response) -> list[list[str]]:
+    """The CSV for programs: no BOM, commas."""
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert not text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text)))
 
 
 def test_csv_has_the_whole_filtered_set_not_just_a_page(login, tenant, viewer, billed):
@@ -260,8 +268,42 @@ def test_csv_has_the_whole_filtered_set_not_just_a_page(login, tenant, viewer, b
     ids = [int(row[0]) for row in rows[1:]]
     assert ids == list(answered.order_by("started_at", "id").values_list("call_id", flat=True))
     first = answered.order_by("started_at", "id").first()
-    assert rows[1][4:8] == [first.number, first.caller, first.redirected_to, "ANSWERED"]
+    assert rows[0][7] == "Stan połączenia"
+    assert rows[1][4:8] == [first.number, first.caller, first.redirected_to, "odebrane"]
+    assert rows[1][10] == f"{first.redirect_cost:.2f}".replace(".", ",")
+
+
+def test_csv_for_programs_has_codes_commas_and_decimal_dots(login, tenant, viewer, billed):
+    response = login(viewer).get(url("billing-export", tenant), {"disposition": "ANSWERED", "variant": "raw"})
+
+    assert f"billing-{tenant.slug}-{YEAR}-{MONTH:02d}-raw.csv" in response["Content-Disposition"]
+    rows = read_raw_csv(response)
+    assert rows[0] == [
+        "call_id",
+        "started_at",
+        "answered_at",
+        "ended_at",
+        "number",
+        "caller",
+        "redirected_to",
+        "disposition",
+        "duration",
+        "billed_seconds",
+        "redirect_cost",
+    ]
+    first = billed.filter(disposition="ANSWERED").order_by("started_at", "id").first()
+    assert rows[1][7] == "ANSWERED"
     assert rows[1][10] == f"{first.redirect_cost:.2f}"
+    assert len(rows) == billed.filter(disposition="ANSWERED").count() + 1
+
+
+def test_csv_for_people_in_english_has_english_headers_and_states(login, tenant, viewer, billed):
+    client = login(viewer)
+    client.cookies["django_language"] = "en"
+
+    rows = read_csv(client.get(url("billing-export", tenant), {"disposition": "ANSWERED"}))
+
+    assert rows[0][7] == "Call state" and rows[1][7] == "answered"
 
 
 def test_csv_cells_cannot_run_as_formulas(login, tenant, viewer):
@@ -282,7 +324,13 @@ def test_csv_cells_cannot_run_as_formulas(login, tenant, viewer):
     assert rows[1][5] == '\'=1+cmd|"/c calc"!A0'
     assert rows[1][6] == "'+48601123456"
     assert rows[1][7] == "'@SUM(1)"
-    assert [safe_cell(v) for v in ("-1", "\t=1", "\n=1", "safe", None)] == ["'-1", "'\t=1", "'\n=1", "safe", ""]
+    assert [safe_cell(v) for v in ("-1", "\t=1", "\n=1", "safe", None)] == [
+        "'-1",
+        "'\t=1",
+        "'\n=1",
+        "safe",
+        "",
+    ]
 
 
 # --- PDF -----------------------------------------------------------------------------------------
