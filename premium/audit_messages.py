@@ -1,5 +1,6 @@
 """How the audit log reads the Numery-Premium.PL actions."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import Sentence, register
@@ -12,6 +13,10 @@ register(
         ),
         "premium.account.update": Sentence(
             _("Changed the Numery-Premium.PL account."), _("Could not change the Numery-Premium.PL account.")
+        ),
+        "premium.account.shares": Sentence(
+            _("Changed the shares per tariff used to estimate the earning."),
+            _("Could not change the shares per tariff."),
         ),
         "premium.redirect.set": Sentence(
             _("Changed the redirect of number %(object)s from %(redirect_before)s to %(redirect_after)s."),
@@ -36,6 +41,10 @@ register(
         "tariff": _("tariff"),
         "wallet": _("wallet after the purchase"),
         "number": _("number"),
+        **{
+            f"share in tariff {tariff}": format_lazy(_("share in tariff {tariff}, percent"), tariff=tariff)
+            for tariff in range(4, 9)
+        },
         "outcome unknown": _("the provider may have bought it: see the list of numbers"),
     },
     values={
