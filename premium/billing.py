@@ -202,7 +202,8 @@ class Summary:
             format_html(
                 '<line class="premium-chart-grid" x1="{}" x2="{}" y1="{}" y2="{}" stroke="currentColor"'
                 ' stroke-opacity="0.15"></line>'
-                '<text class="premium-chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
+                '<text class="premium-chart-tick" x="{}" y="{}" text-anchor="end" font-size="7"'
+                ' fill="currentColor">{}</text>',
                 CHART_AXIS_WIDTH - 2,
                 self.chart_width,
                 y,

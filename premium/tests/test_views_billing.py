@@ -71,9 +71,11 @@ def test_the_current_month_with_totals_per_number_and_per_day(login, tenant, vie
     assert response.text.count('class="premium-chart-label"') == sum(bar.labelled for bar in summary.days) > 0
     first = summary.days[0]
     assert (
-        f'<g><title>{first.title}</title><rect class="premium-bar-calls" x="1" y="{first.calls_y}"'
-        in response.text
+        f'<g tabindex="0"><title>{first.title}</title><rect class="premium-bar-calls" x="{first.x}"'
+        f' y="{first.calls_y}"' in response.text
     )
+    assert first.x > 0  # right of the calls axis
+    assert response.text.count('class="premium-chart-tick"') == 3  # 0, half the busiest day, the busiest day
     assert 'style="' not in response.text
     assert page_rows(response.text) == 50
 
@@ -168,7 +170,8 @@ def test_a_whole_month_is_summed_up_from_its_totals_not_from_its_calls(login, te
     """Adding up a month of 83,000 calls on every view took a third of a second (premium.totals)."""
     client = login(viewer)
     # Without a call state, the numbers' totals over every state are read as they are kept.
-    for query, groupings, overall in (({}, 1, True), ({"disposition": "BUSY"}, 2, False)):
+    # With a call state, the numbers' billed time is grouped once more, for what callers paid over all of them.
+    for query, groupings, overall in (({}, 1, True), ({"disposition": "BUSY"}, 3, False)):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url("billing", tenant), query)
         assert response.status_code == 200
