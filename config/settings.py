@@ -211,8 +211,8 @@ DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "dashboard@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery ------------------------------------------------------------------------------------------
-# Queues and routes are in config/celery.py. A namespace (tests, the bench) keeps its messages apart
-# from those of a worker running on the same broker.
+# Queues and routes are in config/celery.py. A namespace (a test run) keeps its messages apart from
+# those of a worker running on the same broker.
 BROKER_NAMESPACE = env.get_str("BROKER_NAMESPACE")
 REDIS_URL = env.get_str("REDIS_URL")
 if REDIS_URL:
