@@ -104,6 +104,8 @@ def delete_broker_namespace(namespace: str) -> None:
 
     from config.celery import app
 
+    if not namespace:
+        raise ValueError("only a namespace of its own is deleted, never the whole broker")
     if str(app.conf.broker_url).startswith("redis"):
         broker = redis.Redis.from_url(app.conf.broker_url)
         for key in broker.scan_iter(match=f"{namespace}:*"):
