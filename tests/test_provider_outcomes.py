@@ -7,9 +7,11 @@ readably always leaves the outcome unknown, and is sent once.
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.utils import translation
@@ -219,3 +221,109 @@ def test_spikon_api_off_and_an_address_not_whitelisted_say_what_to_do_in_spikons
     text = render(caught.value, "en")
     assert english in text and "login details" not in text
     assert f"SPIKON {code}" in text
+
+
+# --- Which calls act: the transport's `retry=False`, for every method of every client -------------------
+
+FAKE_URL = "http://127.0.0.1:9"
+# Every public method of each client: whether it acts, and a call of it.
+CLIENT_METHODS = {
+    PremiumClient: {
+        "show_numbers": (False, lambda c: c.show_numbers()),
+        "set_redirect": (True, lambda c: c.set_redirect("708123456", "601123456")),
+        "add_number": (True, lambda c: c.add_number(5)),
+        "delete_number": (True, lambda c: c.delete_number("708123456")),
+        "billing": (False, lambda c: c.billing()),
+        "balance": (False, lambda c: c.balance()),
+        "history_wallet": (False, lambda c: c.history_wallet()),
+        "invoices": (False, lambda c: c.invoices()),
+        "invoice_download": (False, lambda c: c.invoice_download(1, io.BytesIO())),
+    },
+    SpikonClient: {
+        "balance": (False, lambda c: c.balance()),
+        "phone_accounts": (False, lambda c: c.phone_accounts()),
+        "initiate_call": (True, lambda c: c.initiate_call(1, "601123456")),
+        "phone_books": (False, lambda c: c.phone_books()),
+        "phone_book_entries": (False, lambda c: c.phone_book_entries(1)),
+        "add_phone_book": (True, lambda c: c.add_phone_book("Klienci")),
+        "delete_phone_book": (True, lambda c: c.delete_phone_book(1)),
+        "add_phone_book_entry": (True, lambda c: c.add_phone_book_entry(1, "Jan", "601123456")),
+        "delete_phone_book_entry": (True, lambda c: c.delete_phone_book_entry(1)),
+        "order_call_history": (True, lambda c: c.order_call_history(date(2024, 6, 1), date(2024, 6, 2))),
+        "call_history_reports": (False, lambda c: c.call_history_reports()),
+        "call_history": (False, lambda c: c.call_history(1)),
+        "download_recording": (False, lambda c: c.download_recording(f"{FAKE_URL}/r?id=1", io.BytesIO())),
+        "call_center_campaigns": (False, lambda c: c.call_center_campaigns()),
+        "call_center_agents": (False, lambda c: c.call_center_agents()),
+        "add_agent_to_incoming_campaign": (True, lambda c: c.add_agent_to_incoming_campaign(1, 2)),
+        "remove_agent_from_incoming_campaign": (True, lambda c: c.remove_agent_from_incoming_campaign(1, 2)),
+        "add_agent_to_outgoing_campaign": (True, lambda c: c.add_agent_to_outgoing_campaign(1, 2)),
+        "remove_agent_from_outgoing_campaign": (True, lambda c: c.remove_agent_from_outgoing_campaign(1, 2)),
+        "set_default_outgoing_campaign": (True, lambda c: c.set_default_outgoing_campaign(1, 2)),
+        "campaign_monitor": (False, lambda c: c.campaign_monitor(1)),
+        "send_sms": (True, lambda c: c.send_sms("601123456", "Dzień dobry", "SMS")),
+        "sms_state": (False, lambda c: c.sms_state(1)),
+        "tts_languages": (False, lambda c: c.tts_languages()),
+        "tts_voices": (False, lambda c: c.tts_voices("pl-PL")),
+        "generate_tts": (True, lambda c: c.generate_tts("Ewa", "Powitanie", "Dzień dobry")),
+        "tts_announcements": (False, lambda c: c.tts_announcements()),
+        "download_tts": (False, lambda c: c.download_tts(1, io.BytesIO())),
+        "delete_tts": (True, lambda c: c.delete_tts(1)),
+        "tts_price": (False, lambda c: c.tts_price("Ewa", "Dzień dobry")),
+        "tts_status": (False, lambda c: c.tts_status(1)),
+    },
+    SerwerSmsClient: {
+        "index": (False, lambda c: c.index()),
+        "view": (False, lambda c: c.view(1)),
+        "add": (
+            True,
+            lambda c: c.add(
+                subaccount_username="nowy_login", subaccount_password="Tajne-123", subaccount_id=1
+            ),
+        ),
+        "limit": (True, lambda c: c.limit(1, message_type="eco", value=5)),
+        "delete": (True, lambda c: c.delete(1)),
+    },
+}
+
+
+class RecordingTransport:
+    """Stands in for HttpTransport: notes whether the call may be retried, then fails as a timeout would."""
+
+    base_url = FAKE_URL
+
+    def __init__(self) -> None:
+        self.retries: list[bool] = []
+
+    def request(self, method: str, path: str, *, retry: bool, **options) -> None:
+        self.retries.append(retry)
+        raise UnavailableError(
+            "no answer in time", reason=UnavailableReason.TIMEOUT, outcome_unknown=not retry
+        )
+
+
+def _new_client(cls, transport: RecordingTransport):
+    if cls is PremiumClient:
+        return PremiumClient(DEMO_EMAIL, PREMIUM_KEY, transport=transport)
+    if cls is SpikonClient:
+        return SpikonClient(SPIKON_KEY, transport=transport)
+    return SerwerSmsClient(token=DEMO_TOKEN, transport=transport)
+
+
+@pytest.mark.parametrize("cls", CLIENT_METHODS, ids=lambda cls: cls.__name__)
+def test_every_client_method_is_classified_as_a_read_or_a_call_that_acts(cls):
+    public = {name for name in vars(cls) if not name.startswith("_") and callable(getattr(cls, name))}
+    assert public == set(CLIENT_METHODS[cls])
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"), [(cls, name) for cls, methods in CLIENT_METHODS.items() for name in methods], ids=str
+)
+def test_only_the_calls_that_act_are_sent_without_retry(cls, name):
+    acts, call = CLIENT_METHODS[cls][name]
+    transport = RecordingTransport()
+
+    with pytest.raises(UnavailableError):
+        call(_new_client(cls, transport))
+
+    assert transport.retries == [not acts]
