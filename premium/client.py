@@ -292,27 +292,28 @@ class PremiumClient:
         with response:
             content_type = response.headers.get("Content-Type", "")
             media_type = content_type.split(";", 1)[0].strip().lower()
-            if response.status_code != 200 or media_type == "application/json":
-                # Errors, and a "status": 0 sent with 200, come as the JSON envelope.
-                self._envelope(response, "invoiceDownload", acting=False, no_content=False)
-                raise self._unreadable(
-                    "invoiceDownload", "a JSON answer instead of the invoice's file", False
-                )
-            if media_type == "text/html":
-                raise self._unreadable(
-                    "invoiceDownload",
-                    "an HTML page instead of the invoice's file",
-                    False,
-                    reason=UnavailableReason.HTML_PAGE,
-                )
-            size = 0
             try:
+                if response.status_code != 200 or media_type == "application/json":
+                    # Errors, and a "status": 0 sent with 200, come as the JSON envelope.
+                    self._envelope(response, "invoiceDownload", acting=False, no_content=False)
+                    raise self._unreadable(
+                        "invoiceDownload", "a JSON answer instead of the invoice's file", False
+                    )
+                if media_type == "text/html":
+                    raise self._unreadable(
+                        "invoiceDownload",
+                        "an HTML page instead of the invoice's file",
+                        False,
+                        reason=UnavailableReason.HTML_PAGE,
+                    )
+                size = 0
                 for chunk in response.iter_content(DOWNLOAD_CHUNK_BYTES):
                     size += len(chunk)
                     if size > MAX_INVOICE_BYTES:
                         raise self._unreadable("invoiceDownload", "the file is larger than an invoice", False)
                     into.write(chunk)
             except requests.RequestException:
+                # The answer, the file or an error, broke off while it was read.
                 raise UnavailableError(
                     "the download broke off", provider=PROVIDER, reason=UnavailableReason.UNREADABLE
                 ) from None

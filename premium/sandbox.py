@@ -233,6 +233,11 @@ class PremiumSandbox(FaultInjection):
             if fault == "truncated":
                 whole = answer.body or b'{"status": 1, "message": ""}'
                 answer = _Answer(200, whole[: len(whole) // 2], (("Content-Type", "application/json"),))
+            elif fault == "broken_off" and not answer.body:
+                # An empty answer (204) has nothing to break off: send the envelope it could have had.
+                answer = _Answer(
+                    200, b'{"status": 1, "message": ""}', (("Content-Type", "application/json"),)
+                )
         headers = [*answer.headers, ("Content-Length", str(len(answer.body)))]
         start_response(_STATUS_LINES[answer.status], headers)
         return break_off([answer.body]) if fault == "broken_off" else [answer.body]

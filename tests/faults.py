@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import SyncStatus
 from provider_api.http import HttpTransport
 
-FAULTS = ("refused", "timeout", "500", "html", "truncated", "auth")
+FAULTS = ("refused", "timeout", "500", "html", "maintenance", "truncated", "broken_off", "auth")
 # The kinds in which the provider did not give an answer we can read: "not answering since …".
 UNREACHABLE = frozenset(FAULTS) - {"auth"}
 
@@ -34,7 +34,9 @@ POLISH_SENTENCE = {
     "timeout": "Dostawca nie odpowiedział na czas.",
     "500": "Serwer dostawcy odpowiedział błędem.",
     "html": "Dostawca przysłał stronę WWW zamiast odpowiedzi",
+    "maintenance": "Dostawca przysłał stronę WWW zamiast odpowiedzi",
     "truncated": "Odpowiedź dostawcy była ucięta albo nie dała się odczytać.",
+    "broken_off": "Odpowiedź dostawcy była ucięta albo nie dała się odczytać.",
 }
 # A refused login is explained by each provider's own code: Numery-Premium.PL 401, SPIKON -3, SerwerSMS.pl 1001.
 POLISH_REFUSED_LOGIN = (
