@@ -22,6 +22,7 @@ from accounts import schedules as accounts_schedules
 from config import env
 from config.celery import broker_transport_options
 from premium import schedules as premium_schedules
+from providers import schedules as providers_schedules
 from sms import schedules as sms_schedules
 from spikon import schedules as spikon_schedules
 
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_celery_beat",
     "accounts",
+    "providers",  # what the provider apps share: before them
     "premium",
     "spikon",
     "sms",
@@ -232,6 +234,7 @@ CELERY_BEAT_SCHEDULER = "config.beat:Scheduler"
 # the database, where an admin can change them at run time.
 CELERY_BEAT_SCHEDULE = {
     **accounts_schedules.BEAT_SCHEDULE,
+    **providers_schedules.BEAT_SCHEDULE,
     **premium_schedules.BEAT_SCHEDULE,
     **spikon_schedules.BEAT_SCHEDULE,
     **sms_schedules.BEAT_SCHEDULE,

@@ -28,7 +28,7 @@ from provider_api.errors import (
     UnavailableError,
     UnavailableReason,
 )
-from provider_api.http import HttpTransport, redact
+from provider_api.http import HttpTransport
 from provider_api.parsing import (
     WARSAW,
     ParseError,
@@ -39,6 +39,7 @@ from provider_api.parsing import (
     parse_local_datetime,
     parse_utc_datetime,
 )
+from provider_api.redaction import redact
 
 PROVIDER = "Numery-Premium.PL"
 DEFAULT_BASE_URL = "https://numery-premium.pl"

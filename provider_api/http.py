@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from .errors import UnavailableError, UnavailableReason
+from .redaction import redact
 
 DEFAULT_TIMEOUT = (5.0, 20.0)  # (connect, read) seconds: a page waits at most this long for a write
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -20,15 +21,6 @@ _NOT_SENT = (
     requests.exceptions.InvalidSchema,
     requests.exceptions.InvalidHeader,
 )
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret in `text` by a mask; used on anything that may reach a log or a page."""
-    # Longest first: a secret that contains another would otherwise leave its tail unmasked.
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 class HttpTransport:

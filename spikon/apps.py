@@ -7,6 +7,8 @@ class SpikonConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import sync
+        from providers.jobs import register_job
+        from spikon.models import CallHistoryReport, PhoneBookImport, SmsMessage, TtsAnnouncement
 
         # Part 1: balance and phone accounts (4.2), phonebooks with their entries (4.3).
         sync.register("spikon", "account", "spikon.tasks.sync_account")
@@ -15,3 +17,12 @@ class SpikonConfig(AppConfig):
         sync.register("spikon", "callcenter", "spikon.tasks.sync_call_center")
         sync.register("spikon", "announcements", "spikon.tasks.sync_announcements")
         sync.register("spikon", "voices", "spikon.tasks.sync_voices")
+        # Their jobs, recovered by the one sweeper (providers.tasks.sweep_jobs).
+        register_job(
+            SmsMessage, "spikon.tasks.poll_sms_state", settle="spikon.tasks.settle_abandoned_sends", batch=5000
+        )
+        register_job(PhoneBookImport, "spikon.tasks.run_phonebook_import", batch=500)
+        register_job(CallHistoryReport, "spikon.tasks.poll_call_history_report")
+        register_job(
+            TtsAnnouncement, "spikon.tasks.poll_announcement", settle="spikon.tasks.settle_abandoned_generations"
+        )

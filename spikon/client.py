@@ -33,8 +33,9 @@ from provider_api.errors import (
     UnavailableError,
     UnavailableReason,
 )
-from provider_api.http import HttpTransport, redact
+from provider_api.http import HttpTransport
 from provider_api.parsing import looks_like_html, optional, parse_decimal, parse_local_datetime
+from provider_api.redaction import redact
 
 from .xml_format import XmlFormatError, parse_xml
 

@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from accounts.ids import RowsChoiceField
-from accounts.validators import clean_provider_base_url
+from providers.accounts import ProviderAccountForm
 from spikon.client import (
-    DEFAULT_BASE_URL,
     PHONE_BOOK_ENTRY_NAME_MAX_LENGTH,
     PHONE_BOOK_NAME_MAX_LENGTH,
     PHONE_NUMBER_MAX_LENGTH,
@@ -99,53 +98,28 @@ class FormKeyField(forms.CharField):
 # Account ---------------------------------------------------------------------------------------------------
 
 
-class AccountForm(forms.Form):
+class AccountForm(ProviderAccountForm):
     """The API key (write-only: an empty field keeps the saved one) and the API address."""
+
+    SECRET_FIELDS = ("api_key",)
 
     api_key = forms.CharField(
         label=_("API key"),
         required=False,
         max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
         help_text=_("Made in the SPIKON client panel: Ustawienia i dodatki → API - ustawienia."),
-    )
-    base_url = forms.URLField(
-        label=_("API address"),
-        max_length=200,
-        assume_scheme="https",
-        help_text=format_lazy(
-            _("The real provider is {url}; change it only to point the account at a sandbox."),
-            url=DEFAULT_BASE_URL,
-        ),
+        error_messages={"required": _("Enter the API key.")},
     )
 
-    def __init__(self, *args, account: SpikonAccount | None, **kwargs) -> None:
-        self.account = account
-        kwargs.setdefault("initial", {"base_url": account.base_url if account else DEFAULT_BASE_URL})
-        super().__init__(*args, **kwargs)
-        if account is not None and account.api_key:
-            self.fields["api_key"].help_text = _("Saved; leave empty to keep it, or type a new one.")
+    class Meta:
+        model = SpikonAccount
+        fields = ["api_key", "base_url"]
 
     def clean_api_key(self) -> str:
         key = self.cleaned_data["api_key"]
         if key and not re.fullmatch(r"[\x21-\x7e]+", key):
             raise forms.ValidationError(_("An API key has no spaces and no accented letters."))
         return key
-
-    def clean_base_url(self) -> str:
-        return clean_provider_base_url(self.cleaned_data["base_url"])
-
-    def clean(self):
-        cleaned = super().clean()
-        saved = self.account
-        has_saved_key = saved is not None and bool(saved.api_key)
-        if not cleaned.get("api_key"):
-            if not has_saved_key:
-                self.add_error("api_key", _("Enter the API key."))
-            elif "base_url" in cleaned and cleaned["base_url"] != saved.base_url:
-                # The saved key is never sent to an address it was not entered for.
-                self.add_error("api_key", _("A new address needs the API key typed again."))
-        return cleaned
 
 
 # Click-to-call ---------------------------------------------------------------------------------------------

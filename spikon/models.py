@@ -9,30 +9,25 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import EncryptedTextField
 from accounts.models import Tenant
 from provider_api.http import HttpTransport
+from providers.accounts import ProviderAccount
+from providers.jobs import PolledJob
 from spikon.client import CALL_HISTORY_REPORT_LIFETIME, DEFAULT_BASE_URL, PROVIDER, SpikonClient
 
-# (connect, read) seconds. Writes are made while the operator waits; background reads may wait longer.
-REQUEST_TIMEOUT = (5.0, 10.0)
-BACKGROUND_TIMEOUT = (5.0, 20.0)
 
-
-class SpikonAccount(models.Model):
+class SpikonAccount(ProviderAccount):
     """The tenant's SPIKON API access. The key is write-only in the UI and encrypted at rest."""
 
-    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="spikon_account")
+    PROVIDER = PROVIDER
+    OFFICIAL_URL = DEFAULT_BASE_URL
+
     api_key = EncryptedTextField(_("API key"), blank=True)
-    base_url = models.URLField(
-        _("API address"),
-        default=DEFAULT_BASE_URL,
-        help_text=_("Leave as it is; change only to point this account at a test sandbox."),
-    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # Part 1: the balance as the last sync saw it (4.2.1; may be negative).
@@ -44,164 +39,11 @@ class SpikonAccount(models.Model):
     def __str__(self) -> str:
         return f"SPIKON: {self.tenant}"
 
-    @property
-    def is_configured(self) -> bool:
-        return bool(self.api_key)
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key,)
 
-    def client(self, timeout: tuple[float, float] | None = None) -> SpikonClient:
-        """A client with this account's key; `timeout` (connect, read) defaults to REQUEST_TIMEOUT."""
-        transport = HttpTransport(
-            self.base_url,
-            provider=PROVIDER,
-            secrets=(self.api_key,),
-            timeout=timeout or REQUEST_TIMEOUT,
-        )
-        return SpikonClient(self.api_key, base_url=self.base_url, transport=transport)
-
-
-class PolledJob(models.Model):
-    """An asynchronous provider job followed by polling; the row is the truth, a Celery message only a nudge.
-
-    Life cycle: WAITING (due at `next_poll_at`) -> POLLING (claimed by one worker until `claimed_until`)
-    -> WAITING again (`poll_again`, with a growing backoff) or FINISHED (`finish`) or FAILED (`give_up`,
-    with the reason). A poll task does:
-
-        job = Model.claim(job_id)      # None: not due, already claimed by another worker, or final
-        if job is None: return
-        ... ask the provider ...
-        job.finish() / job.poll_again(error="...") / job.give_up("...")
-
-    The sweeper (`overdue()`) finds rows whose poll is due but was not picked up (lost message, restarted
-    worker, flushed Redis) and rows whose claim expired (a worker died mid-poll), and nudges them again.
-    Subclasses set the class constants to fit their job.
-    """
-
-    class PollStatus(models.TextChoices):
-        WAITING = "waiting", _("waiting for the next check")
-        POLLING = "polling", _("being checked")
-        FINISHED = "finished", _("finished")
-        FAILED = "failed", _("failed")
-
-    FINAL_POLL_STATUSES = (PollStatus.FINISHED, PollStatus.FAILED)
-    # First check after FIRST_POLL_DELAY; then BACKOFF_BASE * 2**(attempts-1), at most BACKOFF_MAX.
-    FIRST_POLL_DELAY = timedelta(seconds=5)
-    BACKOFF_BASE = timedelta(seconds=10)
-    BACKOFF_MAX = timedelta(minutes=30)
-    # A job that has not ended after this many polls or this long since it began fails ("expired").
-    MAX_ATTEMPTS = 60
-    GIVE_UP_AFTER = timedelta(days=3)
-    # How long a worker may hold a claim before another may take the job over.
-    CLAIM_LEASE = timedelta(minutes=2)
-    # The sweeper leaves a due job this long to its own nudge before sending another.
-    SWEEP_GRACE = timedelta(seconds=30)
-
-    poll_status = models.CharField(
-        _("checking"), max_length=8, choices=PollStatus.choices, default=PollStatus.WAITING
-    )
-    attempts = models.PositiveIntegerField(_("checks made"), default=0)
-    next_poll_at = models.DateTimeField(_("next check"), null=True, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    last_polled_at = models.DateTimeField(_("last checked"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-
-    class Meta:
-        abstract = True
-        indexes = [models.Index(fields=["poll_status", "next_poll_at"], name="%(app_label)s_%(class)s_due")]
-
-    @property
-    def is_final(self) -> bool:
-        return self.poll_status in self.FINAL_POLL_STATUSES
-
-    @classmethod
-    def backoff(cls, attempts: int) -> timedelta:
-        return min(cls.BACKOFF_BASE * 2 ** max(attempts - 1, 0), cls.BACKOFF_MAX)
-
-    @classmethod
-    def _claimable(cls, now) -> Q:
-        due = Q(poll_status=cls.PollStatus.WAITING, next_poll_at__lte=now)
-        abandoned = Q(poll_status=cls.PollStatus.POLLING, claimed_until__lt=now)
-        return due | abandoned
-
-    @classmethod
-    def claim(cls, pk: int):
-        """Take the job for one poll, or None when it is not due, final, or held by another worker.
-
-        A single conditional UPDATE: of two workers nudged for the same row, exactly one wins.
-        """
-        now = timezone.now()
-        won = cls._default_manager.filter(cls._claimable(now), pk=pk).update(
-            poll_status=cls.PollStatus.POLLING,
-            claimed_until=now + cls.CLAIM_LEASE,
-            attempts=F("attempts") + 1,
-            last_polled_at=now,
-        )
-        return cls._default_manager.get(pk=pk) if won else None
-
-    @classmethod
-    def overdue(cls):
-        """Jobs the sweeper should nudge: due for a while and not picked up, or whose claim ran out."""
-        now = timezone.now()
-        return cls._default_manager.filter(
-            Q(poll_status=cls.PollStatus.WAITING, next_poll_at__lte=now - cls.SWEEP_GRACE)
-            | Q(poll_status=cls.PollStatus.POLLING, claimed_until__lt=now)
-        )
-
-    def start_polling(self, now=None) -> None:
-        """Set the first check (call before saving a new job)."""
-        self.poll_status = self.PollStatus.WAITING
-        self.next_poll_at = (now or timezone.now()) + self.FIRST_POLL_DELAY
-
-    def poll_again(self, error: str = "", *, delay: timedelta | None = None, **fields) -> bool:
-        """Release the claim and set the next check after `delay` (default: the backoff); fails the job
-        when it is out of attempts or time.
-
-        Returns True when another poll is scheduled (the caller nudges it for `next_poll_at`).
-        """
-        now = timezone.now()
-        if self.attempts >= self.MAX_ATTEMPTS or now - self.created_at >= self.GIVE_UP_AFTER:
-            self.give_up(error or str(_("No final answer from the provider in time.")), **fields)
-            return False
-        return self._release(
-            poll_status=self.PollStatus.WAITING,
-            next_poll_at=now + (self.backoff(self.attempts) if delay is None else delay),
-            last_error=error[:2000],
-            **fields,
-        )
-
-    def finish(self, **fields) -> bool:
-        return self._release(
-            poll_status=self.PollStatus.FINISHED,
-            next_poll_at=None,
-            last_error="",
-            finished_at=timezone.now(),
-            **fields,
-        )
-
-    def give_up(self, reason: str, **fields) -> bool:
-        return self._release(
-            poll_status=self.PollStatus.FAILED,
-            next_poll_at=None,
-            last_error=reason[:2000],
-            finished_at=timezone.now(),
-            **fields,
-        )
-
-    def _release(self, **fields) -> bool:
-        """Save the outcome of a poll, but only while this worker still holds the claim (False: lost it)."""
-        fields["claimed_until"] = None
-        held = (
-            type(self)
-            ._default_manager.filter(
-                pk=self.pk, poll_status=self.PollStatus.POLLING, claimed_until=self.claimed_until
-            )
-            .update(**fields)
-        )
-        if held:
-            for name, value in fields.items():
-                setattr(self, name, value)
-        return bool(held)
+    def make_client(self, transport: HttpTransport) -> SpikonClient:
+        return SpikonClient(self.api_key, base_url=self.api_base_url, transport=transport)
 
 
 # Part 1 (account, overview, click-to-call, phonebooks, SMS) ----------------------------------------------

@@ -3,8 +3,7 @@
 BEAT_SCHEDULE: dict[str, dict] = {
     # Part 1
     "spikon-sync-account-and-phonebooks": {"task": "spikon.tasks.queue_part1_syncs", "schedule": 15 * 60.0},
-    "spikon-sweep-part1-jobs": {"task": "spikon.tasks.sweep_part1_jobs", "schedule": 60.0},
-    # Part 2: the fan-out of the call center and announcement syncs, the voices once a day, the job sweeper.
+    # Part 2: the fan-out of the call center and announcement syncs, the voices once a day.
     "spikon-sync-call-center-and-announcements": {
         "task": "spikon.tasks.queue_part2_syncs",
         "schedule": 15 * 60.0,
@@ -15,5 +14,4 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 24 * 3600.0,
         "args": (["voices"],),
     },
-    "spikon-sweep-part2-jobs": {"task": "spikon.tasks.sweep_part2_jobs", "schedule": 60.0},
 }

@@ -25,7 +25,6 @@ from accounts.provider_errors import explain
 from provider_api.errors import InvalidInputError, NotFoundError, ProviderError
 from spikon import client as api
 from spikon.models import (
-    BACKGROUND_TIMEOUT,
     CallCenterAgent,
     CallCenterCampaign,
     CallDirection,
@@ -69,7 +68,7 @@ def sync_account(tenant_id: int) -> None:
             # Entered even without an account, so that a queued sync never looks queued forever.
             account = configured_account(tenant_id)
             if account is not None:
-                client = account.client(BACKGROUND_TIMEOUT)
+                client = account.client(in_request=False)
                 balance = client.balance()
                 phones = client.phone_accounts()
                 with transaction.atomic():
@@ -112,7 +111,7 @@ def sync_phonebooks(tenant_id: int) -> None:
             account = configured_account(tenant_id)
             if account is not None:
                 started_at = timezone.now()
-                client = account.client(BACKGROUND_TIMEOUT)
+                client = account.client(in_request=False)
                 books = {book.id: book for book in client.phone_books()}
                 entries = {book_id: _entries_of(client, book_id) for book_id in books}
                 with transaction.atomic():
@@ -241,7 +240,7 @@ def order_call_history(
 
     Called while the operator waits. Raises ProviderError, and then nothing is made here.
     """
-    report_id = account.client().order_call_history(
+    report_id = account.client(in_request=True).order_call_history(
         date_start,
         date_end,
         direction=api.CallDirection(direction),
@@ -336,7 +335,7 @@ def fetch_recording(account: SpikonAccount, call: CallRecord) -> None:
 
     Raises ProviderError when the provider does not give it; a partial download is thrown away.
     """
-    client = account.client(RECORDING_TIMEOUT)
+    client = account.client(in_request=True, timeout=RECORDING_TIMEOUT)
     with tempfile.TemporaryFile() as buffer:
         audio = client.download_recording(call.recording_url, buffer)
         buffer.seek(0)
@@ -360,7 +359,7 @@ def sync_call_center(tenant_id: int) -> None:
             account = configured_account(tenant_id)
             if account is not None:
                 started_at = timezone.now()
-                client = account.client(BACKGROUND_TIMEOUT)
+                client = account.client(in_request=False)
                 campaigns = client.call_center_campaigns()
                 agents = client.call_center_agents()
                 with transaction.atomic():
@@ -432,7 +431,7 @@ def sync_voices(tenant_id: int) -> None:
         with sync_state.syncing(tenant_id, PROVIDER, VOICES):
             account = configured_account(tenant_id)
             if account is not None:
-                client = account.client(BACKGROUND_TIMEOUT)
+                client = account.client(in_request=False)
                 languages = {language.code: language for language in client.tts_languages()}
                 voices = {code: _voices_of(client, code) for code in languages}
                 with transaction.atomic():
@@ -491,7 +490,7 @@ def sync_announcements(tenant_id: int) -> list[int]:
             account = configured_account(tenant_id)
             if account is not None:
                 known = known_announcements(tenant_id)
-                listed = account.client(BACKGROUND_TIMEOUT).tts_announcements()
+                listed = account.client(in_request=False).tts_announcements()
                 with transaction.atomic():
                     to_poll = save_announcements(tenant_id, listed, known)
     except sync_state.SyncSkipped:
@@ -573,7 +572,7 @@ def monitor_snapshot(account: SpikonAccount, campaign: CallCenterCampaign) -> Ca
         snapshot.refresh_from_db()
         return snapshot
     try:
-        monitor = account.client(MONITOR_TIMEOUT).campaign_monitor(campaign.provider_id)
+        monitor = account.client(in_request=True, timeout=MONITOR_TIMEOUT).campaign_monitor(campaign.provider_id)
     except ProviderError as error:
         CampaignMonitorSnapshot.objects.filter(pk=snapshot.pk).update(
             last_error=explain(error)[:2000], failing_since=Coalesce(F("failing_since"), now)

@@ -21,10 +21,10 @@ from provider_api.errors import (
     ProviderError,
     UnavailableError,
 )
+from providers.accounts import BACKGROUND_TIMEOUT
 from spikon import sync
 from spikon.client import CALL_HISTORY_REPORT_LIFETIME
 from spikon.models import (
-    BACKGROUND_TIMEOUT,
     CallDirection,
     CallHistoryReport,
     ClickToCall,
@@ -70,7 +70,7 @@ def poll_sms_state(message_id: int) -> None:
         message.give_up(_("The SPIKON account has no API key any more."))
         return
     try:
-        state = account.client(BACKGROUND_TIMEOUT).sms_state(message.provider_id)
+        state = account.client(in_request=False).sms_state(message.provider_id)
     except NotFoundError as error:
         message.give_up(explain(error))
         return
@@ -108,7 +108,7 @@ def run_phonebook_import(import_id: int) -> None:
     if account is None:
         _end_import(job, stop_reason=_("The SPIKON account has no API key any more."))
         return
-    client = account.client(BACKGROUND_TIMEOUT)
+    client = account.client(in_request=False)
     book = job.book
     rows = list(job.rows.filter(status=PhoneBookImportRow.Status.TO_ADD)[: PhoneBookImport.ROWS_PER_RUN])
     for row in rows:
@@ -201,17 +201,6 @@ def _end_import(job: PhoneBookImport, *, stop_reason: str = "", released: bool =
     )
 
 
-@shared_task
-def sweep_part1_jobs() -> None:
-    """Every minute: nudge the jobs whose turn has passed (lost message, restarted worker, flushed Redis),
-    and settle the sends whose request died before it could record the outcome."""
-    settle_abandoned_sends()
-    for message_id in SmsMessage.overdue().values_list("pk", flat=True)[:5000]:
-        poll_sms_state.delay(message_id)
-    for import_id in PhoneBookImport.overdue().values_list("pk", flat=True)[:500]:
-        run_phonebook_import.delay(import_id)
-
-
 def settle_abandoned_sends() -> None:
     """A send or call still "being sent" long after its request began died with its process: unknown."""
     now = timezone.now()
@@ -293,7 +282,7 @@ def poll_call_history_report(report_id: int) -> None:
     if timezone.now() - (report.generated_at or report.created_at) > CALL_HISTORY_REPORT_LIFETIME:
         report.give_up(expired, state=state.EXPIRED)
         return
-    client = account.client(BACKGROUND_TIMEOUT)
+    client = account.client(in_request=False)
     generated_at = report.generated_at
     try:
         if report.state == state.PENDING:
@@ -340,7 +329,7 @@ def poll_announcement(announcement_id: int) -> None:
     if account is None or announcement.provider_id is None:
         announcement.give_up(_("The SPIKON account has no API key any more."), state=state.FAILED)
         return
-    client = account.client(BACKGROUND_TIMEOUT)
+    client = account.client(in_request=False)
     generated_at = announcement.generated_at
     try:
         if announcement.state == state.PENDING:
@@ -367,17 +356,6 @@ def _announcement_later(announcement: TtsAnnouncement, error: str = "", **fields
         poll_announcement.apply_async_on_commit((announcement.pk,), eta=announcement.next_poll_at)
     elif announcement.poll_status == TtsAnnouncement.PollStatus.FAILED:
         TtsAnnouncement.objects.filter(pk=announcement.pk).update(state=TtsAnnouncement.State.FAILED)
-
-
-@shared_task
-def sweep_part2_jobs() -> None:
-    """Every minute: nudge the reports and announcements whose poll is due but was not picked up (lost
-    message, restarted worker, flushed Redis), and settle the generate requests that died unanswered."""
-    settle_abandoned_generations()
-    for report_id in CallHistoryReport.overdue().values_list("pk", flat=True)[:1000]:
-        poll_call_history_report.delay(report_id)
-    for announcement_id in TtsAnnouncement.overdue().values_list("pk", flat=True)[:1000]:
-        poll_announcement.delay(announcement_id)
 
 
 def settle_abandoned_generations() -> None:

@@ -144,3 +144,13 @@ def recording_queued_tasks(monkeypatch) -> Iterator[QueuedTasks]:
         patch.setattr(Task, "apply_async", apply_async)
         patch.setattr(app, "send_task", send_task)
         yield queued
+
+
+def use_broker_down(monkeypatch) -> None:
+    """From now on the Celery app's broker is a closed port: every task queued fails to be sent."""
+    from config.celery import app
+
+    monkeypatch.setattr(app.conf, "broker_url", closed_port_url().replace("http://", "redis://") + "/0")
+    # The connection and producer pools of the old broker, made by earlier tests in this process.
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)

@@ -34,6 +34,7 @@ from premium.sync import sync_numbers
 from premium.tests.live import account_at as premium_account_at
 from premium.views.numbers import PURCHASE_TOKENS
 from provider_api.wsgi_server import Mount, serve_in_thread
+from providers.tasks import sweep_jobs
 from sms import tasks as sms_tasks
 from sms.models import SerwerSmsAccount, Subaccount, SubaccountCreation
 from sms.sandbox import DEMO_PASSWORD, DEMO_TEMPLATE_ID, DEMO_TOKEN, DEMO_USERNAME, SerwerSmsSandbox
@@ -177,7 +178,7 @@ ACTIONS = [
     ),
 ]
 
-SWEEPERS = (spikon_tasks.sweep_part1_jobs, spikon_tasks.sweep_part2_jobs)
+SWEEPERS = (sweep_jobs,)
 SCHEDULES = (
     spikon_tasks.queue_part1_syncs,
     lambda: spikon_tasks.queue_part2_syncs(list(spikon_sync.PART2_RESOURCES)),

@@ -16,7 +16,8 @@ import requests
 
 from provider_api import http as http_module
 from provider_api.errors import UnavailableError, UnavailableReason
-from provider_api.http import DEFAULT_TIMEOUT, RETRY_STATUSES, HttpTransport, redact
+from provider_api.http import DEFAULT_TIMEOUT, RETRY_STATUSES, HttpTransport
+from provider_api.redaction import redact
 from provider_api.wsgi_server import serve_in_thread
 
 SECRET = "sekret-klucz-API-123456"

@@ -37,10 +37,11 @@ def spikon_account(tenant, sandbox_url) -> SpikonAccount:
 @pytest.fixture
 def fast_timeouts(monkeypatch):
     """Short client timeouts, so that a sandbox "timeout" fault ends a call within a second."""
-    from spikon import models, sync, tasks
+    from providers import accounts
+    from spikon import tasks
 
-    monkeypatch.setattr(models, "REQUEST_TIMEOUT", (2.0, 1.0))
-    for module in (models, sync, tasks):
+    monkeypatch.setattr(accounts, "IN_REQUEST_TIMEOUT", (2.0, 1.0))
+    for module in (accounts, tasks):
         monkeypatch.setattr(module, "BACKGROUND_TIMEOUT", (2.0, 1.0))
 
 

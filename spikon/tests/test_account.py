@@ -49,7 +49,7 @@ def test_a_new_address_needs_the_key_again(spikon_account, login, tenant_admin):
     )
 
     assert response.status_code == 400
-    assert "Nowy adres wymaga ponownego wpisania klucza API" in response.content.decode()
+    assert "Nowy adres wymaga ponownego wpisania klucza." in response.content.decode()
     spikon_account.refresh_from_db()
     assert spikon_account.base_url.startswith("http://127.0.0.1")
 

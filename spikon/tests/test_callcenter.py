@@ -69,7 +69,7 @@ def test_adding_to_an_inbound_campaign_updates_the_row_in_place(login, operator,
     assert "SPIKON answered OK" in text
     marta.refresh_from_db()
     assert marta.incoming_campaign_ids == [1, 2]
-    assert [a.incoming_campaign_ids for a in synced.client().call_center_agents() if a.id == 3] == [(1, 2)]
+    assert [a.incoming_campaign_ids for a in synced.client(in_request=True).call_center_agents() if a.id == 3] == [(1, 2)]
     event = AuditEvent.objects.get(action="spikon.agent.incoming.add")
     assert event.changes == {"inbound campaigns": [["Infolinia"], ["Infolinia", "Windykacja"]]}
 
@@ -122,7 +122,7 @@ def test_setting_the_default_outbound_campaign(login, operator, synced, sandbox)
     )
     marta.refresh_from_db()
     assert marta.default_outgoing_campaign_id == 2
-    assert [a.default_outgoing_campaign_id for a in synced.client().call_center_agents() if a.id == 3] == [2]
+    assert [a.default_outgoing_campaign_id for a in synced.client(in_request=True).call_center_agents() if a.id == 3] == [2]
     assert AuditEvent.objects.get(action="spikon.agent.default_outgoing").changes == {
         "default outbound campaign": [None, "Windykacja"]
     }

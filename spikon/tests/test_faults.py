@@ -25,6 +25,7 @@ from django.utils.html import escape
 from accounts.models import AuditEvent, SyncStatus
 from provider_api.errors import ProviderError
 from provider_api.wsgi_server import Mount, serve_in_thread
+from providers.tasks import sweep_jobs
 from spikon import sync, tasks
 from spikon.client import _WholeAudio
 from spikon.models import (
@@ -421,7 +422,7 @@ def test_a_sync_records_the_fault_keeps_the_data_and_backs_off(
 
 
 def _accepted_sms(account, tenant) -> SmsMessage:
-    provider_id = account.client().send_sms("601000111", "Dzień dobry", "INFO")[0]
+    provider_id = account.client(in_request=True).send_sms("601000111", "Dzień dobry", "INFO")[0]
     batch = SmsBatch.objects.create(tenant=tenant, form_key=new_form_key(), sender="INFO", text="Dzień dobry")
     message = SmsMessage(
         tenant=tenant,
@@ -455,7 +456,7 @@ def _report(account, tenant, sandbox) -> CallHistoryReport:
 
 def _announcement(account, tenant, sandbox) -> TtsAnnouncement:
     sandbox.tts_polls = 0
-    provider_id = account.client().generate_tts("Ewa", "Nowa zapowiedź", "Dzień dobry.")
+    provider_id = account.client(in_request=True).generate_tts("Ewa", "Nowa zapowiedź", "Dzień dobry.")
     item = TtsAnnouncement(
         tenant=tenant, provider_id=provider_id, name="Nowa zapowiedź", state=TtsAnnouncement.State.PENDING
     )
@@ -484,7 +485,7 @@ POLLED_JOBS = [
         "/api/sms/state",
         lambda a, t, s: _accepted_sms(a, t),
         tasks.poll_sms_state,
-        tasks.sweep_part1_jobs,
+        sweep_jobs,
         lambda t, job: url("sms-log", t) + f"?batch={job.batch_id}",
         attempt_records=("SmsMessage",),
     ),
@@ -493,7 +494,7 @@ POLLED_JOBS = [
         "/api/phone_book_element/add",
         lambda a, t, s: _importing(a, t),
         tasks.run_phonebook_import,
-        tasks.sweep_part1_jobs,
+        sweep_jobs,
         lambda t, job: url("phonebook-import-detail", t, import_id=job.pk),
         attempt_records=("PhoneBookImport", "PhoneBookImportRow"),
     ),
@@ -502,7 +503,7 @@ POLLED_JOBS = [
         "/api/call_list/list",
         _report,
         tasks.poll_call_history_report,
-        tasks.sweep_part2_jobs,
+        sweep_jobs,
         lambda t, job: url("history-report", t, report_id=job.pk),
         attempt_records=("CallHistoryReport",),
     ),
@@ -511,7 +512,7 @@ POLLED_JOBS = [
         "/api/call_list/show",
         _report,
         tasks.poll_call_history_report,
-        tasks.sweep_part2_jobs,
+        sweep_jobs,
         lambda t, job: url("history-report", t, report_id=job.pk),
         attempt_records=("CallHistoryReport",),
     ),
@@ -520,7 +521,7 @@ POLLED_JOBS = [
         "/api/tts/status",
         _announcement,
         tasks.poll_announcement,
-        tasks.sweep_part2_jobs,
+        sweep_jobs,
         lambda t, job: url("tts-announcement", t, announcement_id=job.pk),
         attempt_records=("TtsAnnouncement",),
     ),
@@ -529,7 +530,7 @@ POLLED_JOBS = [
         "/api/tts/download",
         _announcement,
         tasks.poll_announcement,
-        tasks.sweep_part2_jobs,
+        sweep_jobs,
         lambda t, job: url("tts-announcement", t, announcement_id=job.pk),
         attempt_records=("TtsAnnouncement",),
     ),

@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
+from providers.tasks import sweep_jobs
 from spikon import tasks
 from spikon.models import CallDirection, CallHistoryReport, CallRecord, SpikonAccount, TtsAnnouncement
 
@@ -106,12 +107,12 @@ def test_reports_and_an_announcement_reach_their_final_states_on_a_real_worker(
 
 def test_the_sweeper_recovers_a_report_whose_message_was_lost(real_worker, spikon_account, sandbox):
     today = timezone.localdate()
-    provider_report_id = spikon_account.client().order_call_history(today - timedelta(days=7), today)
+    provider_report_id = spikon_account.client(in_request=True).order_call_history(today - timedelta(days=7), today)
     report = due_report(spikon_account.tenant, provider_report_id)
     assert sandbox.request_count("/api/call_list/list") == 0
 
-    tasks.sweep_part2_jobs()
-    tasks.sweep_part2_jobs()  # a second nudge at once (two sweepers, a message found again): no second poll
+    sweep_jobs()
+    sweep_jobs()  # a second nudge at once (two sweepers, a message found again): no second poll
 
     stored = wait_for(lambda: CallHistoryReport.objects.filter(pk=report.pk, state="stored").exists())
     assert stored, real_worker.log_path.read_text()[-4000:]

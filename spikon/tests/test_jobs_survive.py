@@ -29,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.celery import QUEUES, app
+from providers.tasks import sweep_jobs
 from spikon import sync, tasks
 from spikon.models import CallDirection, CallHistoryReport, CallRecord, SmsBatch, SmsMessage, TtsAnnouncement
 from spikon.views.sms import send_batch
@@ -139,7 +140,7 @@ def _start_the_jobs(account, sandbox) -> None:
             number="",
         )
         tasks.poll_call_history_report.apply_async_on_commit((report.pk,), eta=report.next_poll_at)
-    client = account.client()
+    client = account.client(in_request=True)
     for index in range(ANNOUNCEMENTS):
         name = f"Zapowiedź {index + 1}"
         item = TtsAnnouncement(tenant=account.tenant, name=name, voice="Ewa", text="Dzień dobry.")
@@ -220,8 +221,7 @@ def test_every_job_completes_once_after_a_killed_worker_and_a_flushed_broker(
     def done() -> bool:
         nonlocal last_sweep
         if time.monotonic() - last_sweep > SWEEP_EVERY_SECONDS:  # as beat runs the sweepers, only faster
-            tasks.sweep_part1_jobs()
-            tasks.sweep_part2_jobs()
+            sweep_jobs()
             last_sweep = time.monotonic()
         return _unfinished() == 0
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from providers.tasks import sweep_jobs
 from spikon import tasks
 from spikon.models import SmsBatch, SmsMessage, new_form_key
 
@@ -31,7 +32,7 @@ def accepted_message(account, sandbox_sms_id: int, **fields) -> SmsMessage:
 
 
 def sent_at_sandbox(account, to: str = "601000111") -> int:
-    return account.client().send_sms(to, "Test", "SMS")[0]
+    return account.client(in_request=True).send_sms(to, "Test", "SMS")[0]
 
 
 def wait_for(condition, timeout: float = 40.0) -> bool:
@@ -159,7 +160,7 @@ def test_the_sweeper_nudges_overdue_jobs_only(spikon_account, monkeypatch):
     nudged = []
     monkeypatch.setattr(tasks.poll_sms_state, "delay", nudged.append)
 
-    tasks.sweep_part1_jobs()
+    sweep_jobs()
 
     assert nudged == [overdue.pk]
 
@@ -170,7 +171,7 @@ def test_the_beat_schedule_runs_the_fan_out_and_the_sweeper(settings):
         "task": "spikon.tasks.queue_part1_syncs",
         "schedule": 900.0,
     }
-    assert schedule["spikon-sweep-part1-jobs"]["task"] == "spikon.tasks.sweep_part1_jobs"
+    assert schedule["providers-sweep-jobs"]["task"] == "providers.tasks.sweep_jobs"
 
 
 # --- a real worker -----------------------------------------------------------------------------------------
@@ -190,7 +191,7 @@ def test_a_real_worker_follows_sent_sms_and_the_sweeper_requeues_a_lost_one(
     lost = accepted_message(spikon_account, sent_at_sandbox(spikon_account, "601000222"))
 
     send_batch(spikon_account, batch)  # queues the first poll of `sent` on commit
-    tasks.sweep_part1_jobs()  # finds `lost` overdue and nudges it
+    sweep_jobs()  # finds `lost` overdue and nudges it
 
     both = SmsMessage.objects.filter(pk__in=[sent.pk, lost.pk], delivery=5, poll_status="finished")
     assert wait_for(lambda: both.count() == 2), real_worker.log_path.read_text()[-3000:]

@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 
 from accounts.models import SyncStatus
+from providers.tasks import sweep_jobs
 from spikon import sync, tasks
 from spikon.client import CallRecord as ApiCallRecord
 from spikon.models import (
@@ -91,7 +92,7 @@ def test_stored_calls_keep_the_providers_local_time_as_an_aware_moment(
     report = ordered_report(spikon_account, direction=CallDirection.INCOMING, recordings_only=True)
     for _ in range(2):
         report = poll_report(report, django_capture_on_commit_callbacks)
-    answer = spikon_account.client().call_history(report.provider_report_id)
+    answer = spikon_account.client(in_request=True).call_history(report.provider_report_id)
     newest = CallRecord.objects.filter(tenant=report.tenant).order_by("-started_at").first()
     assert newest.started_at == answer[0].started_at
     assert timezone.localtime(newest.started_at, WARSAW).replace(tzinfo=None) == answer[0].started_at.replace(
@@ -290,7 +291,7 @@ def test_hostile_provider_text_is_stored_cut_to_size(tenant):
 def test_an_announcement_is_followed_until_its_audio_is_stored(
     spikon_account, sandbox, media_root, django_capture_on_commit_callbacks
 ):
-    provider_id = spikon_account.client().generate_tts("Ewa", "Test", "Dzień dobry.")
+    provider_id = spikon_account.client(in_request=True).generate_tts("Ewa", "Test", "Dzień dobry.")
     item = TtsAnnouncement(tenant=spikon_account.tenant, provider_id=provider_id, name="Test", voice="Ewa")
     item.start_polling()
     item.save()
@@ -361,7 +362,7 @@ def test_the_announcement_sync_adds_new_ones_and_removes_deleted_ones(spikon_acc
 
 def test_the_announcement_sync_keeps_one_generated_while_it_read(spikon_account, sandbox):
     known = sync.known_announcements(spikon_account.tenant_id)
-    listed = spikon_account.client().tts_announcements()
+    listed = spikon_account.client(in_request=True).tts_announcements()
     # Generated from a page after the list was read: the provider's id is saved before the sync writes.
     fresh = TtsAnnouncement.objects.create(
         tenant=spikon_account.tenant, provider_id=3, name="New", state="pending"
@@ -408,8 +409,8 @@ def test_the_call_center_sync_stores_campaigns_and_agents(spikon_account, sandbo
 def test_the_call_center_sync_keeps_a_change_made_while_it_read(spikon_account, sandbox):
     sync.sync_call_center(spikon_account.tenant_id)
     agent = CallCenterAgent.objects.get(provider_id=1)
-    campaigns = spikon_account.client().call_center_campaigns()
-    agents = spikon_account.client().call_center_agents()
+    campaigns = spikon_account.client(in_request=True).call_center_campaigns()
+    agents = spikon_account.client(in_request=True).call_center_agents()
     # The operator adds the agent to campaign 2 after the sync read the provider, before it writes.
     CallCenterAgent.objects.filter(pk=agent.pk).update(
         incoming_campaign_ids=[1, 2], updated_at=timezone.now()
@@ -479,7 +480,7 @@ def test_the_sweeper_nudges_overdue_jobs_and_settles_abandoned_generations(spiko
     monkeypatch.setattr(tasks.poll_call_history_report, "delay", reports.append)
     monkeypatch.setattr(tasks.poll_announcement, "delay", announcements.append)
 
-    tasks.sweep_part2_jobs()
+    sweep_jobs()
 
     assert reports == [report.pk] and fresh.pk not in reports
     assert announcements == [announcement.pk]
@@ -489,7 +490,7 @@ def test_the_sweeper_nudges_overdue_jobs_and_settles_abandoned_generations(spiko
 
 def test_the_beat_schedule_fans_out_part2_and_sweeps(settings, tenant, other_tenant, monkeypatch):
     schedule = settings.CELERY_BEAT_SCHEDULE
-    assert schedule["spikon-sweep-part2-jobs"]["task"] == "spikon.tasks.sweep_part2_jobs"
+    assert schedule["providers-sweep-jobs"]["task"] == "providers.tasks.sweep_jobs"
     assert schedule["spikon-sync-call-center-and-announcements"]["args"] == (["callcenter", "announcements"],)
     SpikonAccount.objects.create(tenant=tenant, api_key=DEMO_API_KEY)
     SpikonAccount.objects.create(tenant=other_tenant, api_key="")

@@ -288,7 +288,7 @@ def test_deleting_asks_for_the_name_then_deletes_there_and_here(
         )
     assert response.status_code == 302 and not TtsAnnouncement.objects.filter(pk=item.pk).exists()
     assert sandbox.request_count("/api/tts/delete") == 1
-    assert [a.id for a in spikon_account.client().tts_announcements()] == [2]
+    assert [a.id for a in spikon_account.client(in_request=True).tts_announcements()] == [2]
     assert not any(path.is_file() for path in media_root.rglob("*"))
     event = AuditEvent.objects.get(action="spikon.tts.delete")
     assert event.outcome == "success" and event.changes == {"name": ["Powitanie", None]}

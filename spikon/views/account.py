@@ -39,20 +39,20 @@ def _account_context(request: TenantRequest, account: SpikonAccount | None, form
 @tenant_view(Role.ADMIN)
 def account(request: TenantRequest) -> HttpResponse:
     saved = spikon_account(request)
-    form = AccountForm(request.POST or None, account=saved)
+    before = {"api_key": saved.api_key, "base_url": saved.base_url} if saved else {}
+    form = AccountForm(request.POST or None, instance=saved)
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "spikon/account.html", _account_context(request, saved, form), status=400)
-        new_key = form.cleaned_data["api_key"]
         with transaction.atomic():
-            account = saved or SpikonAccount(tenant=request.tenant)
-            changes = {}
-            if new_key and new_key != account.api_key:
-                changes["api_key"] = (account.api_key, new_key)  # masked by the audit log
-                account.api_key = new_key
-            if form.cleaned_data["base_url"] != account.base_url:
-                changes["base_url"] = (account.base_url if saved else None, form.cleaned_data["base_url"])
-                account.base_url = form.cleaned_data["base_url"]
+            account = form.save(commit=False)
+            account.tenant = request.tenant
+            # The key's change is masked by the audit log.
+            changes = {
+                name: (before.get(name), getattr(account, name))
+                for name in ("api_key", "base_url")
+                if before.get(name) != getattr(account, name)
+            }
             if changes or saved is None:
                 account.save()
                 audit.record(
@@ -77,7 +77,7 @@ def account_test(request: TenantRequest) -> HttpResponse:
         ok, text = False, _("Save an API key first.")
     else:
         try:
-            balance = saved.client().balance()
+            balance = saved.client(in_request=True).balance()
         except ProviderError as error:
             ok, text = False, explain(error)
         else:

@@ -122,7 +122,7 @@ def membership(request: TenantRequest, agent_id: int, campaign_id: int, directio
         text = _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
         return _row_response(request, agent, text, ok=False, status=400)
     add = member == "1"
-    client = account.client()
+    client = account.client(in_request=True)
     call = {
         (INCOMING, True): client.add_agent_to_incoming_campaign,
         (INCOMING, False): client.remove_agent_from_incoming_campaign,
@@ -190,7 +190,7 @@ def default_outgoing(request: TenantRequest, agent_id: int) -> HttpResponse:
         return _row_response(request, agent, text, ok=False, status=400)
     action = "spikon.agent.default_outgoing"
     try:
-        account.client().set_default_outgoing_campaign(agent.provider_id, campaign.provider_id)
+        account.client(in_request=True).set_default_outgoing_campaign(agent.provider_id, campaign.provider_id)
     except ProviderError as error:
         audit.record(
             request.tenant, request.user, action, target=agent, outcome="failure", message=explain(error)

@@ -88,7 +88,7 @@ def click_to_call(request: TenantRequest) -> HttpResponse:
         messages.info(request, _("This call was already requested with this form; its outcome is below."))
         return redirect("spikon:click-to-call", tenant_slug=request.tenant.slug)
     try:
-        state = account.client().initiate_call(phone_account.provider_id, destination)
+        state = account.client(in_request=True).initiate_call(phone_account.provider_id, destination)
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         call.status = ClickToCall.Status.UNKNOWN if unknown else ClickToCall.Status.REFUSED

@@ -98,7 +98,7 @@ def phonebook_add(request: TenantRequest) -> HttpResponse:
         return _books_page(request, form, status=400, error=error)
     name = form.cleaned_data["name"]
     try:
-        added = spikon_account(request).client().add_phone_book(name)
+        added = spikon_account(request).client(in_request=True).add_phone_book(name)
     except AlreadyExistsError:
         form.add_error("name", _("SPIKON already has a phonebook with this name: choose another name."))
         return _books_page(request, form, status=400)
@@ -140,7 +140,7 @@ def phonebook_delete(request: TenantRequest, book_id: int) -> HttpResponse:
         error = _no_account_error(request)
         if not error:
             try:
-                spikon_account(request).client().delete_phone_book(book.provider_id)
+                spikon_account(request).client(in_request=True).delete_phone_book(book.provider_id)
             except NotFoundError:
                 pass  # gone at the provider already: the local copy follows
             except ProviderError as provider_error:
@@ -237,7 +237,7 @@ def entry_add(request: TenantRequest, book_id: int) -> HttpResponse:
         return _entry_change_response(request, book, error=error, entry_form=form)
     name, number = form.cleaned_data["name"], form.cleaned_data["number"]
     try:
-        added = spikon_account(request).client().add_phone_book_entry(book.provider_id, name, number)
+        added = spikon_account(request).client(in_request=True).add_phone_book_entry(book.provider_id, name, number)
     except ProviderError as provider_error:
         audit.record(
             request.tenant,
@@ -285,7 +285,7 @@ def entry_delete(request: TenantRequest, book_id: int, entry_id: int) -> HttpRes
     if error:
         return _entry_change_response(request, book, error=error)
     try:
-        spikon_account(request).client().delete_phone_book_entry(entry.provider_id)
+        spikon_account(request).client(in_request=True).delete_phone_book_entry(entry.provider_id)
     except NotFoundError:
         pass  # gone at the provider already: the local copy follows
     except ProviderError as provider_error:

@@ -221,7 +221,7 @@ def sms_send(request: TenantRequest) -> HttpResponse:
 
 def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
     """Send each queued message of the batch once, in order; stop when the provider stops answering."""
-    client = account.client()
+    client = account.client(in_request=True)
     statuses = SmsMessage.SendStatus
     stop_reason = ""
     for message in batch.messages.filter(send_status=statuses.QUEUED).order_by("id"):

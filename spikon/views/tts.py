@@ -193,7 +193,7 @@ def price(request: TenantRequest) -> HttpResponse:
         return _form_page(request, form, status=400)
     data = form.cleaned_data
     try:
-        quote = account.client().tts_price(data["voice"], data["text"])
+        quote = account.client(in_request=True).tts_price(data["voice"], data["text"])
     except ProviderError as error:
         form.add_error(None, explain(error))
         return _form_page(request, form, status=400)
@@ -262,7 +262,7 @@ def generate(request: TenantRequest) -> HttpResponse:
         messages.info(request, _("This announcement was already sent with this form; its state is below."))
         return redirect("spikon:tts", tenant_slug=request.tenant.slug)
     try:
-        provider_id = account.client().generate_tts(item.voice, item.name, item.text)
+        provider_id = account.client(in_request=True).generate_tts(item.voice, item.name, item.text)
     except ProviderError as error:
         return _generation_failed(request, item, quote, error)
     item.provider_id = provider_id
@@ -351,7 +351,7 @@ def delete(request: TenantRequest, announcement_id: int) -> HttpResponse:
             )
             return render(request, "spikon/tts_delete.html", context, status=400)
         try:
-            account.client().delete_tts(item.provider_id)
+            account.client(in_request=True).delete_tts(item.provider_id)
         except NotFoundError as error:
             message = explain(error)  # gone there already: it goes here too
         except ProviderError as error:
