@@ -2,87 +2,39 @@
 
 Generating costs money, so it takes three steps: choose the language, the voice and write the text; see the
 provider's price (net and gross, 4.7.7); confirm. The confirmation carries the checked text and price
-signed, with a form key: the announcement's row is made with that key before the provider is called, so a
-double submit finds the row and generates nothing, and the call is never repeated. Celery then follows
-the generation and stores the audio (spikon.tasks.poll_announcement).
+signed, with its key: a confirmation generates once, ever, whatever becomes of the announcement
+(spikon.services.generate_announcement), and the call is never repeated. Celery then follows the generation
+and stores the audio (spikon.tasks.poll_announcement).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django import forms
 from django.contrib import messages
 from django.core import signing
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
-from accounts import audit
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
-from provider_api.errors import NotFoundError, ProviderError, UnavailableError
-from spikon import sync
+from provider_api.errors import ProviderError, UnavailableError
+from providers.once import new_action_key
+from spikon import services, sync
 from spikon.client import TTS_TEXT_MAX_LENGTH
-from spikon.models import TtsAnnouncement, TtsLanguage, TtsVoice, new_form_key
-from spikon.tasks import poll_announcement
+from spikon.forms import ANNOUNCEMENT_NAME_MAX_LENGTH, AnnouncementForm
+from spikon.models import SpikonAccount, TtsAnnouncement
 from spikon.views.overview import page_context, spikon_account
 from spikon.views.recordings import serve_audio
 
 QUOTE_SALT = "spikon.tts.quote"
 # How long a checked price may be confirmed: the provider's price list could change meanwhile.
 QUOTE_MAX_AGE = 30 * 60
-PREFERRED_LANGUAGE = "pl-PL"
 AUDIO_FORMATS = {"mp3": ("audio_mp3", "audio/mpeg"), "wav": ("audio_wav", "audio/wav")}
-NAME_MAX_LENGTH = 200
-
-
-class AnnouncementForm(forms.Form):
-    """Language, voice (of that language), name and text of a new announcement (4.7.3)."""
-
-    language = forms.ChoiceField(label=gettext_lazy("Language"))
-    voice = forms.ChoiceField(label=gettext_lazy("Voice"))
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=NAME_MAX_LENGTH,
-        help_text=gettext_lazy("How the announcement is listed, here and in the SPIKON panel."),
-    )
-    text = forms.CharField(
-        label=gettext_lazy("Text"),
-        widget=forms.Textarea(attrs={"rows": 8, "maxlength": TTS_TEXT_MAX_LENGTH, "data-text-counter": ""}),
-        strip=True,
-    )
-
-    def __init__(self, *args, tenant, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        languages = list(TtsLanguage.objects.filter(tenant=tenant).order_by("description", "code"))
-        self.fields["language"].choices = [(language.code, str(language)) for language in languages]
-        code = self.data.get("language") if self.is_bound else self.initial.get("language")
-        if code not in {language.code for language in languages}:
-            code = self.initial["language"] = default_language(languages)
-        self.voices = list(TtsVoice.objects.filter(tenant=tenant, language__code=code).order_by("name"))
-        self.fields["voice"].choices = [(voice.name, str(voice)) for voice in self.voices]
-
-    def clean_text(self) -> str:
-        # Browsers send line breaks as CRLF; the provider, like the counter on the page, counts one character.
-        text = self.cleaned_data["text"].replace("\r\n", "\n")
-        if len(text) > TTS_TEXT_MAX_LENGTH:
-            raise forms.ValidationError(
-                _("The text has %(length)d characters; an announcement has at most %(max)d.")
-                % {"length": len(text), "max": TTS_TEXT_MAX_LENGTH}
-            )
-        return text
-
-
-def default_language(languages: list[TtsLanguage]) -> str | None:
-    codes = [language.code for language in languages]
-    if PREFERRED_LANGUAGE in codes:
-        return PREFERRED_LANGUAGE
-    return codes[0] if codes else None
 
 
 def _list_context(request: TenantRequest) -> dict[str, object]:
@@ -108,14 +60,12 @@ def _announcement_or_404(request: TenantRequest, announcement_id: int) -> TtsAnn
 @require_GET
 @tenant_view(Role.VIEWER)
 def announcement(request: TenantRequest, announcement_id: int) -> HttpResponse:
-    """One announcement: its row in the list (HTMX; polled while generating, then HTTP 286), or a page."""
+    """One announcement: its row in the list (HTMX; polled while generating), or a page."""
     item = _announcement_or_404(request, announcement_id)
     context = page_context(request, "tts", item=item)
     if request.htmx:
-        response = render(request, "spikon/tts.html#announcement-row", context)
-        if not item.is_in_progress:
-            response.status_code = 286
-        return response
+        response_class = HttpResponse if item.is_in_progress else HttpResponseStopPolling
+        return response_class(render_to_string("spikon/tts.html#announcement-row", context, request))
     return render(request, "spikon/tts_announcement.html", context)
 
 
@@ -163,7 +113,7 @@ def new_announcement(request: TenantRequest) -> HttpResponse:
         for key, limit in (
             ("language", 16),
             ("voice", 64),
-            ("name", NAME_MAX_LENGTH),
+            ("name", ANNOUNCEMENT_NAME_MAX_LENGTH),
             ("text", TTS_TEXT_MAX_LENGTH),
         )
     }
@@ -193,14 +143,14 @@ def price(request: TenantRequest) -> HttpResponse:
         return _form_page(request, form, status=400)
     data = form.cleaned_data
     try:
-        quote = account.client(in_request=True).tts_price(data["voice"], data["text"])
+        quote = services.price_announcement(account, data["voice"], data["text"])
     except ProviderError as error:
-        form.add_error(None, explain(error))
+        form.add_error(None, services.explained(account, error))
         return _form_page(request, form, status=400)
     signed = signing.dumps(
         {
             "tenant": request.tenant.pk,
-            "key": new_form_key(),
+            "key": new_action_key(),
             "language": data["language"],
             "voice": data["voice"],
             "name": data["name"],
@@ -246,47 +196,12 @@ def generate(request: TenantRequest) -> HttpResponse:
         )
         return redirect("spikon:tts", tenant_slug=request.tenant.slug)
     try:
-        with transaction.atomic():
-            item = TtsAnnouncement.objects.create(
-                tenant=request.tenant,
-                form_key=quote["key"],
-                state=TtsAnnouncement.State.SUBMITTING,
-                name=quote["name"],
-                voice=quote["voice"],
-                text=quote["text"],
-                cost_net=quote["net"],
-                cost_gross=quote["gross"],
-                created_by=request.user,
-            )
-    except IntegrityError:
+        item = services.generate_announcement(account, request.user, quote)
+    except ProviderError as error:
+        return _generation_failed(request, account, quote, error)
+    if item is None:
         messages.info(request, _("This announcement was already sent with this form; its state is below."))
         return redirect("spikon:tts", tenant_slug=request.tenant.slug)
-    try:
-        provider_id = account.client(in_request=True).generate_tts(item.voice, item.name, item.text)
-    except ProviderError as error:
-        return _generation_failed(request, item, quote, error)
-    item.provider_id = provider_id
-    item.state = TtsAnnouncement.State.PENDING
-    item.start_polling()
-    with transaction.atomic():
-        # A list sync that ran meanwhile may have made a row for the new id: this one replaces it.
-        duplicates = TtsAnnouncement.objects.filter(tenant=request.tenant, provider_id=provider_id)
-        if duplicates.exclude(pk=item.pk).exists():
-            sync.delete_announcements(list(duplicates.exclude(pk=item.pk)))
-        item.save(update_fields=["provider_id", "state", "poll_status", "next_poll_at"])
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.tts.generate",
-            target=item,
-            changes={
-                "name": (None, item.name),
-                "voice": (None, item.voice),
-                "characters": (None, len(item.text)),
-                "price gross": (None, f"{item.cost_gross} zł"),
-            },
-        )
-    poll_announcement.apply_async_on_commit((item.pk,), eta=item.next_poll_at)
     messages.success(
         request,
         _("“%(name)s” is being generated; it can be played here once it is ready.") % {"name": item.name},
@@ -295,22 +210,9 @@ def generate(request: TenantRequest) -> HttpResponse:
 
 
 def _generation_failed(
-    request: TenantRequest, item: TtsAnnouncement, quote: dict, error: ProviderError
+    request: TenantRequest, account: SpikonAccount, quote: dict, error: ProviderError
 ) -> HttpResponse:
-    unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-    audit.record(
-        request.tenant,
-        request.user,
-        "spikon.tts.generate",
-        target=item,
-        changes={"name": (None, item.name), "voice": (None, item.voice)},
-        outcome="failure",
-        message=explain(error),
-    )
-    if unknown:
-        # It may have been generated (and charged): kept as "unknown", never sent again.
-        item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, explain(error)
-        item.save(update_fields=["state", "last_error"])
+    if isinstance(error, UnavailableError) and error.outcome_unknown:
         messages.warning(
             request,
             _(
@@ -319,12 +221,11 @@ def _generation_failed(
             ),
         )
         return redirect("spikon:tts", tenant_slug=request.tenant.slug)
-    item.delete()
     form = AnnouncementForm(
         {key: quote[key] for key in ("language", "voice", "name", "text")}, tenant=request.tenant
     )
     form.is_valid()
-    form.add_error(None, explain(error))
+    form.add_error(None, services.explained(account, error))
     return _form_page(request, form, status=400)
 
 
@@ -342,38 +243,14 @@ def delete(request: TenantRequest, announcement_id: int) -> HttpResponse:
     if item.state == TtsAnnouncement.State.SUBMITTING:
         context["error"] = _("It is being sent to the provider right now; delete it once its state is known.")
         return render(request, "spikon/tts_delete.html", context, status=409)
-    message = ""
-    if item.provider_id is not None:
-        account = spikon_account(request)
-        if account is None or not account.is_configured:
-            context["error"] = _(
-                "The SPIKON account has no API key yet: an admin sets it on the Account page."
-            )
-            return render(request, "spikon/tts_delete.html", context, status=400)
-        try:
-            account.client(in_request=True).delete_tts(item.provider_id)
-        except NotFoundError as error:
-            message = explain(error)  # gone there already: it goes here too
-        except ProviderError as error:
-            audit.record(
-                request.tenant,
-                request.user,
-                "spikon.tts.delete",
-                target=item,
-                outcome="failure",
-                message=explain(error),
-            )
-            context["error"] = explain(error)
-            return render(request, "spikon/tts_delete.html", context, status=400)
-    with transaction.atomic():
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.tts.delete",
-            target=item,
-            changes={"name": (item.name, None)},
-            message=message,
-        )
-        sync.delete_announcements([item])
+    account = spikon_account(request)
+    if item.provider_id is not None and (account is None or not account.is_configured):
+        context["error"] = _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
+        return render(request, "spikon/tts_delete.html", context, status=400)
+    try:
+        services.delete_announcement(account, request.user, item)
+    except ProviderError as error:
+        context["error"] = services.explained(account, error)
+        return render(request, "spikon/tts_delete.html", context, status=400)
     messages.success(request, _("Announcement “%(name)s” deleted.") % {"name": item.name})
     return redirect("spikon:tts", tenant_slug=request.tenant.slug)
