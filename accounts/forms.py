@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -66,13 +68,24 @@ class MemberRoleForm(forms.Form):
         self.fields["role"].choices = assignable_roles(actor_role)
 
 
+class CalendarDateField(forms.DateField):
+    """A date in the years a filter can mean: the date arithmetic of a filter stays in Python's calendar."""
+
+    FIRST, LAST = date(2000, 1, 1), date(2099, 12, 31)
+
+    def validate(self, value: date | None) -> None:
+        super().validate(value)
+        if value is not None and not self.FIRST <= value <= self.LAST:
+            raise forms.ValidationError(_("Enter a date in the years 2000–2099."), code="out_of_range")
+
+
 class AuditFilterForm(forms.Form):
     user = forms.CharField(label=_("User"), required=False, max_length=150)
     action = forms.CharField(label=_("Action"), required=False, max_length=64)
-    date_from = forms.DateField(
+    date_from = CalendarDateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = CalendarDateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         cleaned = super().clean()

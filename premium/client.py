@@ -8,7 +8,6 @@ The provider answers `{"status": 1, ...}` or `{"status": 0, "message": "..."}`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +30,7 @@ from provider_api.http import HttpTransport, redact
 from provider_api.parsing import (
     WARSAW,
     ParseError,
+    load_json,
     normalise_polish_number,
     optional,
     parse_decimal,
@@ -341,7 +341,7 @@ class PremiumClient:
         if status_code == 204 and no_content:
             return {}
         try:
-            body = json.loads(response.content, parse_float=Decimal)
+            body = load_json(response.content, parse_float=Decimal)
         except ValueError:
             raise self._unreadable(function, "not JSON", acting) from None
         if not isinstance(body, dict):
@@ -359,7 +359,7 @@ class PremiumClient:
     def _http_error(self, response: requests.Response) -> ProviderError:
         status_code = response.status_code
         try:
-            body = json.loads(response.content)
+            body = load_json(response.content)
         except ValueError:
             body = None
         message, detail = self._words(body) if isinstance(body, dict) else ("", "")

@@ -22,6 +22,7 @@ from provider_api.errors import (
     UnavailableError,
 )
 from provider_api.http import HttpTransport
+from provider_api.parsing import load_json
 
 PROVIDER = "SerwerSMS.pl"
 BASE_URL = "https://api2.serwersms.pl"
@@ -199,7 +200,7 @@ class SerwerSmsClient:
         )
         status = response.status_code
         try:
-            payload = response.json()
+            payload = load_json(response.content)
         except ValueError:
             payload = None
         # The provider may report an error with any status, HTTP 200 included.

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import audit
+from accounts.forms import CalendarDateField
 from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.provider_errors import explain
@@ -90,8 +91,8 @@ class ReportOrderForm(forms.Form):
 class CallFilterForm(forms.Form):
     DIRECTION_UNKNOWN = "unknown"
 
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
+    date_from = CalendarDateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
+    date_to = CalendarDateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
     number = PhoneNumberField(label=gettext_lazy("Number"), required=False)
     direction = forms.ChoiceField(
         label=gettext_lazy("Direction"),
