@@ -62,6 +62,11 @@ for _key in _raw_encryption_keys:
 # Newest first: new secrets are encrypted under the first key, every key can decrypt.
 ENCRYPTION_KEYS = _raw_encryption_keys
 
+# Hosts besides each provider's official address that an account may be pointed at (its own sandbox,
+# a provider's test server); this machine's sandboxes are allowed only in development.
+ALLOWED_PROVIDER_HOSTS = [host.lower() for host in env.get_list("ALLOWED_PROVIDER_HOSTS")]
+PROVIDER_SANDBOXES_ALLOWED = DEBUG
+
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
 

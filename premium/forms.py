@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.ids import RowsChoiceField
 from accounts.models import Tenant
 from accounts.validators import clean_provider_base_url
-from premium.client import Prezentacja
+from premium.client import DEFAULT_BASE_URL, Prezentacja
 from premium.models import PRESENTATION_CHOICES, Call, PremiumAccount, PremiumNumber
 from premium.sync import current_month
 from provider_api.parsing import ParseError, normalise_polish_number
@@ -60,7 +60,7 @@ class AccountForm(forms.ModelForm):
         return self.cleaned_data["api_key"].strip()
 
     def clean_base_url(self) -> str:
-        return clean_provider_base_url(self.cleaned_data["base_url"])
+        return clean_provider_base_url(self.cleaned_data["base_url"], official=DEFAULT_BASE_URL)
 
     def save(self, commit: bool = True) -> PremiumAccount:
         account = super().save(commit=False)

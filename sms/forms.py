@@ -73,7 +73,7 @@ class AccountForm(forms.Form):
             self.fields["api_password"].help_text = _("Saved; leave empty to keep it, or type a new one.")
 
     def clean_base_url(self) -> str:
-        return clean_provider_base_url(self.cleaned_data["base_url"])
+        return clean_provider_base_url(self.cleaned_data["base_url"], official=BASE_URL)
 
     def clean(self):
         cleaned = super().clean()

@@ -133,7 +133,7 @@ class AccountForm(forms.Form):
         return key
 
     def clean_base_url(self) -> str:
-        return clean_provider_base_url(self.cleaned_data["base_url"])
+        return clean_provider_base_url(self.cleaned_data["base_url"], official=DEFAULT_BASE_URL)
 
     def clean(self):
         cleaned = super().clean()
