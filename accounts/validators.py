@@ -20,7 +20,11 @@ def _is_loopback(host: str) -> bool:
 
 
 def _allowed_hosts_message(official_host: str) -> str:
-    hosts = [official_host, *settings.ALLOWED_PROVIDER_HOSTS] if official_host else settings.ALLOWED_PROVIDER_HOSTS
+    hosts = (
+        [official_host, *settings.ALLOWED_PROVIDER_HOSTS]
+        if official_host
+        else settings.ALLOWED_PROVIDER_HOSTS
+    )
     if not hosts:
         return _("No provider address is allowed here; the server's ALLOWED_PROVIDER_HOSTS lists none.")
     return _("Use an address on one of the allowed hosts: %(hosts)s.") % {"hosts": ", ".join(hosts)}

@@ -267,6 +267,9 @@ if not DEBUG:
     if env.get_bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Error pages (DEBUG) and error emails mask credentials wherever a failing request held them.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SecretsFilter"
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

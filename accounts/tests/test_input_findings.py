@@ -38,7 +38,9 @@ BASE = "https://provider.test"
 
 
 @pytest.mark.parametrize("provider", ["premium", "sms"])
-def test_a_provider_answer_nested_too_deeply_is_unreadable_not_a_server_error(provider, tenant, owner, client):
+def test_a_provider_answer_nested_too_deeply_is_unreadable_not_a_server_error(
+    provider, tenant, owner, client
+):
     if provider == "premium":
         PremiumAccount.objects.create(tenant=tenant, email="a@b.pl", api_key="k" * 20, base_url=BASE)
         url, method, path = reverse("premium:account-test", args=[tenant.slug]), "GET", "/api/account/balance"
