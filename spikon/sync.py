@@ -20,9 +20,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import sync as sync_state
+from accounts.media_checks import MP3, WAV, file_audio_type
 from accounts.models import Tenant
 from accounts.provider_errors import explain
-from provider_api.errors import InvalidInputError, NotFoundError, ProviderError
+from provider_api.errors import InvalidInputError, NotFoundError, ProviderError, UnavailableError
 from spikon import client as api
 from spikon.models import (
     BACKGROUND_TIMEOUT,
@@ -338,15 +339,18 @@ def fetch_recording(account: SpikonAccount, call: CallRecord) -> None:
     """
     client = account.client(RECORDING_TIMEOUT)
     with tempfile.TemporaryFile() as buffer:
-        audio = client.download_recording(call.recording_url, buffer)
-        buffer.seek(0)
-        extension = ".mp3" if audio.content_type == "audio/mpeg" else ".wav"
+        client.download_recording(call.recording_url, buffer)
+        # Stored only if it is audio, under the type its content has: whatever the provider claimed.
+        content_type = file_audio_type(buffer)
+        if content_type is None:
+            raise UnavailableError("the recording is not MP3 or WAV audio", provider=api.PROVIDER)
+        extension = ".mp3" if content_type == MP3 else ".wav"
         name = default_storage.save(private_media_path(call, f"recording{extension}"), File(buffer))
     stored = CallRecord.objects.filter(pk=call.pk, recording_audio="").update(
-        recording_audio=name, recording_content_type=audio.content_type[:64]
+        recording_audio=name, recording_content_type=content_type
     )
     if stored:
-        call.recording_audio.name, call.recording_content_type = name, audio.content_type[:64]
+        call.recording_audio.name, call.recording_content_type = name, content_type
     else:
         # Another request stored it meanwhile: keep theirs, drop this copy.
         default_storage.delete(name)
@@ -547,7 +551,10 @@ def download_announcement(client: api.SpikonClient, announcement: TtsAnnouncemen
         for field, wav in (("audio_mp3", False), ("audio_wav", True)):
             with tempfile.TemporaryFile() as buffer:
                 client.download_tts(announcement.provider_id, buffer, wav_pcm_8k=wav)
-                buffer.seek(0)
+                if file_audio_type(buffer) != (WAV if wav else MP3):
+                    raise UnavailableError(
+                        f"the announcement's audio is not {'WAV' if wav else 'MP3'}", provider=api.PROVIDER
+                    )
                 path = private_media_path(announcement, "audio.wav" if wav else "audio.mp3")
                 stored[field] = default_storage.save(path, File(buffer))
     except BaseException:
