@@ -4,12 +4,14 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
 from accounts.views import healthz
@@ -80,6 +82,33 @@ class TwoFactorMiddleware:
             and user_has_device(user, confirmed=True)
         ):
             return redirect(f"{reverse('two-factor-verify')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user whose password someone else chose (`must_change_password`) sets their own before anything else."""
+
+    ALLOWED_URL_NAMES = (
+        "password_change",
+        "password_change_done",
+        "logout",
+        "set_language",
+        "two-factor-verify",
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.must_change_password
+            and not request.path.startswith(settings.STATIC_URL)
+            and request.path not in {reverse(name) for name in self.ALLOWED_URL_NAMES}
+        ):
+            messages.warning(request, _("Your password was set by someone else: choose your own to go on."))
+            return redirect("password_change")
         return self.get_response(request)
 
 

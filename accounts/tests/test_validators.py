@@ -70,7 +70,9 @@ def test_in_production_only_the_official_address_and_the_listed_hosts(settings, 
     with pytest.raises(forms.ValidationError) as refusal:
         clean_provider_base_url(value, official="https://api2.serwersms.pl")
     assert "sandbox.example.pl" in str(refusal.value) and "api2.serwersms.pl" in str(refusal.value)
-    assert clean_provider_base_url("https://sandbox.example.pl:8443/api", official="https://api2.serwersms.pl")
+    assert clean_provider_base_url(
+        "https://sandbox.example.pl:8443/api", official="https://api2.serwersms.pl"
+    )
 
 
 def test_loopback_only_with_debug_on(settings):
