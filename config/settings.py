@@ -178,6 +178,9 @@ SESSION_COOKIE_AGE = env.get_int("SESSION_COOKIE_AGE", 12 * 3600)
 
 OTP_TOTP_ISSUER = env.get_str("OTP_TOTP_ISSUER", "Telecom dashboard")
 
+# Audit events older than this are removed by the daily housekeeping task.
+AUDIT_RETENTION_DAYS = env.get_int("AUDIT_RETENTION_DAYS", 730)
+
 AXES_FAILURE_LIMIT = env.get_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
