@@ -93,6 +93,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "accounts.middleware.ClientAddressMiddleware",
     "accounts.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -255,6 +256,14 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Security ----------------------------------------------------------------------------------------
+# Behind a TLS proxy the client's address is read from X-Forwarded-For, at the place the trusted
+# proxies (TRUSTED_PROXY_COUNT of them in a chain) wrote it (accounts.middleware.client_address).
+BEHIND_TLS_PROXY = env.get_bool("BEHIND_TLS_PROXY", default=False)
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 1)
+if TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT must be 1 or more: the proxies in front of the dashboard."
+    )
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -269,7 +278,7 @@ if not DEBUG:
     if not SECURE_HSTS_PRELOAD:
         # Joining the browsers' preload list binds the whole domain for months: the operator's choice.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
-    if env.get_bool("BEHIND_TLS_PROXY", default=False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Error pages (DEBUG) and error emails mask credentials wherever a failing request held them.
