@@ -24,7 +24,13 @@ class EmailNotSent(Exception):
     """The email server refused the message or could not be reached."""
 
 
+class EmailOff(EmailNotSent):
+    """This installation sends no email (no EMAIL_URL in production)."""
+
+
 def _send(subject_template: str, body_template: str, context: dict[str, object], to: str) -> None:
+    if not settings.EMAIL_ENABLED:
+        raise EmailOff
     subject = " ".join(render_to_string(subject_template, context).split())
     body = render_to_string(body_template, context)
     try:

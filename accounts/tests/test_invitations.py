@@ -170,3 +170,13 @@ def test_a_taken_username_is_refused_without_saying_whose(client, tenant, tenant
     )
     assert response.status_code == 400 and "wybierz inną" in response.text
     assert outsider.email not in response.text
+
+
+def test_without_email_the_invitation_is_kept_and_the_way_out_is_named(
+    client, tenant, tenant_admin, settings
+):
+    settings.EMAIL_ENABLED = False
+    client.force_login(tenant_admin)
+    response = invite(client, tenant, "d@example.com")
+    assert response.status_code == 302 and Invitation.objects.filter(email="d@example.com").exists()
+    assert "createuser" in client.get(response["Location"]).text

@@ -28,7 +28,7 @@ from django.core.files.storage import default_storage
 from django.db.models import F
 from django.utils import timezone
 
-from config.celery import app
+from config.celery import QUEUES, app
 from spikon import sync, tasks
 from spikon.models import CallDirection, CallHistoryReport, CallRecord, SmsBatch, SmsMessage, TtsAnnouncement
 from spikon.views.sms import send_batch
@@ -97,7 +97,7 @@ def _flush_broker() -> int:
         broker.flushdb()
         return keys
     with app.connection_for_write() as connection:
-        return connection.default_channel.queue_purge(app.conf.task_default_queue) or 0
+        return sum(connection.default_channel.queue_purge(queue) or 0 for queue in QUEUES)
 
 
 def wait_for(condition, timeout: float) -> bool:
