@@ -54,4 +54,5 @@ def test_a_provider_answer_nested_too_deeply_is_unreadable_not_a_server_error(
         mock.add(method, BASE + path, body=NESTED, content_type="application/json")
         response = client.post(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert "Dostawca" in response.text and "zamiast" not in response.text
+    # An unreadable answer, said as such: "not JSON" in the provider's words of the error notice.
+    assert "nie dała się odczytać" in response.text and "JSON" in response.text
