@@ -96,3 +96,25 @@ def test_the_command_refuses_bad_input_clearly(owner, arguments, says):
 def test_a_user_who_chose_their_password_is_not_stopped(client, operator, tenant):
     client.post(reverse("login"), {"username": operator.username, "password": PASSWORD})
     assert client.get(reverse("tenant-home", args=[tenant.slug])).status_code == 200
+
+
+def test_a_password_a_staff_member_sets_in_the_admin_must_be_changed(client, operator, django_user_model):
+    staff = django_user_model.objects.create_superuser("szef", "szef@example.com", PASSWORD)
+    client.force_login(staff)
+    url = reverse("admin:auth_user_password_change", args=[operator.pk])
+    response = client.post(
+        url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+    )
+    assert response.status_code == 302
+    operator.refresh_from_db()
+    assert operator.check_password(NEW_PASSWORD) and operator.must_change_password
+    added = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "z-admina",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            "usable_password": "true",
+        },
+    )
+    assert added.status_code == 302 and User.objects.get(username="z-admina").must_change_password
