@@ -545,8 +545,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/invitation.html", {"invitation": found, "form": form}, status=status)
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's own; a password someone else chose stops being demanded once the user sets theirs."""
+class OwnPasswordMixin:
+    """Once the user has set a password of their own, none set by someone else is demanded any more."""
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -554,6 +554,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             form.user.must_change_password = False
             form.user.save(update_fields=["must_change_password"])
         return response
+
+
+class PasswordChangeView(OwnPasswordMixin, auth_views.PasswordChangeView):
+    """Django's own password change."""
 
 
 def _over_limit(key: str, limit: int, window_seconds: int) -> bool:
@@ -587,12 +591,5 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    """Django's own; the password is now the user's choice."""
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        if form.user.must_change_password:
-            form.user.must_change_password = False
-            form.user.save(update_fields=["must_change_password"])
-        return response
+class PasswordResetConfirmView(OwnPasswordMixin, auth_views.PasswordResetConfirmView):
+    """Django's own: the new password from a reset link."""

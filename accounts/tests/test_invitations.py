@@ -180,3 +180,23 @@ def test_without_email_the_invitation_is_kept_and_the_way_out_is_named(
     response = invite(client, tenant, "d@example.com")
     assert response.status_code == 302 and Invitation.objects.filter(email="d@example.com").exists()
     assert "createuser" in client.get(response["Location"]).text
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        ({"username": "nowa", "password1": PASSWORD, "password2": PASSWORD + "x"}, "Hasła się różnią"),
+        ({"username": "nowa", "password1": "12345678901", "password2": "12345678901"}, "hasło"),
+        ({"username": "", "password1": PASSWORD, "password2": PASSWORD}, "To pole jest wymagane"),
+        ({"username": "a b!", "password1": PASSWORD, "password2": PASSWORD}, "nazwę użytkownika"),
+    ],
+)
+def test_bad_sign_up_input_is_a_form_error(client, tenant, tenant_admin, mailbox, data, says):
+    client.force_login(tenant_admin)
+    invite(client, tenant, "nowa@example.com")
+    path = link_path(mailbox, "nowa@example.com")
+    client.logout()
+    response = client.post(path, data)
+    assert response.status_code == 400 and says in response.text
+    assert not User.objects.filter(email="nowa@example.com").exists() and Invitation.objects.exists()
+    assert client.put(path).status_code == 405
