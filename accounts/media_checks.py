@@ -1,4 +1,4 @@
-"""What a stored audio file really is, read from its first bytes (no Django here).
+"""What a stored file really is, read from its first bytes, and what it may be served as (no Django here).
 
 A provider's "recording" may be anything its server sends - an HTML page included. Files are stored
 and served only when their content is MP3 or WAV, and served with the type the content has, never
@@ -57,3 +57,13 @@ def file_audio_type(handle: BinaryIO) -> str | None:
     head = handle.read(HEAD_BYTES)
     handle.seek(0)
     return audio_type(head)
+
+
+# Types a downloaded document may be served as; anything else a provider claims goes as plain bytes.
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "application/zip", "text/csv"})
+
+
+def download_type(claimed: str) -> str:
+    """The Content-Type to serve a provider's document with: its claimed type if harmless, else bytes."""
+    media_type = claimed.split(";", 1)[0].strip().lower()
+    return media_type if media_type in DOCUMENT_TYPES else "application/octet-stream"

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.media_checks import audio_type
+from accounts.media_checks import audio_type, download_type
 from spikon.models import CallDirection, CallRecord, SpikonAccount
 
 BASE = "https://provider.test"
@@ -106,3 +106,34 @@ def test_a_recording_is_served_with_the_type_its_content_has(a_recorded_call, vi
         )
     assert part.status_code == 206 and part["Content-Type"] == "audio/mpeg"
     assert part["Content-Disposition"].startswith("inline; filename=")
+
+
+@pytest.mark.parametrize(
+    ("claimed", "served"),
+    [
+        ("application/pdf", "application/pdf"),
+        ("Application/PDF; name=x.pdf", "application/pdf"),
+        ("text/html", "application/octet-stream"),
+        ("image/svg+xml", "application/octet-stream"),
+        ("application/xhtml+xml", "application/octet-stream"),
+        ("", "application/octet-stream"),
+    ],
+)
+def test_a_provider_document_is_served_only_as_a_harmless_type(claimed, served):
+    assert download_type(claimed) == served
+
+
+def test_an_invoice_the_provider_called_a_page_is_downloaded_as_bytes(tenant, viewer, client):
+    from decimal import Decimal
+
+    from premium.models import Invoice
+
+    invoice = Invoice.objects.create(
+        tenant=tenant, provider_id=1, title="1/2025", amount_net=Decimal(1), paid=True, issued_at=timezone.now(),
+        content_type="image/svg+xml",
+    )  # fmt: skip
+    invoice.file.save("f.svg", ContentFile(b"<svg onload=alert(1)></svg>"))
+    client.force_login(viewer)
+    response = client.get(reverse("premium:invoice-download", args=[tenant.slug, invoice.pk]))
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment;")
