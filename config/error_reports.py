@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterator
 from types import FrameType
 
-from django.views.debug import SafeExceptionReporterFilter, pprint
+from django.template.defaultfilters import pprint
+from django.views.debug import SafeExceptionReporterFilter
 
 # Django's own pattern, plus "pwd" and the names the providers give their credentials.
 SECRET_NAME = re.compile(r"API|AUTH|TOKEN|KEY|SECRET|PASS|PWD|SIGNATURE|HTTP_COOKIE|CREDENTIAL", flags=re.I)
