@@ -49,7 +49,9 @@ def a_recorded_call(tenant: Tenant) -> CallRecord:
         recording_url="https://panel.spikon.pl/channels/lists/call/get_playback_file?id=1",
         recording_content_type="audio/wav",
     )
-    call.recording_audio.save("nagranie-1.wav", ContentFile(WAV_HEAD + f"recording of {tenant.slug}".encode()))
+    call.recording_audio.save(
+        "nagranie-1.wav", ContentFile(WAV_HEAD + f"recording of {tenant.slug}".encode())
+    )
     return call
 
 
