@@ -24,7 +24,7 @@ from provider_api.errors import (
     UnavailableReason,
 )
 from provider_api.http import HttpTransport
-from provider_api.parsing import looks_like_html
+from provider_api.parsing import load_json, looks_like_html
 from provider_api.redaction import redact
 
 PROVIDER = "SerwerSMS.pl"
@@ -214,7 +214,7 @@ class SerwerSmsClient:
         )
         status = response.status_code
         try:
-            payload = response.json()
+            payload = load_json(response.content)
         except ValueError:
             payload = None
         acts = not retry

@@ -20,9 +20,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import sync as sync_state
+from accounts.media_checks import MP3, WAV, file_audio_type
 from accounts.models import Tenant
 from accounts.provider_errors import explain
-from provider_api.errors import InvalidInputError, NotFoundError, ProviderError
+from provider_api.errors import InvalidInputError, NotFoundError, ProviderError, UnavailableError
 from spikon import client as api
 from spikon.models import (
     CallCenterAgent,
@@ -486,7 +487,10 @@ def download_announcement(client: api.SpikonClient, announcement: TtsAnnouncemen
         for field, wav in (("audio_mp3", False), ("audio_wav", True)):
             with tempfile.TemporaryFile() as buffer:
                 client.download_tts(announcement.provider_id, buffer, wav_pcm_8k=wav)
-                buffer.seek(0)
+                if file_audio_type(buffer) != (WAV if wav else MP3):
+                    raise UnavailableError(
+                        f"the announcement's audio is not {'WAV' if wav else 'MP3'}", provider=api.PROVIDER
+                    )
                 path = private_media_path(announcement, "audio.wav" if wav else "audio.mp3")
                 stored[field] = default_storage.save(path, File(buffer))
     except BaseException:
