@@ -18,6 +18,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def is_loopback_url(url: str | None) -> bool:
+    """`url` is on this machine, where the built-in sandboxes run (a real provider is remote)."""
+    try:
+        return bool(url) and _is_loopback(urlsplit(url).hostname or "")
+    except ValueError:
+        return False
+
+
 def clean_provider_base_url(value: str) -> str:
     """An account's API address: https anywhere, plain http only to this machine (a sandbox).
 

@@ -28,5 +28,7 @@ def test_a_refused_form_without_htmx_stays_a_400_page(login, tenant, owner):
 
 def test_a_successful_htmx_answer_keeps_its_status(login, tenant, owner, tenant_admin):
     membership = Membership.objects.get(tenant=tenant, user=tenant_admin)
-    response = login(owner).post(role_url(tenant, membership), {"role": Role.OPERATOR}, HTTP_HX_REQUEST="true")
+    response = login(owner).post(
+        role_url(tenant, membership), {"role": Role.OPERATOR}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
