@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import schedules as accounts_schedules
 from config import env
+from config.celery import broker_transport_options
 from premium import schedules as premium_schedules
 from providers import schedules as providers_schedules
 from sms import schedules as sms_schedules
@@ -63,6 +64,11 @@ for _key in _raw_encryption_keys:
 # Newest first: new secrets are encrypted under the first key, every key can decrypt.
 ENCRYPTION_KEYS = _raw_encryption_keys
 
+# Hosts besides each provider's official address that an account may be pointed at (its own sandbox,
+# a provider's test server); this machine's sandboxes are allowed only in development.
+ALLOWED_PROVIDER_HOSTS = [host.lower() for host in env.get_list("ALLOWED_PROVIDER_HOSTS")]
+PROVIDER_SANDBOXES_ALLOWED = DEBUG
+
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
 
@@ -81,6 +87,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_celery_beat",
     "accounts",
     "providers",  # what the provider apps share: before them
@@ -90,6 +97,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "accounts.middleware.ClientAddressMiddleware",
     "accounts.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -102,6 +110,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -177,6 +186,9 @@ SESSION_COOKIE_AGE = env.get_int("SESSION_COOKIE_AGE", 12 * 3600)
 
 OTP_TOTP_ISSUER = env.get_str("OTP_TOTP_ISSUER", "Telecom dashboard")
 
+# Audit events older than this are removed by the daily housekeeping task.
+AUDIT_RETENTION_DAYS = env.get_int("AUDIT_RETENTION_DAYS", 730)
+
 AXES_FAILURE_LIMIT = env.get_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -208,39 +220,31 @@ STORAGES = {
 }
 
 # Email -------------------------------------------------------------------------------------------
-_email = env.parse_email_url(
-    "EMAIL_URL", env.get_str("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25")
-)
-globals().update(_email)
+# In production, no EMAIL_URL means no email (said in the logs at start-up): no default could reach a server.
+_email_url = env.get_str("EMAIL_URL", "console://" if DEBUG else "")
+EMAIL_ENABLED = bool(_email_url)
+globals().update(env.parse_email_url("EMAIL_URL", _email_url or "dummy://"))
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "dashboard@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery ------------------------------------------------------------------------------------------
+# Queues and routes are in config/celery.py. A namespace (a test run) keeps its messages apart from
+# those of a worker running on the same broker.
+BROKER_NAMESPACE = env.get_str("BROKER_NAMESPACE")
 REDIS_URL = env.get_str("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = env.check_url_scheme("REDIS_URL", REDIS_URL, ("redis", "rediss"))
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
-    _broker_dir = DATA_DIR / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "processed_folder": str(_broker_dir),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(bool(REDIS_URL), DATA_DIR, BROKER_NAMESPACE)
 CELERY_TASK_IGNORE_RESULT = True  # the state of a job lives in its model row
-# The queue that tasks go to (and a worker started without -Q consumes); a test worker uses its own.
-CELERY_TASK_DEFAULT_QUEUE = env.get_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "config.beat:Scheduler"
 # Each app declares its periodic tasks in `<app>/schedules.py` (plain data); beat copies them into
 # the database, where an admin can change them at run time.
 CELERY_BEAT_SCHEDULE = {
@@ -251,7 +255,22 @@ CELERY_BEAT_SCHEDULE = {
     **sms_schedules.BEAT_SCHEDULE,
 }
 
+# Health ------------------------------------------------------------------------------------------
+# /healthz/ready fails once the worker heartbeat (a task beat queues every minute) is older than this.
+WORKER_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("WORKER_HEARTBEAT_MAX_AGE", 300))
+# Beat touches this file on every tick; `manage.py check_beat` (its health check) reads its age.
+BEAT_HEARTBEAT_FILE = Path(env.get_str("BEAT_HEARTBEAT_FILE", str(DATA_DIR / "beat-heartbeat")))
+BEAT_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("BEAT_HEARTBEAT_MAX_AGE", 60))
+
 # Security ----------------------------------------------------------------------------------------
+# Behind a TLS proxy the client's address is read from X-Forwarded-For, at the place the trusted
+# proxies (TRUSTED_PROXY_COUNT of them in a chain) wrote it (accounts.middleware.client_address).
+BEHIND_TLS_PROXY = env.get_bool("BEHIND_TLS_PROXY", default=False)
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 1)
+if TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT must be 1 or more: the proxies in front of the dashboard."
+    )
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -266,8 +285,11 @@ if not DEBUG:
     if not SECURE_HSTS_PRELOAD:
         # Joining the browsers' preload list binds the whole domain for months: the operator's choice.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
-    if env.get_bool("BEHIND_TLS_PROXY", default=False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Error pages (DEBUG) and error emails mask credentials wherever a failing request held them.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SecretsFilter"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -293,5 +315,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.get_str("LOG_LEVEL", "INFO")},
     # WeasyPrint reports every page it lays out at INFO.
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -5,13 +5,12 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Tenant
-from accounts.validators import is_loopback_url
 from providers.accounts import ProviderAccount
 
 
 def sandbox_providers(tenant: Tenant) -> list[str]:
-    """The providers whose account of `tenant` points at a sandbox: what their pages show is demo data.
-    One query, whatever the number of provider apps."""
+    """The providers whose account of `tenant` points at a sandbox, that is at another address than the
+    provider's own (the account form's rule): what their pages show is demo data. One query for all."""
     models = [model for model in apps.get_models() if issubclass(model, ProviderAccount)]
     addresses = (
         Tenant.objects.filter(pk=tenant.pk)
@@ -21,7 +20,7 @@ def sandbox_providers(tenant: Tenant) -> list[str]:
     return [
         model.PROVIDER
         for model, address in zip(models, addresses or (), strict=False)
-        if is_loopback_url(address)
+        if address and address.rstrip("/") != model.OFFICIAL_URL.rstrip("/")
     ]
 
 

@@ -31,7 +31,7 @@ def test_real_providers_and_no_accounts_show_no_strip(login, tenant, owner):
         not in client.get(reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})).text
     )
     PremiumAccount.objects.create(tenant=tenant, email="a@b.pl", api_key="k" * 20)  # the official address
-    SerwerSmsAccount.objects.create(tenant=tenant, api_token="t" * 20, base_url="https://api2.serwersms.pl")
+    SerwerSmsAccount.objects.create(tenant=tenant, api_token="t" * 20, base_url=SerwerSmsAccount.OFFICIAL_URL)
     assert (
         'class="demo-strip"'
         not in client.get(reverse("premium:numbers", kwargs={"tenant_slug": tenant.slug})).text
