@@ -186,7 +186,7 @@ def test_a_bad_target_is_refused_before_anything_is_sent(login, tenant, operator
         HTTP_HX_REQUEST="true",
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'aria-invalid="true"' in response.text
     assert sandbox.request_count(SET_REDIRECT + number.number) == 0
 

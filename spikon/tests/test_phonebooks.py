@@ -223,7 +223,7 @@ def test_bad_entries_get_a_clear_error(books, sandbox, login, operator, data, er
     response = login(operator).post(
         url(book.tenant, "entry-add", book_id=book.pk), data, HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 400 and error in response.content.decode()
+    assert response.status_code == 422 and error in response.content.decode()
     assert sandbox.request_count("/api/phone_book_element/add") == 0
 
 
@@ -271,7 +271,7 @@ def test_an_entry_without_provider_id_cannot_be_deleted(books, sandbox, login, o
     response = login(operator).post(
         url(book.tenant, "entry-delete", book_id=book.pk, entry_id=entry.pk), HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 400 and "nie podał identyfikatora" in response.content.decode()
+    assert response.status_code == 422 and "nie podał identyfikatora" in response.content.decode()
     assert PhoneBookEntry.objects.filter(pk=entry.pk).exists()
 
 
