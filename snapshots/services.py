@@ -1,0 +1,136 @@
+"""Rollbacks: confirming one (the plan becomes a job row) and making its provider calls, each once.
+
+Every call goes through the provider app's own service (premium.services.set_redirect,
+sms.services.set_limit), which audits it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from accounts import audit
+from accounts.models import Tenant, User
+from premium import services as premium_services
+from premium.models import PremiumAccount, PremiumNumber
+from provider_api.errors import ProviderError, UnavailableError
+from providers.once import ActionRecord, start_action
+from providers.queueing import queue_after_commit
+from sms import services as sms_services
+from sms.models import SerwerSmsAccount, Subaccount
+from snapshots.capture import current_contents, take
+from snapshots.models import Rollback, Snapshot
+from snapshots.plan import make_plan
+
+logger = logging.getLogger(__name__)
+
+# A step's outcome, kept in Rollback.results.
+DONE = "done"
+FAILED = "failed"
+UNKNOWN = "unknown"  # a worker stopped during the call: the provider may or may not have made it
+SKIPPED = "skipped"  # what the call was for is gone (number or subaccount)
+
+
+def confirm_rollback(
+    tenant: Tenant, user: User, snapshot: Snapshot, parts: list[str], key: str
+) -> Rollback | None:
+    """Start the rollback confirmed under `key`; the same confirmation again returns the first rollback
+    (None when the key is unusable), and nothing is planned or queued twice."""
+    record = start_action(tenant, key, "snapshots.rollback", user=user)
+    if record is None:
+        return Rollback.objects.filter(tenant=tenant, confirmation_key=key).first()
+    steps, gaps = make_plan(snapshot.contents, current_contents(tenant), parts)
+    with transaction.atomic():
+        # The set-up as it is before the rollback: a rollback can itself be undone.
+        take(tenant, Snapshot.Reason.ROLLBACK, user=user)
+        rollback = Rollback(
+            tenant=tenant,
+            snapshot=snapshot,
+            snapshot_taken_at=snapshot.taken_at,
+            parts=parts,
+            steps=steps,
+            not_restorable=gaps,
+            confirmation_key=key,
+            confirmed_by=user,
+        )
+        rollback.start_polling()
+        rollback.save()
+        audit.record(
+            tenant,
+            user,
+            "snapshots.rollback.confirm",
+            object_type="snapshots.rollback",
+            object_id=str(rollback.pk),
+            object_label=f"{snapshot.taken_at:%Y-%m-%d %H:%M}",
+            changes={"calls": (None, len(steps)), "parts": (None, parts)},
+        )
+        record.settle(ActionRecord.State.DONE, rollback_id=rollback.pk)
+        queue_after_commit("snapshots.tasks.run_rollback", rollback.pk)
+    return rollback
+
+
+def step_key(rollback: Rollback, index: int) -> str:
+    return f"rollback-{rollback.pk}-step-{index}"
+
+
+def run(rollback_id: int) -> None:
+    """Make the rollback's remaining calls in order, each under its own act-once record."""
+    rollback = Rollback.claim(rollback_id)
+    if rollback is None:
+        return
+    for index in range(len(rollback.results), len(rollback.steps)):
+        rollback.results.append(_make_step(rollback, index))
+        # Progress is the row: the page shows it, and a new worker goes on from here.
+        Rollback.objects.filter(pk=rollback.pk).update(results=rollback.results)
+    made = sum(result["state"] == DONE for result in rollback.results)
+    rollback.finish(results=rollback.results)
+    audit.record(
+        rollback.tenant,
+        rollback.confirmed_by,
+        "snapshots.rollback.finish",
+        object_type="snapshots.rollback",
+        object_id=str(rollback.pk),
+        object_label=f"{rollback.snapshot_taken_at:%Y-%m-%d %H:%M}",
+        changes={"calls made": (None, made), "calls planned": (None, len(rollback.steps))},
+        outcome="success" if made == len(rollback.steps) else "failure",
+    )
+
+
+def _make_step(rollback: Rollback, index: int) -> dict:
+    step = rollback.steps[index]
+    record = start_action(rollback.tenant, step_key(rollback, index), f"snapshots.rollback.{step['call']}")
+    if record is None:
+        # Taken before: by a worker that finished the call (done) or stopped during it.
+        earlier = ActionRecord.objects.get(tenant=rollback.tenant, key=step_key(rollback, index))
+        state = DONE if earlier.state == ActionRecord.State.DONE else UNKNOWN
+        return {"state": state, "problem": earlier.outcome.get("problem", "")}
+    try:
+        made = _call(rollback, step)
+    except ProviderError as error:
+        unknown = isinstance(error, UnavailableError) and error.outcome_unknown
+        problem = error.describe()
+        record.settle(ActionRecord.State.UNKNOWN if unknown else ActionRecord.State.FAILED, problem=problem)
+        return {"state": UNKNOWN if unknown else FAILED, "problem": problem}
+    record.settle(ActionRecord.State.DONE if made else ActionRecord.State.FAILED)
+    return {"state": DONE if made else SKIPPED, "problem": ""}
+
+
+def _call(rollback: Rollback, step: dict) -> bool:
+    """Make one planned call through the provider app's service; False when its object is gone."""
+    tenant, user, args = rollback.tenant, rollback.confirmed_by, step["args"]
+    if step["call"] == "setRedirect":
+        account = PremiumAccount.objects.filter(tenant=tenant).first()
+        number = PremiumNumber.objects.filter(tenant=tenant, number=step["object"]).first()
+        if account is None or number is None:
+            return False
+        premium_services.set_redirect(
+            account, user, number, args["target"], args["presentation"], args["announcement"]
+        )
+        return True
+    account = SerwerSmsAccount.objects.filter(tenant=tenant).first()
+    subaccount = Subaccount.objects.filter(tenant=tenant, provider_id=int(step["object"])).first()
+    if account is None or subaccount is None or user is None:
+        return False
+    sms_services.set_limit(account, subaccount, user, args["message_type"], args["value"])
+    return True
