@@ -75,7 +75,7 @@ def make_switch_in_force(schedule_id: int) -> Switch | None:
         )
     results = [_set(account, number, setting) for number in numbers]
     _read_back(account, switch, results)
-    record.settle(ActionRecord.State.DONE, switch_id=switch.pk, state=switch.state)
+    record.settle(ActionRecord.State.DONE, switch_id=switch.pk, switch_state=switch.state)
     return switch
 
 
