@@ -4,8 +4,8 @@ after a worker outage only the switch in force is made, once."""
 from __future__ import annotations
 
 import time
-from datetime import time as clock
 from datetime import datetime
+from datetime import time as clock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,7 +43,9 @@ def at_provider(sandbox, numbers) -> list[str]:
         (datetime(2026, 4, 7, 16, 0, 30, tzinfo=WARSAW), MOBILE),  # the first minute after it
     ],
 )
-def test_the_switch_in_force_is_set_once_and_read_back(moment, expected, schedule, scheduled_numbers, sandbox):
+def test_the_switch_in_force_is_set_once_and_read_back(
+    moment, expected, schedule, scheduled_numbers, sandbox
+):
     with time_machine.travel(moment, tick=True):
         switch = services.make_switch_in_force(schedule.pk)
         assert switch is not None
@@ -60,8 +62,14 @@ def test_the_switch_in_force_is_set_once_and_read_back(moment, expected, schedul
         assert tasks.queue_due_switches() == 0
         assert redirects_sent(sandbox, scheduled_numbers) == 2
         assert Switch.objects.count() == 1
-    assert ActionRecord.objects.filter(kind="redirect_schedules.switch", state=ActionRecord.State.DONE).count() == 1
-    assert AuditEvent.objects.filter(action="premium.redirect.set", outcome=AuditEvent.Outcome.SUCCESS).count() == 2
+    assert (
+        ActionRecord.objects.filter(kind="redirect_schedules.switch", state=ActionRecord.State.DONE).count()
+        == 1
+    )
+    assert (
+        AuditEvent.objects.filter(action="premium.redirect.set", outcome=AuditEvent.Outcome.SUCCESS).count()
+        == 2
+    )
 
 
 def test_a_read_back_failure_fails_the_switch_on_the_page_and_in_the_audit_log(
@@ -77,7 +85,9 @@ def test_a_read_back_failure_fails_the_switch_on_the_page_and_in_the_audit_log(
     assert failure.outcome == AuditEvent.Outcome.FAILURE
     assert scheduled_numbers[0].number in failure.message
 
-    url = reverse("redirect_schedules:detail", kwargs={"tenant_slug": schedule.tenant.slug, "schedule_id": schedule.pk})
+    url = reverse(
+        "redirect_schedules:detail", kwargs={"tenant_slug": schedule.tenant.slug, "schedule_id": schedule.pk}
+    )
     page = login(viewer).get(url).content.decode()
     assert "nie powiodło się" in page
     assert "ustawiono, ale nie udało się odczytać" in page
@@ -119,8 +129,12 @@ def test_after_a_worker_outage_only_the_switch_in_force_is_made_and_once(
     schedule = RedirectSchedule.objects.create(tenant=tenant, name="Zmiany", target=MOBILE)
     schedule.numbers.set(numbers)
     every_day = list(range(7))
-    Window.objects.create(schedule=schedule, days=every_day, starts=clock(hour - 3), ends=clock(hour - 2), target=HOLIDAY)
-    Window.objects.create(schedule=schedule, days=every_day, starts=clock(hour - 1), ends=clock(hour + 2), target=OFFICE)
+    Window.objects.create(
+        schedule=schedule, days=every_day, starts=clock(hour - 3), ends=clock(hour - 2), target=HOLIDAY
+    )
+    Window.objects.create(
+        schedule=schedule, days=every_day, starts=clock(hour - 1), ends=clock(hour + 2), target=OFFICE
+    )
 
     real_worker.start_again()
     for _ in range(3):  # beat's next ticks after the recovery

@@ -29,8 +29,12 @@ def warsaw(*args) -> datetime:
 @pytest.fixture
 def plain_schedule(tenant) -> RedirectSchedule:
     """Weekdays 8–16 to the office, otherwise and on holidays to the mobile (no numbers needed here)."""
-    schedule = RedirectSchedule.objects.create(tenant=tenant, name="Biuro", target=MOBILE, holiday_target=HOLIDAY)
-    Window.objects.create(schedule=schedule, days=[0, 1, 2, 3, 4], starts=time(8), ends=time(16), target=OFFICE)
+    schedule = RedirectSchedule.objects.create(
+        tenant=tenant, name="Biuro", target=MOBILE, holiday_target=HOLIDAY
+    )
+    Window.objects.create(
+        schedule=schedule, days=[0, 1, 2, 3, 4], starts=time(8), ends=time(16), target=OFFICE
+    )
     return schedule
 
 
@@ -60,7 +64,9 @@ def test_spring_forward_last_sunday_of_march(tenant):
     """29 March 2026: 02:00 CET becomes 03:00 CEST. The windows keep their wall-clock hours."""
     schedule = RedirectSchedule.objects.create(tenant=tenant, name="Całą dobę", target=MOBILE)
     Window.objects.create(schedule=schedule, days=EVERY_DAY, starts=time(8), ends=time(16), target=OFFICE)
-    Window.objects.create(schedule=schedule, days=EVERY_DAY, starts=time(1, 30), ends=time(2, 30), target=HOLIDAY)
+    Window.objects.create(
+        schedule=schedule, days=EVERY_DAY, starts=time(1, 30), ends=time(2, 30), target=HOLIDAY
+    )
     timetable = Timetable.of(schedule)
     assert targets(timetable.switches(warsaw(2026, 3, 28, 0, 0), warsaw(2026, 3, 30, 0, 0))) == [
         (utc(2026, 3, 28, 0, 30), HOLIDAY),  # Saturday, CET: 01:30 = 00:30 UTC
@@ -125,8 +131,12 @@ def test_christmas_eve_is_a_holiday_from_2025(plain_schedule):
 
 
 def test_a_closed_day_comes_before_a_holiday_and_the_windows(plain_schedule):
-    ClosedDay.objects.create(schedule=plain_schedule, day=date(2026, 4, 6), name="Inwentaryzacja", target="223334444")
-    ClosedDay.objects.create(schedule=plain_schedule, day=date(2026, 4, 8), name="Szkolenie", target="225556666")
+    ClosedDay.objects.create(
+        schedule=plain_schedule, day=date(2026, 4, 6), name="Inwentaryzacja", target="223334444"
+    )
+    ClosedDay.objects.create(
+        schedule=plain_schedule, day=date(2026, 4, 8), name="Szkolenie", target="225556666"
+    )
     timetable = Timetable.of(plain_schedule)
     assert timetable.setting_at(warsaw(2026, 4, 6, 10, 0)).target == "223334444"
     closed = timetable.setting_at(warsaw(2026, 4, 8, 10, 0))

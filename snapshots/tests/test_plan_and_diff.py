@@ -24,7 +24,12 @@ THEN = {
         "campaigns": {"7": "Infolinia", "8": "Windykacja"},
         "agents": {"12": {"name": "Anna", "incoming": [7], "outgoing": [7], "default_outgoing": 7}},
     },
-    "sms": {"subaccounts": {"41": {"login": "biuro", "limits": {"eco": 1000}}, "42": {"login": "sklep", "limits": {}}}},
+    "sms": {
+        "subaccounts": {
+            "41": {"login": "biuro", "limits": {"eco": 1000}},
+            "42": {"login": "sklep", "limits": {}},
+        }
+    },
 }
 
 
@@ -54,7 +59,9 @@ def test_differences_are_sentences_grouped_by_provider_and_object():
     assert found["Numery-Premium.PL"]["Number 708000004"] == [
         "Removed from the account; it was redirected to 603333333."
     ]
-    assert found["Numery-Premium.PL"]["Number 708000005"] == ["Added to the account, redirected to 605555555."]
+    assert found["Numery-Premium.PL"]["Number 708000005"] == [
+        "Added to the account, redirected to 605555555."
+    ]
     assert found["SPIKON"]["Phonebook “Klienci”"] == [
         "Entry “Piotr” (601000003) added.",
         "Entry “Ola” (601000002) removed.",

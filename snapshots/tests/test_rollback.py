@@ -50,7 +50,11 @@ def provider_state(providers) -> dict:
     """What the sandboxes hold: every number's redirect, presentation and announcement; every limit."""
     premium = providers.premium
     numbers = {
-        number: (premium.number(number).appdata, premium.number(number).prezentacja, premium.number(number).zapowiedz)
+        number: (
+            premium.number(number).appdata,
+            premium.number(number).prezentacja,
+            premium.number(number).zapowiedz,
+        )
         for number in PremiumNumber.objects.values_list("number", flat=True)
     }
     limits = {
@@ -61,7 +65,11 @@ def provider_state(providers) -> dict:
 
 
 def calls_since(providers, mark) -> list[str]:
-    return [request.path for _name, request in providers.received_since(mark) if any(c in request.path for c in CALLS)]
+    return [
+        request.path
+        for _name, request in providers.received_since(mark)
+        if any(c in request.path for c in CALLS)
+    ]
 
 
 def wait_for(condition, timeout: float = 60.0) -> bool:
