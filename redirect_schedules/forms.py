@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from premium.forms import RedirectTargetField
+from premium.forms import redirect_target_field
 from premium.models import PremiumNumber
 from redirect_schedules.models import WEEKDAYS, ClosedDay, RedirectSchedule, Window
 from redirect_schedules.timetable import MIDNIGHT
@@ -11,10 +11,19 @@ from redirect_schedules.timetable import MIDNIGHT
 SETTING_FIELDS = ["target", "presentation", "announcement"]
 
 
+def target_field(label=None, *, required: bool = True, help_text: str = ""):
+    """The redirect form's target field (a Polish number typed any common way), labelled for its place."""
+    field = redirect_target_field()
+    field.label = label or field.label
+    field.required = required
+    field.help_text = help_text
+    return field
+
+
 class ScheduleForm(forms.ModelForm):
-    target = RedirectTargetField(label=_("Outside the windows, redirect to"))
-    holiday_target = RedirectTargetField(
-        label=_("On Polish public holidays, redirect to"),
+    target = target_field(_("Outside the windows, redirect to"))
+    holiday_target = target_field(
+        _("On Polish public holidays, redirect to"),
         required=False,
         help_text=_("Empty: public holidays follow the weekly windows like any other day."),
     )
@@ -63,7 +72,7 @@ class WindowForm(forms.ModelForm):
     days = forms.TypedMultipleChoiceField(
         label=_("Days"), choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple
     )
-    target = RedirectTargetField()
+    target = target_field()
 
     class Meta:
         model = Window
@@ -89,7 +98,7 @@ class WindowForm(forms.ModelForm):
 
 
 class ClosedDayForm(forms.ModelForm):
-    target = RedirectTargetField()
+    target = target_field()
 
     class Meta:
         model = ClosedDay

@@ -87,7 +87,7 @@ def _set(account: PremiumAccount, number: PremiumNumber, setting: Setting) -> di
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         state = Switch.NumberState.UNKNOWN if unknown else Switch.NumberState.REFUSED
-        return {"number": number.number, "state": state, "problem": error.describe()}
+        return {"number": number.number, "state": state, "problem": account.redact(error.describe())}
     return {"number": number.number, "state": "", "problem": ""}
 
 
@@ -97,7 +97,7 @@ def _read_back(account: PremiumAccount, switch: Switch, results: list[dict]) -> 
     try:
         premium_sync.sync_numbers(account)
     except ProviderError as error:
-        problem = error.describe()
+        problem = account.redact(error.describe())
     targets = dict(PremiumNumber.objects.filter(tenant=switch.tenant).values_list("number", "redirect_to"))
     for result in results:
         if result["state"] in (Switch.NumberState.REFUSED, Switch.NumberState.UNKNOWN) and not problem:

@@ -109,11 +109,17 @@ def _make_step(rollback: Rollback, index: int) -> dict:
         made = _call(rollback, step)
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-        problem = error.describe()
+        problem = _redacted(rollback, step, error.describe())
         record.settle(ActionRecord.State.UNKNOWN if unknown else ActionRecord.State.FAILED, problem=problem)
         return {"state": UNKNOWN if unknown else FAILED, "problem": problem}
     record.settle(ActionRecord.State.DONE if made else ActionRecord.State.FAILED)
     return {"state": DONE if made else SKIPPED, "problem": ""}
+
+
+def _redacted(rollback: Rollback, step: dict, text: str) -> str:
+    """A provider's words with the account's secrets masked (SerwerSMS.pl's transport masks its own)."""
+    account = PremiumAccount.objects.filter(tenant=rollback.tenant).first()
+    return account.redact(text) if step["call"] == "setRedirect" and account else text
 
 
 def _call(rollback: Rollback, step: dict) -> bool:
