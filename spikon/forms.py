@@ -1,4 +1,5 @@
-"""Forms of the SPIKON pages, part 1: account, click-to-call, phonebooks, CSV import and SMS.
+"""Forms of the SPIKON pages: account, click-to-call, phonebooks, CSV import, SMS, call history and
+announcements.
 
 The limits come from the provider document (spikon.client); the provider checks them too, the forms say
 it first and in the operator's words.

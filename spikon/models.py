@@ -30,7 +30,7 @@ class SpikonAccount(ProviderAccount):
     api_key = EncryptedTextField(_("API key"), blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
-    # Part 1: the balance as the last sync saw it (4.2.1; may be negative).
+    # The balance as the last sync saw it (4.2.1; may be negative).
     balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
@@ -46,7 +46,7 @@ class SpikonAccount(ProviderAccount):
         return SpikonClient(self.api_key, base_url=self.api_base_url, transport=transport)
 
 
-# Part 1 (account, overview, click-to-call, phonebooks, SMS) ----------------------------------------------
+# --- Phone accounts, click-to-call, phonebooks, SMS --------------------------------------------------------
 
 
 def new_form_key() -> str:
@@ -377,7 +377,7 @@ class PhoneBookImportRow(models.Model):
         return f"{self.line}: {self.name} {self.number} ({self.status})"
 
 
-# Part 2 (call history and recordings, text-to-speech, call center) ---------------------------------------
+# --- Call history and recordings, text-to-speech, call center ---------------------------------------------
 
 
 def private_media_path(instance: models.Model, filename: str) -> str:
@@ -652,8 +652,17 @@ class CallCenterAgent(models.Model):
 
 
 class CampaignMonitorSnapshot(models.Model):
-    """The last answer of the campaign monitor (4.5.8), kept so that the monitor can go on showing it,
-    with its time and a warning, while the provider does not answer."""
+    """The campaign monitor (4.5.8) as a task last read it, for every screen that watches the campaign.
+
+    Pages never ask the provider: a monitor page marks the campaign watched, and while it is, a task
+    (spikon.tasks.refresh_campaign_monitor) reads the monitor every few seconds, one provider call however
+    many screens watch. When the provider does not answer, the last figures stay, with the error.
+    """
+
+    # A campaign stays watched this long after a monitor page last showed it (pages poll every 5 s).
+    WATCH_FOR = timedelta(seconds=30)
+    # A planned refresh this late did not come (its message was lost): the next page view plans one anew.
+    REFRESH_LATE = timedelta(seconds=15)
 
     campaign = models.OneToOneField(
         CallCenterCampaign, on_delete=models.CASCADE, related_name="monitor_snapshot"
@@ -663,6 +672,22 @@ class CampaignMonitorSnapshot(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)
+    watched_until = models.DateTimeField(null=True, blank=True)
+    # When the next refresh is due; None while no refresh is planned (nobody watches).
+    refresh_due_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.campaign} at {self.taken_at}"
+
+    @classmethod
+    def watch(cls, campaign: CallCenterCampaign) -> tuple[CampaignMonitorSnapshot, bool]:
+        """A screen shows the campaign's monitor: it stays watched for WATCH_FOR. The flag is True when no
+        refresh is coming (none planned, or the planned one is late): the caller queues one."""
+        snapshot, _created = cls.objects.get_or_create(campaign=campaign)
+        now = timezone.now()
+        rows = cls.objects.filter(pk=snapshot.pk)
+        rows.update(watched_until=now + cls.WATCH_FOR)
+        idle = Q(refresh_due_at__isnull=True) | Q(refresh_due_at__lt=now - cls.REFRESH_LATE)
+        start = rows.filter(idle).update(refresh_due_at=now)
+        snapshot.refresh_from_db()
+        return snapshot, bool(start)

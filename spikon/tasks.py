@@ -22,7 +22,7 @@ from provider_api.errors import (
     UnavailableError,
 )
 from providers.accounts import BACKGROUND_TIMEOUT
-from spikon import sync
+from spikon import services, sync
 from spikon.client import CALL_HISTORY_REPORT_LIFETIME
 from spikon.models import (
     CallDirection,
@@ -35,7 +35,7 @@ from spikon.models import (
     TtsAnnouncement,
 )
 
-# Part 1 ------------------------------------------------------------------------------------------------
+# --- Account, phonebooks and SMS ---------------------------------------------------------------------------
 
 
 @shared_task
@@ -51,12 +51,13 @@ def sync_phonebooks(tenant_id: int, resource: str) -> None:
 
 
 @shared_task
-def queue_part1_syncs() -> None:
-    """Every 15 minutes: queue the account and phonebook syncs of every tenant with a SPIKON key."""
+def queue_scheduled_syncs(resources: list[str]) -> None:
+    """Beat: queue the given syncs (sync.RESOURCES) of every tenant with a SPIKON key."""
     tenants = Tenant.objects.filter(spikon_account__isnull=False).exclude(spikon_account__api_key="")
     for tenant in tenants:
-        for resource in sync.PART1_RESOURCES:
-            sync.queue(tenant, resource, scheduled=True)
+        for resource in resources:
+            if resource in sync.RESOURCES:
+                sync.queue(tenant, resource, scheduled=True)
 
 
 @shared_task
@@ -231,7 +232,7 @@ def settle_abandoned_sends() -> None:
     ).update(status=ClickToCall.Status.UNKNOWN, error=reason, finished_at=now)
 
 
-# Part 2 ------------------------------------------------------------------------------------------------
+# --- Call center, announcements and call history --------------------------------------------------------
 
 
 @shared_task
@@ -254,13 +255,10 @@ def sync_announcements(tenant_id: int, resource: str) -> None:
 
 
 @shared_task
-def queue_part2_syncs(resources: list[str]) -> None:
-    """Beat: queue the given part-2 syncs of every tenant with a SPIKON key."""
-    tenants = Tenant.objects.filter(spikon_account__isnull=False).exclude(spikon_account__api_key="")
-    for tenant in tenants:
-        for resource in resources:
-            if resource in sync.PART2_RESOURCES:
-                sync.queue(tenant, resource, scheduled=True)
+def refresh_campaign_monitor(snapshot_id: int) -> None:
+    """While someone watches the campaign, read its monitor and come back in a few seconds; then stop."""
+    if sync.refresh_monitor(snapshot_id):
+        refresh_campaign_monitor.apply_async((snapshot_id,), countdown=sync.MONITOR_REFRESH_SECONDS)
 
 
 @shared_task
@@ -380,7 +378,7 @@ def order_demo_call_history(self, tenant_id: int) -> None:
         return
     today = timezone.localdate()
     try:
-        report = sync.order_call_history(
+        services.order_call_history(
             account,
             None,
             direction=CallDirection.BOTH,
@@ -393,4 +391,3 @@ def order_demo_call_history(self, tenant_id: int) -> None:
         if error.outcome_unknown:
             raise
         raise self.retry(countdown=3) from None
-    poll_call_history_report.apply_async_on_commit((report.pk,), eta=report.next_poll_at)

@@ -1,10 +1,11 @@
 from django.urls import path
 
+from spikon.services import INCOMING, OUTGOING
 from spikon.views import account, callcenter, calls, history, overview, phonebooks, recordings, sms, tts
 
 app_name = "spikon"
 urlpatterns = [
-    # Part 1
+    # Overview, account, click-to-call, phonebooks, SMS
     path("", overview.index, name="index"),
     path("account/", account.account, name="account"),
     path("account/test/", account.account_test, name="account-test"),
@@ -39,7 +40,7 @@ urlpatterns = [
     path("sms/", sms.sms_log, name="sms-log"),
     path("sms/send/", sms.sms_send, name="sms-send"),
     path("sms/send/picker/", sms.sms_picker, name="sms-picker"),
-    # Part 2
+    # Call history and recordings, announcements, call center
     path("history/", history.calls, name="history"),
     path("history/export.csv", history.export_calls, name="history-export"),
     path("history/reports/", history.reports, name="history-reports"),
@@ -62,13 +63,13 @@ urlpatterns = [
     path(
         "callcenter/agents/<int:agent_id>/inbound/<int:campaign_id>/",
         callcenter.membership,
-        {"direction": callcenter.INCOMING},
+        {"direction": INCOMING},
         name="callcenter-inbound",
     ),
     path(
         "callcenter/agents/<int:agent_id>/outbound/<int:campaign_id>/",
         callcenter.membership,
-        {"direction": callcenter.OUTGOING},
+        {"direction": OUTGOING},
         name="callcenter-outbound",
     ),
     path(

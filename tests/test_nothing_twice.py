@@ -180,8 +180,7 @@ ACTIONS = [
 
 SWEEPERS = (sweep_jobs,)
 SCHEDULES = (
-    spikon_tasks.queue_part1_syncs,
-    lambda: spikon_tasks.queue_part2_syncs(list(spikon_sync.PART2_RESOURCES)),
+    lambda: spikon_tasks.queue_scheduled_syncs(list(spikon_sync.RESOURCES)),
     lambda: premium_tasks.queue_scheduled_syncs(["numbers", "balance", "wallet", "invoices"]),
     sms_tasks.queue_subaccount_syncs,
 )

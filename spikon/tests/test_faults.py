@@ -33,6 +33,7 @@ from spikon.models import (
     CallCenterCampaign,
     CallHistoryReport,
     CallRecord,
+    CampaignMonitorSnapshot,
     ClickToCall,
     PhoneAccount,
     PhoneBook,
@@ -45,7 +46,7 @@ from spikon.models import (
     new_form_key,
 )
 from spikon.sandbox import RECORDING_PATH, _mp3_silence, _wav_tone
-from spikon.tests.test_sync_part2 import ordered_report
+from spikon.tests.test_sync_call_center_and_jobs import ordered_report
 from tests.faults import (
     FAULTS,
     POLISH_NOT_ANSWERING_SINCE,
@@ -236,7 +237,10 @@ def _default_outgoing(client, tenant, state):
 
 
 def _monitor(client, tenant, state):
+    """The page plans a refresh, the worker's refresh meets the fault, the page's next poll explains it."""
     campaign = CallCenterCampaign.objects.filter(tenant=tenant).first()
+    client.get(url("callcenter-monitor", tenant, campaign_id=campaign.pk))
+    sync.refresh_monitor(CampaignMonitorSnapshot.objects.get(campaign=campaign).pk)
     return client.get(url("callcenter-monitor", tenant, campaign_id=campaign.pk))
 
 
@@ -342,28 +346,28 @@ SYNC_CALLS = [
         ("/api/balance/show", "/api/phone_account/list"),
         "index",
         tasks.sync_account,
-        tasks.queue_part1_syncs,
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
     ),
     SyncCall(
         sync.PHONEBOOKS,
         ("/api/phone_book/list", "/api/phone_book/show"),
         "phonebooks",
         tasks.sync_phonebooks,
-        tasks.queue_part1_syncs,
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
     ),
     SyncCall(
         sync.CALL_CENTER,
         ("/api/cc_campaigns/list", "/api/cc_agent/list"),
         "callcenter",
         tasks.sync_call_center,
-        lambda: tasks.queue_part2_syncs(list(sync.PART2_RESOURCES)),
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
     ),
     SyncCall(
         sync.VOICES,
         ("/api/tts/language_list", "/api/tts/voice_list"),
         "tts-new",
         tasks.sync_voices,
-        lambda: tasks.queue_part2_syncs(list(sync.PART2_RESOURCES)),
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
         member="operator",
     ),
     SyncCall(
@@ -371,7 +375,7 @@ SYNC_CALLS = [
         ("/api/tts/list",),
         "tts",
         tasks.sync_announcements,
-        lambda: tasks.queue_part2_syncs(list(sync.PART2_RESOURCES)),
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
     ),
 ]
 SYNC_CASES = [(call, path) for call in SYNC_CALLS for path in call.paths]

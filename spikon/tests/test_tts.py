@@ -55,7 +55,7 @@ def test_the_form_offers_the_voices_of_the_chosen_language(login, operator, voic
     assert (
         page.status_code == 200 and 'value="pl-PL" selected' in text and "Jacek" in text and "Amy" not in text
     )
-    assert 'hx-get="' + url("tts-voices", voices.tenant) in text and "part2-tts.js" in text
+    assert 'hx-get="' + url("tts-voices", voices.tenant) in text and "tts-counter.js" in text
     assert f'maxlength="{TTS_TEXT_MAX_LENGTH}"' in text
 
     # Without JavaScript: "Show voices" reloads the page for the language, keeping name and text.

@@ -59,7 +59,7 @@ def account(request: TenantRequest) -> HttpResponse:
                     request.tenant, request.user, "spikon.account.update", target=account, changes=changes
                 )
                 # New or changed credentials: read everything the account has, not only at the next schedule.
-                for resource in (*sync.PART1_RESOURCES, *sync.PART2_RESOURCES):
+                for resource in sync.RESOURCES:
                     sync.queue(request.tenant, resource)
         messages.success(
             request, _("SPIKON account saved.") if changes or saved is None else _("Nothing changed.")

@@ -1,8 +1,8 @@
 """Call center (4.5): agents × campaigns with their memberships, and the live monitor of a campaign.
 
-The agents page reads the synced copy; each toggle calls the matching provider method from the request
-(4.5.3-4.5.7), updates the copy only when the provider says OK, and shows the provider's answer in the
-agent's row. The monitor is the exception to "pages read the local copy": see `monitor`.
+The agents page reads the synced copy; each toggle changes the membership at the provider
+(spikon.services, 4.5.3-4.5.7) and shows the provider's answer in the agent's row. The monitor shows the
+snapshot that a task keeps fresh while the campaign is watched (spikon.tasks.refresh_campaign_monitor).
 """
 
 from __future__ import annotations
@@ -17,20 +17,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import audit
 from accounts.ids import row_id
 from accounts.models import Role
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
-from provider_api.errors import AlreadyExistsError, NotFoundError, ProviderError
-from spikon import sync
+from provider_api.errors import ProviderError
+from providers.queueing import queue_after_commit
+from spikon import services, sync
 from spikon.models import CallCenterAgent, CallCenterCampaign, CampaignMonitorSnapshot
+from spikon.services import INCOMING
+from spikon.tasks import refresh_campaign_monitor
 from spikon.views.overview import page_context, spikon_account
 
-INCOMING = "incoming"
-OUTGOING = "outgoing"
-# The monitor page and the wallboard ask for fresh figures this often (seconds).
-MONITOR_REFRESH_SECONDS = 5
 # A snapshot older than this is shown with a warning even if no error was recorded.
 MONITOR_STALE_SECONDS = 30
 
@@ -104,10 +102,6 @@ def _row_response(request: TenantRequest, agent: CallCenterAgent, answer: str, o
     )
 
 
-def _campaign_names(ids: list[int], names: dict[int, str]) -> list[str]:
-    return [names.get(campaign_id, f"#{campaign_id}") for campaign_id in sorted(ids)]
-
-
 @require_POST
 @tenant_view(Role.OPERATOR)
 def membership(request: TenantRequest, agent_id: int, campaign_id: int, direction: str) -> HttpResponse:
@@ -122,47 +116,10 @@ def membership(request: TenantRequest, agent_id: int, campaign_id: int, directio
         text = _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
         return _row_response(request, agent, text, ok=False, status=400)
     add = member == "1"
-    client = account.client(in_request=True)
-    call = {
-        (INCOMING, True): client.add_agent_to_incoming_campaign,
-        (INCOMING, False): client.remove_agent_from_incoming_campaign,
-        (OUTGOING, True): client.add_agent_to_outgoing_campaign,
-        (OUTGOING, False): client.remove_agent_from_outgoing_campaign,
-    }[(direction, add)]
-    field = "incoming_campaign_ids" if direction == INCOMING else "outgoing_campaign_ids"
-    label = _("inbound campaigns") if direction == INCOMING else _("outbound campaigns")
-    action = f"spikon.agent.{direction}.{'add' if add else 'remove'}"
     try:
-        call(agent.provider_id, campaign.provider_id)
+        services.set_membership(account, request.user, agent, campaign, direction=direction, add=add)
     except ProviderError as error:
-        audit.record(
-            request.tenant,
-            request.user,
-            action,
-            target=agent,
-            object_label=f"{agent.name} – {campaign.name}",
-            outcome="failure",
-            message=explain(error),
-        )
-        if isinstance(error, AlreadyExistsError | NotFoundError):
-            sync.queue(request.tenant, sync.CALL_CENTER)  # the copy here was out of date: fetch it anew
         return _row_response(request, agent, explain(error), ok=False)
-    before = list(getattr(agent, field))
-    after = (
-        sorted(set(before) | {campaign.provider_id}) if add else sorted(set(before) - {campaign.provider_id})
-    )
-    setattr(agent, field, after)
-    agent.updated_at = timezone.now()
-    agent.save(update_fields=[field, "updated_at"])
-    names = {row.provider_id: row.name for row in _campaigns(request)}
-    audit.record(
-        request.tenant,
-        request.user,
-        action,
-        target=agent,
-        object_label=f"{agent.name} – {campaign.name}",
-        changes={str(label): (_campaign_names(before, names), _campaign_names(after, names))},
-    )
     text = (
         _("added to “%(campaign)s” (%(direction)s); SPIKON answered OK.")
         if add
@@ -188,31 +145,10 @@ def default_outgoing(request: TenantRequest, agent_id: int) -> HttpResponse:
     if account is None or not account.is_configured:
         text = _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
         return _row_response(request, agent, text, ok=False, status=400)
-    action = "spikon.agent.default_outgoing"
     try:
-        account.client(in_request=True).set_default_outgoing_campaign(agent.provider_id, campaign.provider_id)
+        services.set_default_outgoing_campaign(account, request.user, agent, campaign)
     except ProviderError as error:
-        audit.record(
-            request.tenant, request.user, action, target=agent, outcome="failure", message=explain(error)
-        )
         return _row_response(request, agent, explain(error), ok=False)
-    names = {row.provider_id: row.name for row in _campaigns(request)}
-    before = agent.default_outgoing_campaign_id
-    agent.default_outgoing_campaign_id = campaign.provider_id
-    agent.updated_at = timezone.now()
-    agent.save(update_fields=["default_outgoing_campaign_id", "updated_at"])
-    audit.record(
-        request.tenant,
-        request.user,
-        action,
-        target=agent,
-        changes={
-            "default outbound campaign": (
-                names.get(before, f"#{before}") if before is not None else None,
-                campaign.name,
-            )
-        },
-    )
     text = _("default outbound campaign set to “%(campaign)s”; SPIKON answered OK.") % {
         "campaign": campaign.name
     }
@@ -220,17 +156,14 @@ def default_outgoing(request: TenantRequest, agent_id: int) -> HttpResponse:
 
 
 def _monitor_context(request: TenantRequest, campaign_id: int) -> dict[str, object]:
-    """The campaign's monitor, read live.
-
-    The one documented exception to "pages read the local copy": a monitor is live data, so this asks the
-    provider on every request, with a short timeout and at most once per MONITOR_MIN_INTERVAL whoever
-    watches. The answer is kept as the campaign's snapshot; when the provider does not answer, the last
-    snapshot is shown with its time and a warning.
-    """
+    """The campaign's monitor as the last refresh read it, with its age; showing it keeps the campaign
+    watched, so that a task goes on refreshing it (no page waits on the provider)."""
     campaign = get_object_or_404(CallCenterCampaign, pk=campaign_id, tenant=request.tenant)
     account = sync.configured_account(request.tenant.pk)
     if account is not None:
-        snapshot = sync.monitor_snapshot(account, campaign)
+        snapshot, start = CampaignMonitorSnapshot.watch(campaign)
+        if start:
+            queue_after_commit(refresh_campaign_monitor, snapshot.pk)
     else:
         snapshot = CampaignMonitorSnapshot.objects.filter(campaign=campaign).first()
     monitor = snapshot.data if snapshot is not None else None
@@ -241,10 +174,9 @@ def _monitor_context(request: TenantRequest, campaign_id: int) -> dict[str, obje
         for call in (monitor or {}).get("waiting_calls", [])
         if isinstance(call, dict)
     ]
+    age = (timezone.now() - snapshot.taken_at).total_seconds() if snapshot and snapshot.taken_at else None
     stale = snapshot is not None and (
-        bool(snapshot.failing_since)
-        or snapshot.taken_at is None
-        or (timezone.now() - snapshot.taken_at).total_seconds() > MONITOR_STALE_SECONDS
+        bool(snapshot.failing_since) or age is None or age > MONITOR_STALE_SECONDS
     )
     return page_context(
         request,
@@ -255,7 +187,8 @@ def _monitor_context(request: TenantRequest, campaign_id: int) -> dict[str, obje
         monitor=monitor,
         waiting_calls=waiting_calls,
         stale=stale,
-        refresh_seconds=MONITOR_REFRESH_SECONDS,
+        age_seconds=max(int(age or 0), 0),
+        refresh_seconds=sync.MONITOR_REFRESH_SECONDS,
     )
 
 
