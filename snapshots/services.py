@@ -1,7 +1,7 @@
 """Rollbacks: confirming one (the plan becomes a job row) and making its provider calls, each once.
 
 Every call goes through the provider app's own service (premium.services.set_redirect,
-sms.services.set_limit), which audits it.
+sms.services.set_limit, spikon.services' phonebook entries and call-center memberships), which audits it.
 """
 
 from __future__ import annotations
@@ -15,13 +15,16 @@ from accounts.models import Tenant, User
 from premium import services as premium_services
 from premium.models import PremiumAccount, PremiumNumber
 from provider_api.errors import ProviderError, UnavailableError
+from providers.accounts import ProviderAccount
 from providers.once import ActionRecord, start_action
 from providers.queueing import queue_after_commit
 from sms import services as sms_services
 from sms.models import SerwerSmsAccount, Subaccount
 from snapshots.capture import current_contents, take
-from snapshots.models import Rollback, Snapshot
-from snapshots.plan import make_plan
+from snapshots.models import Part, Rollback, Snapshot
+from snapshots.plan import ADD_ENTRY, DELETE_ENTRY, MEMBERSHIP_CALLS, SET_DEFAULT, make_plan
+from spikon import services as spikon_services
+from spikon.models import CallCenterAgent, CallCenterCampaign, PhoneBook, SpikonAccount
 
 logger = logging.getLogger(__name__)
 
@@ -117,26 +120,60 @@ def _make_step(rollback: Rollback, index: int) -> dict:
 
 
 def _redacted(rollback: Rollback, step: dict, text: str) -> str:
-    """A provider's words with the account's secrets masked (SerwerSMS.pl's transport masks its own)."""
-    account = PremiumAccount.objects.filter(tenant=rollback.tenant).first()
-    return account.redact(text) if step["call"] == "setRedirect" and account else text
+    """A provider's words with the account's secrets masked."""
+    account = _account(rollback.tenant, step)
+    return account.redact(text) if isinstance(account, ProviderAccount) else text
+
+
+def _account(tenant, step: dict):
+    if step["call"] == "setRedirect":
+        return PremiumAccount.objects.filter(tenant=tenant).first()
+    if step["part"] == Part.SMS_LIMITS:
+        return SerwerSmsAccount.objects.filter(tenant=tenant).first()
+    return SpikonAccount.objects.filter(tenant=tenant).first()
 
 
 def _call(rollback: Rollback, step: dict) -> bool:
-    """Make one planned call through the provider app's service; False when its object is gone."""
-    tenant, user, args = rollback.tenant, rollback.confirmed_by, step["args"]
-    if step["call"] == "setRedirect":
-        account = PremiumAccount.objects.filter(tenant=tenant).first()
+    """Make one planned call through the provider app's service; False when what it is for is gone."""
+    tenant, user, args, call = rollback.tenant, rollback.confirmed_by, step["args"], step["call"]
+    account = _account(tenant, step)
+    if account is None:
+        return False
+    if call == "setRedirect":
         number = PremiumNumber.objects.filter(tenant=tenant, number=step["object"]).first()
-        if account is None or number is None:
+        if number is None:
             return False
         premium_services.set_redirect(
             account, user, number, args["target"], args["presentation"], args["announcement"]
         )
         return True
-    account = SerwerSmsAccount.objects.filter(tenant=tenant).first()
-    subaccount = Subaccount.objects.filter(tenant=tenant, provider_id=int(step["object"])).first()
-    if account is None or subaccount is None or user is None:
+    if step["part"] == Part.SMS_LIMITS:
+        subaccount = Subaccount.objects.filter(tenant=tenant, provider_id=int(step["object"])).first()
+        if subaccount is None or user is None:
+            return False
+        sms_services.set_limit(account, subaccount, user, args["message_type"], args["value"])
+        return True
+    if call in (ADD_ENTRY, DELETE_ENTRY):
+        book = PhoneBook.objects.filter(tenant=tenant, provider_id=int(step["object"])).first()
+        if book is None:
+            return False
+        if call == ADD_ENTRY:
+            spikon_services.add_phone_book_entry(account, user, book, args["name"], args["number"])
+            return True
+        entry = book.entries.filter(
+            name=args["name"], number=args["number"], provider_id__isnull=False
+        ).first()
+        if entry is None:
+            return False
+        spikon_services.delete_phone_book_entry(account, user, entry)
+        return True
+    agent = CallCenterAgent.objects.filter(tenant=tenant, provider_id=int(step["object"])).first()
+    campaign = CallCenterCampaign.objects.filter(tenant=tenant, provider_id=args["campaign"]).first()
+    if agent is None or campaign is None:
         return False
-    sms_services.set_limit(account, subaccount, user, args["message_type"], args["value"])
+    if call == SET_DEFAULT:
+        spikon_services.set_default_outgoing_campaign(account, user, agent, campaign)
+        return True
+    direction, add = next(key for key, name in MEMBERSHIP_CALLS.items() if name == call)
+    spikon_services.set_membership(account, user, agent, campaign, direction=direction, add=add)
     return True

@@ -87,6 +87,10 @@ def test_the_plan_lists_each_call_and_names_what_cannot_be_restored():
             "setRedirect for 708000002: calls go to 602222222 instead of 609999999; number shown: restricted; "
             "announcement off. Its presentation or announcement was not known: the provider's defaults are sent.",
             "subaccounts/limit for subaccount biuro: limit of SMS ECO 1000 instead of 50.",
+            "phone_book_element/delete: the entry “Piotr” (601000003) is deleted from the phonebook “Klienci”.",
+            "phone_book_element/add: the entry “Ola” (601000002) is added to the phonebook “Klienci” again.",
+            "cc_out_campaign/set_default: the default outbound campaign of Anna becomes Infolinia.",
+            "cc_in_campaign/remove_agent: Anna no longer takes calls of Windykacja.",
         ]
         assert [describe_gap(gap) for gap in gaps] == [
             "Number 708000003 had no redirect then: the provider's API cannot remove one.",
@@ -94,10 +98,6 @@ def test_the_plan_lists_each_call_and_names_what_cannot_be_restored():
             "Number 708000005 was not on the account then: it stays (deleting numbers is never part of a "
             "rollback).",
             "Subaccount biuro had no limit of SMS FULL recorded then: the API cannot remove a limit.",
-            "SPIKON: phonebooks and their entries: differences are listed above, but this dashboard cannot "
-            "restore them yet.",
-            "SPIKON: agents' campaigns and default outbound campaigns: differences are listed above, but this "
-            "dashboard cannot restore them yet.",
         ]
 
 
@@ -105,3 +105,30 @@ def test_only_the_chosen_parts_are_planned():
     steps, gaps = make_plan(THEN, now_contents(), [Part.SMS_LIMITS])
     assert [step["call"] for step in steps] == ["subaccounts/limit"]
     assert all(gap["part"] == Part.SMS_LIMITS for gap in gaps)
+
+
+def test_what_spikon_cannot_restore_is_named():
+    now = now_contents()
+    now["spikon"]["phonebooks"]["3"]["name"] = "Klienci 2026"
+    now["spikon"]["phonebooks"]["5"] = {"name": "Dostawcy", "entries": []}
+    now["spikon"]["agents"]["12"]["default_outgoing"] = 8
+    then = copy.deepcopy(THEN)
+    then["spikon"]["phonebooks"]["4"] = {"name": "Stara", "entries": [["Ewa", "601000009"]]}
+    then["spikon"]["agents"]["13"] = {
+        "name": "Bartek",
+        "incoming": [],
+        "outgoing": [],
+        "default_outgoing": None,
+    }
+    then["spikon"]["agents"]["12"].update(default_outgoing=None, outgoing=[7, 9])
+    steps, gaps = make_plan(then, now, [Part.SPIKON_PHONEBOOKS, Part.SPIKON_CALL_CENTER])
+    with translation.override("en"):
+        assert [describe_gap(gap) for gap in gaps] == [
+            "The phonebook “Klienci 2026” was called “Klienci” then: the API cannot rename a phonebook.",
+            "The phonebook “Stara” no longer exists: a new one would be another phonebook.",
+            "The phonebook “Dostawcy” did not exist then: a rollback does not delete whole phonebooks.",
+            "The campaign #9 no longer exists: campaigns are made in the provider's panel.",
+            "Agent Anna had no default outbound campaign then: the API cannot unset one.",
+            "Agent Bartek is no longer in the call center: agents are added in the provider's panel.",
+        ]
+    assert not any(step["call"] == "phone_book/delete" for step in steps)

@@ -19,9 +19,12 @@ from sms import tasks as sms_tasks
 from sms.models import SerwerSmsAccount, Subaccount
 from snapshots import tasks
 from snapshots.models import Part, Rollback, Snapshot
+from spikon import services as spikon_services
+from spikon import tasks as spikon_tasks
+from spikon.models import CallCenterAgent, CallCenterCampaign, PhoneBookEntry, SpikonAccount
 from tests.providers import connect, served_providers
 
-CALLS = ("setRedirect", "subaccounts/limit")
+CALLS = ("setRedirect", "subaccounts/limit", "phone_book_element/", "cc_in_campaign/", "cc_out_campaign/")
 
 
 @pytest.fixture
@@ -36,6 +39,8 @@ def set_up(tenant, tenant_admin, providers):
     connect(tenant, providers)
     premium_tasks.sync_numbers(tenant.pk, "numbers")
     sms_tasks.sync_subaccounts(tenant.pk, "subaccounts")
+    spikon_tasks.sync_phonebooks(tenant.pk, "phonebooks")
+    spikon_tasks.sync_call_center(tenant.pk, "callcenter")
     account = PremiumAccount.objects.get(tenant=tenant)
     first, second = PremiumNumber.objects.filter(tenant=tenant).order_by("number")[:2]
     providers.premium.upload_announcement(second.number)
@@ -61,7 +66,35 @@ def provider_state(providers) -> dict:
         subaccount_id: providers.sms.limits(subaccount_id)
         for subaccount_id in Subaccount.objects.values_list("provider_id", flat=True)
     }
-    return {"numbers": numbers, "limits": limits}
+    spikon = providers.spikon  # its state as the provider keeps it (the sandbox's own records)
+    entries = sorted((book, name, number) for book, name, number in spikon._entries.values())
+    agents = {
+        agent.id: (sorted(agent.incoming), sorted(agent.outgoing), agent.default_outgoing)
+        for agent in spikon._agents.values()
+    }
+    return {"numbers": numbers, "limits": limits, "entries": entries, "agents": agents}
+
+
+def change_spikon(tenant, user) -> None:
+    """A deleted entry, an added one, an agent moved between campaigns with a new default."""
+    account = SpikonAccount.objects.get(tenant=tenant)
+    entry = PhoneBookEntry.objects.filter(tenant=tenant, provider_id__isnull=False).order_by("id").first()
+    book = entry.book
+    spikon_services.delete_phone_book_entry(account, user, entry)
+    spikon_services.add_phone_book_entry(account, user, book, "Nowy Kontakt", "601999888")
+    agent = (
+        CallCenterAgent.objects.filter(tenant=tenant)
+        .exclude(incoming_campaign_ids=[])
+        .order_by("provider_id")
+        .first()
+    )
+    campaigns = list(CallCenterCampaign.objects.filter(tenant=tenant).order_by("provider_id"))
+    joined = next(c for c in campaigns if c.provider_id not in agent.incoming_campaign_ids)
+    left = CallCenterCampaign.objects.get(tenant=tenant, provider_id=agent.incoming_campaign_ids[0])
+    spikon_services.set_membership(account, user, agent, joined, direction="incoming", add=True)
+    spikon_services.set_membership(account, user, agent, left, direction="incoming", add=False)
+    other_default = next(c for c in campaigns if c.provider_id != agent.default_outgoing_campaign_id)
+    spikon_services.set_default_outgoing_campaign(account, user, agent, other_default)
 
 
 def calls_since(providers, mark) -> list[str]:
@@ -102,7 +135,9 @@ def test_a_rollback_restores_the_provider_state_exactly_and_acts_once(
     second.refresh_from_db()
     premium_services.set_redirect(account, tenant_admin, second, "609999999", Prezentacja.CALLER.value, False)
     sms_services.set_limit(SerwerSmsAccount.objects.get(tenant=tenant), subaccount, tenant_admin, "eco", 50)
-    assert provider_state(providers) != before
+    change_spikon(tenant, tenant_admin)
+    changed = provider_state(providers)
+    assert all(changed[key] != before[key] for key in before)
 
     # What changed, in sentences (Polish by default), for a viewer.
     client.force_login(viewer)
@@ -113,17 +148,20 @@ def test_a_rollback_restores_the_provider_state_exactly_and_acts_once(
     assert "Zapowiedź została wyłączona." in page
     assert "Numer widoczny dla odbiorcy zmienił się z „zastrzeżony” na „numer dzwoniącego”." in page
     assert "Limit SMS ECO zmienił się z 300 na 50." in page
+    assert "Dodano wpis „Nowy Kontakt” (601999888)." in page
+    assert "Domyślna kampania wychodząca zmieniła się z " in page
 
     # The plan, then the confirmation.
     client.force_login(tenant_admin)
     url = reverse("snapshots:rollback", kwargs={"tenant_slug": slug, "snapshot_id": snapshot.pk})
-    plan = client.get(url, {"parts": [Part.PREMIUM_REDIRECTS, Part.SMS_LIMITS]})
+    plan = client.get(url, {"parts": list(Part.values)})
     assert plan.status_code == 200
     text = plan.content.decode()
     assert f"setRedirect dla {first.number}: połączenia trafią na 601111111 zamiast na 609999999" in text
     assert f"subaccounts/limit dla subkonta {subaccount.login}: limit SMS ECO 300 zamiast 50." in text
     confirmation = plan.context["confirm_form"].initial["confirmation"]
-    form = {"parts": [Part.PREMIUM_REDIRECTS, Part.SMS_LIMITS], "confirmation": confirmation}
+    assert "phone_book_element/add: wpis „" in text and "cc_out_campaign/set_default: " in text
+    form = {"parts": list(Part.values), "confirmation": confirmation}
     mark = providers.mark()
     confirmed = client.post(url, form)
     rollback = Rollback.objects.get(tenant=tenant)
@@ -135,9 +173,10 @@ def test_a_rollback_restores_the_provider_state_exactly_and_acts_once(
 
     assert provider_state(providers) == before
     made = calls_since(providers, mark)
-    assert len(made) == 3  # two redirects and one limit: nothing else was called
+    # Two redirects, one limit, two entries, two memberships and a default: nothing else was called.
+    assert len(made) == 8, made
     rollback.refresh_from_db()
-    assert [result["state"] for result in rollback.results] == ["done"] * 3
+    assert [result["state"] for result in rollback.results] == ["done"] * 8
     assert AuditEvent.objects.filter(action="snapshots.rollback.finish", outcome="success").count() == 1
     assert Snapshot.objects.filter(tenant=tenant, reason=Snapshot.Reason.ROLLBACK).count() == 1
     progress = client.get(confirmed["Location"], HTTP_HX_REQUEST="true")
@@ -157,5 +196,5 @@ def test_a_rollback_restores_the_provider_state_exactly_and_acts_once(
     time.sleep(2)
     assert calls_since(providers, mark) == []
     assert Rollback.objects.filter(tenant=tenant).count() == 1
-    assert [result["state"] for result in Rollback.objects.get(pk=rollback.pk).results] == ["done"] * 3
+    assert [result["state"] for result in Rollback.objects.get(pk=rollback.pk).results] == ["done"] * 8
     assert provider_state(providers) == before
