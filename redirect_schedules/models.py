@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Tenant
 from premium.client import Prezentacja
@@ -119,13 +120,13 @@ class Switch(models.Model):
     """
 
     class State(models.TextChoices):
-        APPLYING = "applying", _("being made")
+        APPLYING = "applying", pgettext_lazy("switch", "being made")
         VERIFIED = "verified", _("made and verified")
-        FAILED = "failed", _("failed")
+        FAILED = "failed", pgettext_lazy("switch", "failed")
 
     class NumberState(models.TextChoices):
         VERIFIED = "verified", _("verified")
-        REFUSED = "refused", _("refused by the provider")
+        REFUSED = "refused", pgettext_lazy("switch of a number", "refused by the provider")
         UNKNOWN = "unknown", _("outcome unknown")
         NOT_READ = "not_read", _("set, but could not be read back")
         DIFFERENT = "different", _("read back with another target")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from premium.models import PRESENTATION_SHORT
 from sms.models import MessageType
@@ -25,7 +25,7 @@ class ProviderChanges:
 
 
 def presentation_words(value: str) -> str:
-    return str(PRESENTATION_SHORT.get(value, "")) or _("not known")
+    return str(PRESENTATION_SHORT.get(value, "")) or pgettext("presentation", "not known")
 
 
 def limit_words(message_type: str) -> str:
