@@ -3,6 +3,8 @@ tenant's own closed days, and the record of each switch made."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -159,6 +161,14 @@ class Switch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule} → {self.target} ({self.state})"
+
+    # A switch still being made this long after it began lost its worker: its outcome is unknown (it is
+    # never made again: the next switch sets the numbers anew).
+    INTERRUPTED_AFTER = timedelta(minutes=10)
+
+    @property
+    def is_interrupted(self) -> bool:
+        return self.state == self.State.APPLYING and timezone.now() - self.made_at > self.INTERRUPTED_AFTER
 
     @property
     def problems(self) -> list[dict]:

@@ -14,7 +14,9 @@ ADMIN_PARTS = {Part.SMS_LIMITS}
 class CompareForm(forms.Form):
     """Two snapshots, or (`to` empty) a snapshot and now."""
 
-    since = forms.ModelChoiceField(label=_("From the snapshot"), queryset=Snapshot.objects.none())
+    since = forms.ModelChoiceField(
+        label=_("From the snapshot"), queryset=Snapshot.objects.none(), empty_label=_("choose a snapshot")
+    )
     to = forms.ModelChoiceField(
         label=_("To the snapshot"), queryset=Snapshot.objects.none(), required=False, empty_label=_("now")
     )

@@ -4,7 +4,7 @@ after a worker outage only the switch in force is made, once."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
 
@@ -145,3 +145,26 @@ def test_after_a_worker_outage_only_the_switch_in_force_is_made_and_once(
     assert at_provider(sandbox, numbers) == [f"number={OFFICE}"] * 2
     assert redirects_sent(sandbox, numbers) == 2  # the stale switch to HOLIDAY never reached the provider
     assert Switch.objects.filter(schedule=schedule).count() == 1
+
+
+def test_a_switch_whose_worker_died_is_shown_as_interrupted_and_never_made_again(
+    schedule, scheduled_numbers, sandbox, login, viewer
+):
+    key, due_at, setting = services.switch_due(schedule)
+    ActionRecord.objects.create(tenant=schedule.tenant, key=key, kind="redirect_schedules.switch")
+    Switch.objects.create(
+        tenant=schedule.tenant,
+        schedule=schedule,
+        due_at=due_at,
+        reason=setting.reason,
+        target=setting.target,
+        presentation=setting.presentation,
+        announcement=setting.announcement,
+        made_at=timezone.now() - Switch.INTERRUPTED_AFTER - timedelta(seconds=1),
+    )
+    assert services.make_switch_in_force(schedule.pk) is None
+    assert redirects_sent(sandbox, scheduled_numbers) == 0
+    url = reverse(
+        "redirect_schedules:detail", kwargs={"tenant_slug": schedule.tenant.slug, "schedule_id": schedule.pk}
+    )
+    assert "przerwane: wynik nieznany" in login(viewer).get(url).content.decode()
