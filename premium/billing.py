@@ -8,7 +8,7 @@ calls other months and tenants hold.
 from __future__ import annotations
 
 import calendar
-import csv
+import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,9 +16,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import BinaryIO
 
+from django.core.files import File
 from django.db.models import Count, DecimalField, Expression, F, IntegerField, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, TruncDate
 from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -26,12 +28,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Tenant
-from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal
+from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal, PremiumAccount, Statement
 from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
+from providers import csv_export
+
+logger = logging.getLogger(__name__)
 
 CSV_FETCH_ROWS = 2000  # rows per database fetch while streaming the CSV
-CSV_LINES_PER_CHUNK = 500  # lines per piece of the streamed response
 # Calls listed in a PDF statement (the CSV has them all), as lines of text in blocks: WeasyPrint lays
 # out a table row in ~5 ms and a line of text in ~0.4 ms (bench/exports.py measures it).
 STATEMENT_CALL_LIMIT = 5_000
@@ -43,7 +47,6 @@ STATEMENT_PART_CALLS = 10_000
 BUSIEST_NUMBERS = 20
 CHART_HEIGHT = 100
 CHART_BAR_STEP = 10
-CSV_DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 ANSWERED = Call.Disposition.ANSWERED.value
 
 
@@ -294,19 +297,6 @@ def _scale(summary: Summary) -> None:
 # --- CSV -----------------------------------------------------------------------------------------
 
 
-def csv_safe(value: object) -> str:
-    """A spreadsheet must not run a cell as a formula: "=HYPERLINK(…)" becomes "'=HYPERLINK(…)"."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(CSV_DANGEROUS_FIRST) else text
-
-
-class _Line:
-    """csv.writer writes into this and gets the line back."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
 def _local(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -344,19 +334,23 @@ def csv_header() -> list[str]:
 
 def csv_lines(query: BillingQuery, tenant: Tenant) -> Iterator[str]:
     """The whole filtered set, oldest first, fetched from the database in chunks while it streams."""
-    writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(csv_header())  # the BOM makes spreadsheets read UTF-8
+    return csv_export.csv_lines(csv_header(), _csv_rows(query, tenant))
+
+
+def _csv_rows(query: BillingQuery, tenant: Tenant) -> Iterator[list[object]]:
     rows = query.calls(tenant).order_by("started_at", "id").values_list(*CSV_COLUMNS)
-    lines: list[str] = []
     for row in rows.iterator(chunk_size=CSV_FETCH_ROWS):
         call_id, started, answered, ended, *texts, duration, billed, cost = row
-        cells = [call_id, _local(started), _local(answered), _local(ended), *texts, duration, billed]
-        lines.append(writer.writerow([csv_safe(cell) for cell in [*cells, f"{cost:.2f}"]]))
-        if len(lines) == CSV_LINES_PER_CHUNK:
-            yield "".join(lines)
-            lines = []
-    if lines:
-        yield "".join(lines)
+        yield [
+            call_id,
+            _local(started),
+            _local(answered),
+            _local(ended),
+            *texts,
+            duration,
+            billed,
+            f"{cost:.2f}",
+        ]
 
 
 # --- PDF statement -------------------------------------------------------------------------------
@@ -520,3 +514,52 @@ def render_full_statement(
             last = calls[-1]
         writer.write(output)
     return listed, pages
+
+
+def make_full_statement(statement: Statement) -> None:
+    """Make a claimed full statement (a PolledJob), keeping its progress in its row.
+
+    Of two deliveries of its task, one claimed it; a statement whose worker died is taken over once its
+    claim runs out (the sweeper queues it again), and given up after Statement.MAX_ATTEMPTS tries.
+    """
+    rows = Statement.objects.filter(pk=statement.pk)
+    if statement.attempts > Statement.MAX_ATTEMPTS:
+        with translation.override(statement.language):  # the requester reads it
+            reason = _("Its making stopped %(count)d times.") % {"count": Statement.MAX_ATTEMPTS}
+        statement.give_up(reason, state=Statement.State.FAILED)
+        return
+    rows.update(state=Statement.State.RENDERING, calls_done=0, pages=0)
+    tenant = statement.tenant
+    query = statement.billing_query()
+    context = {
+        "tenant": tenant,
+        "account": PremiumAccount.objects.filter(tenant=tenant).first(),
+        "generated_at": timezone.now(),
+    }
+    try:
+        rows.update(calls=query.calls(tenant).count())
+        # In the requester's language and the tenant's time zone, as the billing page's own PDF is.
+        with (
+            translation.override(statement.language),
+            timezone.override(tenant.time_zone),
+            tempfile.TemporaryFile() as output,
+        ):
+            listed, pages = render_full_statement(
+                query,
+                tenant,
+                context,
+                output,
+                on_part=lambda done, made: rows.update(calls_done=done, pages=made),
+            )
+            output.seek(0)
+            field = Statement._meta.get_field("file")
+            name = field.storage.save(field.generate_filename(statement, ""), File(output))
+    except Exception as error:  # recorded in the row for the member who asked; the traceback goes to the log
+        logger.exception("full statement %s of tenant %s failed", statement.pk, tenant.pk)
+        statement.give_up(f"{type(error).__name__}: {error}"[:500], state=Statement.State.FAILED)
+        return
+    made = statement.finish(
+        state=Statement.State.READY, file=name, calls=listed, calls_done=listed, pages=pages
+    )
+    if not made:
+        field.storage.delete(name)  # another worker took the statement over: its file counts
