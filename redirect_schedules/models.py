@@ -65,6 +65,9 @@ class RedirectSchedule(RedirectSetting):
     )
     holiday_announcement = models.BooleanField(_("on public holidays, play the announcement"), default=False)
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
+    # Made or last run again: after a pause, the switch in force is made anew (numbers may have been
+    # changed by hand meanwhile).
+    running_since = models.DateTimeField(default=timezone.now, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -30,10 +30,12 @@ logger = logging.getLogger(__name__)
 
 
 def switch_key(schedule: RedirectSchedule, due_at, setting: Setting) -> str:
-    """The switch's "act once" key: the schedule, the minute it is due and what it sets (so that an
-    edit of the schedule that changes what holds now is made, and nothing else twice)."""
-    what = hashlib.sha256(repr(setting.redirect).encode()).hexdigest()[:12]
-    return f"schedule-{schedule.pk}-{due_at:%Y%m%dT%H%M}-{what}"
+    """The switch's "act once" key: the schedule, the minute it is due, what it sets, on which numbers,
+    and since when the schedule runs. So an edit that changes what holds now or adds a number, or running
+    the schedule again after a pause, makes the switch in force anew; nothing else is made twice."""
+    numbers = sorted(number.pk for number in schedule.numbers.all())
+    what = repr((setting.redirect, numbers, schedule.running_since.isoformat()))
+    return f"schedule-{schedule.pk}-{due_at:%Y%m%dT%H%M}-{hashlib.sha256(what.encode()).hexdigest()[:16]}"
 
 
 def due_schedules():
@@ -141,7 +143,7 @@ def pause(schedule: RedirectSchedule, user) -> None:
 
 def resume(schedule: RedirectSchedule, user) -> None:
     """Running again: the next beat makes the switch in force now (a new key if it differs)."""
-    RedirectSchedule.objects.filter(pk=schedule.pk).update(paused_at=None)
+    RedirectSchedule.objects.filter(pk=schedule.pk).update(paused_at=None, running_since=timezone.now())
     audit.record(
         schedule.tenant, user, "redirect_schedules.resume", target=schedule, changes={"paused": (True, False)}
     )

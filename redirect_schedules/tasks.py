@@ -16,7 +16,9 @@ def queue_due_switches() -> int:
     """
     queued = 0
     for schedule in (
-        services.due_schedules().select_related("tenant").prefetch_related("windows", "closed_days")
+        services.due_schedules()
+        .select_related("tenant")
+        .prefetch_related("windows", "closed_days", "numbers")
     ):
         key, _due, _setting = services.switch_due(schedule)
         if not ActionRecord.objects.filter(tenant=schedule.tenant, key=key).exists():

@@ -168,3 +168,34 @@ def test_a_switch_whose_worker_died_is_shown_as_interrupted_and_never_made_again
         "redirect_schedules:detail", kwargs={"tenant_slug": schedule.tenant.slug, "schedule_id": schedule.pk}
     )
     assert "przerwane: wynik nieznany" in login(viewer).get(url).content.decode()
+
+
+def test_running_again_after_a_pause_or_adding_a_number_makes_the_switch_in_force_anew(
+    tenant, operator, login, schedule, scheduled_numbers, sandbox
+):
+    with time_machine.travel(datetime(2026, 4, 7, 9, 0, tzinfo=WARSAW), tick=True):
+        services.make_switch_in_force(schedule.pk)
+        assert redirects_sent(sandbox, scheduled_numbers) == 2
+        client = login(operator)
+        client.post(
+            reverse(
+                "redirect_schedules:pause", kwargs={"tenant_slug": tenant.slug, "schedule_id": schedule.pk}
+            )
+        )
+        client.post(
+            reverse(
+                "redirect_schedules:resume", kwargs={"tenant_slug": tenant.slug, "schedule_id": schedule.pk}
+            )
+        )
+        assert services.make_switch_in_force(schedule.pk) is not None
+        assert redirects_sent(sandbox, scheduled_numbers) == 4
+
+        third = (
+            PremiumNumber.objects.filter(tenant=tenant)
+            .exclude(pk__in=[n.pk for n in scheduled_numbers])
+            .first()
+        )
+        schedule.numbers.add(third)
+        assert services.make_switch_in_force(schedule.pk) is not None
+        assert at_provider(sandbox, [third]) == [f"number={OFFICE}"]
+        assert services.make_switch_in_force(schedule.pk) is None
