@@ -94,7 +94,7 @@ class Window(RedirectSetting):
         ordering = ["starts", "id"]
 
     def __str__(self) -> str:
-        return f"{self.days} {self.starts:%H:%M}–{self.ends:%H:%M}"
+        return f"{self.day_names} {self.starts:%H:%M}–{self.ends:%H:%M} → {self.target}"
 
     @property
     def day_names(self) -> str:
@@ -114,7 +114,7 @@ class ClosedDay(RedirectSetting):
         constraints = [models.UniqueConstraint(fields=["schedule", "day"], name="schedule_closed_day_once")]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.name}"
+        return f"{self.day:%Y-%m-%d} {self.name} → {self.target}"
 
 
 class Switch(models.Model):

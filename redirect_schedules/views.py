@@ -150,6 +150,20 @@ def _back(request: TenantRequest, schedule: RedirectSchedule):
     return redirect("redirect_schedules:detail", tenant_slug=request.tenant.slug, schedule_id=schedule.pk)
 
 
+def _record_part(
+    request: TenantRequest, schedule: RedirectSchedule, action: str, before=None, after=None
+) -> None:
+    """Audit a window or closed day added to the schedule or deleted from it (`before`/`after`: its text)."""
+    field = action.split(".")[0].replace("_", " ")
+    audit.record(
+        request.tenant,
+        request.user,
+        f"redirect_schedules.{action}",
+        target=schedule,
+        changes={field: (None if before is None else str(before), None if after is None else str(after))},
+    )
+
+
 @require_POST
 @tenant_view(Role.OPERATOR)
 def window_add(request: TenantRequest, schedule_id: int) -> HttpResponse:
@@ -158,19 +172,7 @@ def window_add(request: TenantRequest, schedule_id: int) -> HttpResponse:
     if not form.is_valid():
         return _detail_response(request, schedule, status=400, window_form=form)
     form.instance.schedule = schedule
-    window = form.save()
-    audit.record(
-        request.tenant,
-        request.user,
-        "redirect_schedules.window.add",
-        target=schedule,
-        changes={
-            "window": (
-                None,
-                f"{window.day_names} {window.starts:%H:%M}–{window.ends:%H:%M} → {window.target}",
-            )
-        },
-    )
+    _record_part(request, schedule, "window.add", after=form.save())
     return _back(request, schedule)
 
 
@@ -179,18 +181,7 @@ def window_add(request: TenantRequest, schedule_id: int) -> HttpResponse:
 def window_delete(request: TenantRequest, schedule_id: int, window_id: int) -> HttpResponse:
     schedule = _schedule_or_404(request, schedule_id)
     window = get_object_or_404(Window, pk=window_id, schedule=schedule)
-    audit.record(
-        request.tenant,
-        request.user,
-        "redirect_schedules.window.delete",
-        target=schedule,
-        changes={
-            "window": (
-                f"{window.day_names} {window.starts:%H:%M}–{window.ends:%H:%M} → {window.target}",
-                None,
-            )
-        },
-    )
+    _record_part(request, schedule, "window.delete", before=window)
     window.delete()
     return _back(request, schedule)
 
@@ -202,14 +193,7 @@ def closed_day_add(request: TenantRequest, schedule_id: int) -> HttpResponse:
     form = ClosedDayForm(request.POST, schedule=schedule)
     if not form.is_valid():
         return _detail_response(request, schedule, status=400, closed_day_form=form)
-    closed = form.save()
-    audit.record(
-        request.tenant,
-        request.user,
-        "redirect_schedules.closed_day.add",
-        target=schedule,
-        changes={"closed day": (None, f"{closed.day:%Y-%m-%d} {closed.name} → {closed.target}")},
-    )
+    _record_part(request, schedule, "closed_day.add", after=form.save())
     return _back(request, schedule)
 
 
@@ -218,13 +202,7 @@ def closed_day_add(request: TenantRequest, schedule_id: int) -> HttpResponse:
 def closed_day_delete(request: TenantRequest, schedule_id: int, closed_day_id: int) -> HttpResponse:
     schedule = _schedule_or_404(request, schedule_id)
     closed = get_object_or_404(ClosedDay, pk=closed_day_id, schedule=schedule)
-    audit.record(
-        request.tenant,
-        request.user,
-        "redirect_schedules.closed_day.delete",
-        target=schedule,
-        changes={"closed day": (f"{closed.day:%Y-%m-%d} {closed.name} → {closed.target}", None)},
-    )
+    _record_part(request, schedule, "closed_day.delete", before=closed)
     closed.delete()
     return _back(request, schedule)
 

@@ -20,6 +20,7 @@ from redirect_schedules import services, tasks
 from redirect_schedules.models import RedirectSchedule, Switch, Window
 from redirect_schedules.tests.conftest import HOLIDAY, MOBILE, OFFICE
 from snapshots.models import Snapshot
+from tests.waiting import wait_for
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 SET_REDIRECT = "/api/prm/voice/setRedirect/"
@@ -107,15 +108,6 @@ def _zone_around_midday() -> str:
         if 4 <= timezone.now().astimezone(ZoneInfo(zone)).hour <= 21:
             return zone
     raise AssertionError("one of the two zones is always in its day")
-
-
-def wait_for(condition, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 def test_after_a_worker_outage_only_the_switch_in_force_is_made_and_once(

@@ -23,6 +23,7 @@ from spikon import services as spikon_services
 from spikon import tasks as spikon_tasks
 from spikon.models import CallCenterAgent, CallCenterCampaign, PhoneBookEntry, SpikonAccount
 from tests.providers import connect, served_providers
+from tests.waiting import wait_for
 
 CALLS = ("setRedirect", "subaccounts/limit", "phone_book_element/", "cc_in_campaign/", "cc_out_campaign/")
 
@@ -103,15 +104,6 @@ def calls_since(providers, mark) -> list[str]:
         for _name, request in providers.received_since(mark)
         if any(c in request.path for c in CALLS)
     ]
-
-
-def wait_for(condition, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 def test_a_rollback_restores_the_provider_state_exactly_and_acts_once(
