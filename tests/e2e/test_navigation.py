@@ -38,7 +38,7 @@ def test_login_switch_tenant_and_open_every_navigation_entry(live_server, watche
             page.click(f"details.tenant-switcher >> text={second.name}")
             page.wait_for_url(f"**/t/{second.slug}/")
 
-    assert len(visited) == 14
+    assert len(visited) == 18
     assert page.problems == []
 
 
