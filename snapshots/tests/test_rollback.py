@@ -4,9 +4,11 @@ provider state is restored exactly, and a second confirmation makes no call."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 from premium import services as premium_services
@@ -14,10 +16,14 @@ from premium import tasks as premium_tasks
 from premium.client import Prezentacja
 from premium.models import PremiumAccount, PremiumNumber
 from providers.jobs import PolledJob
+from providers.once import new_action_key
+from providers.tasks import sweep_jobs
 from sms import services as sms_services
 from sms import tasks as sms_tasks
 from sms.models import SerwerSmsAccount, Subaccount
+from snapshots import services as snapshot_services
 from snapshots import tasks
+from snapshots.capture import take
 from snapshots.models import Part, Rollback, Snapshot
 from spikon import services as spikon_services
 from spikon import tasks as spikon_tasks
@@ -189,4 +195,24 @@ def test_a_rollback_restores_the_provider_state_exactly_and_acts_once(
     assert calls_since(providers, mark) == []
     assert Rollback.objects.filter(tenant=tenant).count() == 1
     assert [result["state"] for result in Rollback.objects.get(pk=rollback.pk).results] == ["done"] * 8
+    assert provider_state(providers) == before
+
+
+def test_the_sweeper_takes_up_a_rollback_whose_message_was_lost(
+    real_worker, tenant, tenant_admin, providers, set_up, monkeypatch
+):
+    first, _second, _subaccount = set_up
+    snapshot = take(tenant, Snapshot.Reason.ON_DEMAND)
+    before = provider_state(providers)
+    account = PremiumAccount.objects.get(tenant=tenant)
+    first.refresh_from_db()
+    premium_services.set_redirect(account, tenant_admin, first, "609999999", Prezentacja.CALLER.value, False)
+    monkeypatch.setattr(snapshot_services, "queue_after_commit", lambda *args, **options: None)  # lost
+    rollback = snapshot_services.confirm_rollback(
+        tenant, tenant_admin, snapshot, [Part.PREMIUM_REDIRECTS], new_action_key()
+    )
+    Rollback.objects.filter(pk=rollback.pk).update(next_poll_at=timezone.now() - timedelta(minutes=1))
+    assert sweep_jobs() >= 1
+    finished = Rollback.objects.filter(pk=rollback.pk, poll_status=PolledJob.PollStatus.FINISHED)
+    assert wait_for(finished.exists), real_worker.log_path.read_text()[-3000:]
     assert provider_state(providers) == before
