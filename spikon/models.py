@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -47,14 +46,6 @@ class SpikonAccount(ProviderAccount):
 
 
 # --- Phone accounts, click-to-call, phonebooks, SMS --------------------------------------------------------
-
-
-def new_form_key() -> str:
-    """The idempotency key of one form submission: a second POST with the same key acts no more."""
-    return secrets.token_urlsafe(24)
-
-
-FORM_KEY_MAX_LENGTH = 64
 
 
 class PhoneAccount(models.Model):
@@ -138,8 +129,8 @@ class PhoneBookEntry(models.Model):
 class ClickToCall(models.Model):
     """One click-to-call form submission (4.2.3), sent to the provider at most once.
 
-    The row is made with the form's key before the provider is called: a double submit finds it and
-    calls no more. A call is never retried: if the answer is lost, the outcome is unknown.
+    Its form is acted on once (an ActionRecord of providers.once), and the call is never retried: if the
+    answer is lost, the outcome is unknown.
     """
 
     class Status(models.TextChoices):
@@ -152,7 +143,6 @@ class ClickToCall(models.Model):
     SENDING_GIVES_UP_AFTER = timedelta(minutes=2)
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    form_key = models.CharField(max_length=FORM_KEY_MAX_LENGTH)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150, blank=True)
     phone_account_id = models.PositiveBigIntegerField(_("phone account ID"))
@@ -165,9 +155,6 @@ class ClickToCall(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "form_key"], name="spikon_one_call_per_form_key")
-        ]
         indexes = [models.Index(fields=["tenant", "-created_at", "-id"], name="spikon_call_tenant_time")]
         verbose_name = _("click-to-call")
 
@@ -191,11 +178,10 @@ class ClickToCall(models.Model):
 class SmsBatch(models.Model):
     """One "send SMS" form submission: one text from one sender to one or more recipients.
 
-    Made with the form's key before anything is sent: a double submit finds it and sends no more.
+    Its form is acted on once (an ActionRecord of providers.once): a double submit sends no more.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    form_key = models.CharField(max_length=FORM_KEY_MAX_LENGTH)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150, blank=True)
     sender = models.CharField(_("sender"), max_length=20)
@@ -203,9 +189,6 @@ class SmsBatch(models.Model):
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "form_key"], name="spikon_one_batch_per_form_key")
-        ]
         verbose_name = _("SMS submission")
 
     def __str__(self) -> str:
@@ -548,10 +531,9 @@ class TtsVoice(models.Model):
 class TtsAnnouncement(PolledJob):
     """A text-to-speech announcement at SPIKON (4.7.3-4.7.8), as generated here or seen by the list sync.
 
-    Generating costs money, so the row is made with the form's key before the provider is called and the
-    call is never repeated: a double submit finds the row. Then tts/status is polled until the provider
-    has generated it, and the audio (MP3 to play, WAV PCM 8 kHz to download) is fetched once into media
-    storage.
+    Generating costs money: a confirmation generates once, ever (an ActionRecord of providers.once, which
+    outlives the row), and the call is never repeated. Then tts/status is polled until the provider has
+    generated it, and the audio (MP3 to play, WAV PCM 8 kHz to download) is fetched once into media storage.
     """
 
     class State(models.TextChoices):
@@ -577,7 +559,6 @@ class TtsAnnouncement(PolledJob):
     text = models.TextField(_("text"), blank=True)
     cost_net = models.DecimalField(_("price net"), max_digits=10, decimal_places=2, null=True, blank=True)
     cost_gross = models.DecimalField(_("price gross"), max_digits=10, decimal_places=2, null=True, blank=True)
-    form_key = models.CharField(max_length=FORM_KEY_MAX_LENGTH, blank=True)  # empty: made elsewhere
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -588,9 +569,6 @@ class TtsAnnouncement(PolledJob):
     class Meta(PolledJob.Meta):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "provider_id"], name="spikon_one_row_per_tts"),
-            models.UniqueConstraint(
-                fields=["tenant", "form_key"], condition=~Q(form_key=""), name="spikon_one_tts_per_form_key"
-            ),
         ]
         ordering = ["-created_at", "-id"]
         verbose_name = _("announcement")

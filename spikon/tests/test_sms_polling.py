@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from providers.tasks import sweep_jobs
 from spikon import services, tasks
-from spikon.models import SmsBatch, SmsMessage, new_form_key
+from spikon.models import SmsBatch, SmsMessage
 
 pytestmark = pytest.mark.django_db
 
 
 def accepted_message(account, sandbox_sms_id: int, **fields) -> SmsMessage:
-    batch = SmsBatch.objects.create(tenant=account.tenant, form_key=new_form_key(), sender="SMS", text="Test")
+    batch = SmsBatch.objects.create(tenant=account.tenant, sender="SMS", text="Test")
     message = SmsMessage(
         tenant=account.tenant,
         batch=batch,
@@ -183,7 +183,7 @@ def test_a_real_worker_follows_sent_sms_and_the_sweeper_requeues_a_lost_one(
     real_worker, spikon_account, sandbox
 ):
     batch = SmsBatch.objects.create(
-        tenant=spikon_account.tenant, form_key=new_form_key(), sender="SMS", text="Hej"
+        tenant=spikon_account.tenant, sender="SMS", text="Hej"
     )
     sent = SmsMessage.objects.create(tenant=spikon_account.tenant, batch=batch, recipient="601000111")
     # Accepted and due for a minute, but its Celery message never arrived (a flushed Redis, say).

@@ -502,7 +502,6 @@ def test_the_sweeper_nudges_overdue_jobs_and_settles_abandoned_generations(spiko
         tenant=spikon_account.tenant,
         name="B",
         state="submitting",
-        form_key="k" * 32,
         created_at=timezone.now() - timedelta(minutes=3),
     )
     reports, announcements = [], []

@@ -132,7 +132,7 @@ def test_generating_happens_once_even_when_the_form_is_sent_twice(
     assert first.status_code == 302 and first["Location"] == url("tts", voices.tenant)
     assert "already sent with this form" in second.content.decode()
     assert sandbox.request_count("/api/tts/generate") == 1 and len(queued) == 1
-    item = TtsAnnouncement.objects.get(form_key__gt="")
+    item = TtsAnnouncement.objects.get(created_by__isnull=False)
     assert (item.state, item.provider_id, item.name, item.voice) == ("pending", 3, "Powitanie 2", "Ewa")
     assert (
         item.text == "Dzień dobry,\nzapraszamy."

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,10 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import audit
 from accounts.fields import secret_hint
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
-from provider_api.errors import ProviderError
-from spikon import sync
+from providers.accounts import TestOutcome
+from providers.pages import connection_test_response
+from spikon import services, sync
 from spikon.forms import AccountForm
 from spikon.models import SpikonAccount
 from spikon.views.overview import page_context, spikon_account
@@ -74,23 +73,7 @@ def account_test(request: TenantRequest) -> HttpResponse:
     """Ask the provider for the balance with the saved key: the cheapest call that proves the key works."""
     saved = spikon_account(request)
     if saved is None or not saved.is_configured:
-        ok, text = False, _("Save an API key first.")
+        outcome = TestOutcome(False, _("Save an API key first."))
     else:
-        try:
-            balance = saved.client(in_request=True).balance()
-        except ProviderError as error:
-            ok, text = False, explain(error)
-        else:
-            ok = True
-            text = _("The connection works. Balance: %(balance)s zł.") % {
-                "balance": number_format(balance, decimal_pos=2, use_l10n=True)
-            }
-    if request.htmx:
-        return render(
-            request,
-            "spikon/account.html#test-result",
-            {"test_ok": ok, "test_text": text},
-            status=200 if ok else 400,
-        )
-    (messages.success if ok else messages.error)(request, text)
-    return redirect("spikon:account", tenant_slug=request.tenant.slug)
+        outcome = services.test_connection(saved)
+    return connection_test_response(request, outcome, "spikon:account")

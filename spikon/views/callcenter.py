@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.ids import row_id
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError
 from providers.queueing import queue_after_commit
@@ -119,7 +118,7 @@ def membership(request: TenantRequest, agent_id: int, campaign_id: int, directio
     try:
         services.set_membership(account, request.user, agent, campaign, direction=direction, add=add)
     except ProviderError as error:
-        return _row_response(request, agent, explain(error), ok=False)
+        return _row_response(request, agent, services.explained(account, error), ok=False)
     text = (
         _("added to “%(campaign)s” (%(direction)s); SPIKON answered OK.")
         if add
@@ -148,7 +147,7 @@ def default_outgoing(request: TenantRequest, agent_id: int) -> HttpResponse:
     try:
         services.set_default_outgoing_campaign(account, request.user, agent, campaign)
     except ProviderError as error:
-        return _row_response(request, agent, explain(error), ok=False)
+        return _row_response(request, agent, services.explained(account, error), ok=False)
     text = _("default outbound campaign set to “%(campaign)s”; SPIKON answered OK.") % {
         "campaign": campaign.name
     }
