@@ -102,18 +102,18 @@ def _read_back(account: PremiumAccount, switch: Switch, results: list[dict]) -> 
         problem = account.redact(error.describe())
     targets = dict(PremiumNumber.objects.filter(tenant=switch.tenant).values_list("number", "redirect_to"))
     for result in results:
-        if result["state"] in (Switch.NumberState.REFUSED, Switch.NumberState.UNKNOWN) and not problem:
-            if targets.get(result["number"]) == switch.target:
-                result["state"] = Switch.NumberState.VERIFIED  # the provider made it after all
-            continue
-        if result["state"]:
-            continue
+        if result["state"] == Switch.NumberState.REFUSED:
+            continue  # the provider said no: nothing to read back
         if problem:
-            result.update(state=Switch.NumberState.NOT_READ, problem=problem)
-        elif targets.get(result["number"]) == switch.target:
-            result["state"] = Switch.NumberState.VERIFIED
+            if not result["state"]:
+                result.update(state=Switch.NumberState.NOT_READ, problem=problem)
+            continue
+        # Set, or not answered in time (the provider may have made it): what the provider holds decides.
+        read = targets.get(result["number"], "")
+        if read == switch.target:
+            result.update(state=Switch.NumberState.VERIFIED, problem="")
         else:
-            result.update(state=Switch.NumberState.DIFFERENT, problem=targets.get(result["number"]) or "")
+            result.update(state=Switch.NumberState.DIFFERENT, problem=read)
     verified = all(result["state"] == Switch.NumberState.VERIFIED for result in results)
     switch.results = results
     switch.state = Switch.State.VERIFIED if verified else Switch.State.FAILED

@@ -191,3 +191,20 @@ def test_running_again_after_a_pause_or_adding_a_number_makes_the_switch_in_forc
         assert services.make_switch_in_force(schedule.pk) is not None
         assert at_provider(sandbox, [third]) == [f"number={OFFICE}"]
         assert services.make_switch_in_force(schedule.pk) is None
+
+
+def test_a_number_the_provider_did_not_set_is_read_back_with_its_old_target(
+    schedule, scheduled_numbers, sandbox
+):
+    first, second = scheduled_numbers
+    old = sandbox.number(first.number).appdata.removeprefix("number=")
+    sandbox.set_fault(SET_REDIRECT + first.number, "500", times=1)
+    with time_machine.travel(datetime(2026, 4, 7, 9, 0, tzinfo=WARSAW), tick=True):
+        switch = services.make_switch_in_force(schedule.pk)
+    switch.refresh_from_db()
+    assert switch.state == Switch.State.FAILED
+    assert switch.results == [
+        {"number": first.number, "state": Switch.NumberState.DIFFERENT, "problem": old},
+        {"number": second.number, "state": Switch.NumberState.VERIFIED, "problem": ""},
+    ]
+    assert at_provider(sandbox, [second]) == [f"number={OFFICE}"]
