@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -51,9 +52,12 @@ def reason_words(reason: str, detail: str) -> str:
 @require_GET
 @tenant_view(Role.VIEWER)
 def schedule_list(request: TenantRequest) -> HttpResponse:
+    last_switch = Prefetch(
+        "switches", queryset=Switch.objects.order_by("-made_at", "-id")[:1], to_attr="last"
+    )
     schedules = (
         RedirectSchedule.objects.filter(tenant=request.tenant)
-        .prefetch_related("numbers", "windows", "closed_days")
+        .prefetch_related("numbers", "windows", "closed_days", last_switch)
         .select_related("tenant")
     )
     now = timezone.now()
@@ -64,7 +68,7 @@ def schedule_list(request: TenantRequest) -> HttpResponse:
             {
                 "schedule": schedule,
                 "next": upcoming[0] if upcoming else None,
-                "last": schedule.switches.first(),
+                "last": schedule.last[0] if schedule.last else None,
             }
         )
     return render(request, "redirect_schedules/list.html", _context(request, rows=rows))

@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent
 from premium.models import PremiumNumber
-from redirect_schedules.models import ClosedDay, RedirectSchedule, Window
+from redirect_schedules.models import ClosedDay, RedirectSchedule, Switch, Window
 from redirect_schedules.tests.conftest import HOLIDAY, MOBILE, OFFICE
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -166,3 +168,32 @@ def test_a_manual_change_of_a_scheduled_number_asks_whether_to_pause(
         other, {f"n{unscheduled.pk}-target": "605555555", f"n{unscheduled.pk}-presentation": "prezentacjaA"}
     )
     assert answer["Location"] != url("pause-question", tenant, number_id=unscheduled.pk)
+
+
+def test_the_list_costs_the_same_queries_for_one_schedule_or_many(
+    tenant, viewer, login, django_assert_max_num_queries
+):
+    client = login(viewer)
+
+    def schedule(name: str) -> None:
+        made = RedirectSchedule.objects.create(tenant=tenant, name=name, target=MOBILE)
+        made.numbers.add(PremiumNumber.objects.create(tenant=tenant, number=f"7080{len(name):05d}", tariff=6))
+        Window.objects.create(schedule=made, days=[0], starts="08:00", ends="16:00", target=OFFICE)
+        Switch.objects.create(
+            tenant=tenant,
+            schedule=made,
+            due_at=made.created_at,
+            reason="default",
+            target=MOBILE,
+            presentation="prezentacjaA",
+            announcement=False,
+        )
+
+    schedule("A")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url("list", tenant)).status_code == 200
+    for name in ("BB", "CCC", "DDDD"):
+        schedule(name)
+    with django_assert_max_num_queries(len(one)):
+        page = client.get(url("list", tenant))
+    assert page.content.decode().count("badge-pending") == 4  # each schedule's last switch, being made
