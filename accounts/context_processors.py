@@ -25,6 +25,7 @@ TENANT_NAVIGATION = [
     (_("SerwerSMS"), "sms:index", "sms", Role.VIEWER),
     (_("Members"), "members", "members", Role.ADMIN),
     (_("Audit log"), "audit-log", "audit", Role.OPERATOR),
+    (_("API tokens"), "api:tokens", "api-tokens", Role.ADMIN),
     (_("Settings"), "tenant-settings", "settings", Role.OWNER),
 ]
 

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "premium",
     "spikon",
     "sms",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -211,8 +212,15 @@ globals().update(_email)
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "dashboard@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Celery ------------------------------------------------------------------------------------------
+# Celery and the cache ----------------------------------------------------------------------------
 REDIS_URL = env.get_str("REDIS_URL")
+# The cache holds the API's request counts: on Redis every web process shares them; without Redis
+# (development) each process counts its own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 if REDIS_URL:
     CELERY_BROKER_URL = env.check_url_scheme("REDIS_URL", REDIS_URL, ("redis", "rediss"))
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
@@ -246,6 +254,9 @@ CELERY_BEAT_SCHEDULE = {
     **spikon_schedules.BEAT_SCHEDULE,
     **sms_schedules.BEAT_SCHEDULE,
 }
+
+# REST API ----------------------------------------------------------------------------------------
+API_REQUESTS_PER_MINUTE = env.get_int("API_REQUESTS_PER_MINUTE", 120)
 
 # Security ----------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

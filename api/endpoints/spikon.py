@@ -1,0 +1,5 @@
+"""SPIKON."""
+
+from ninja import Router
+
+router = Router(tags=["SPIKON"])

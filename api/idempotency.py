@@ -1,0 +1,101 @@
+"""`Idempotency-Key` for the calls that act or cost money, on the one "act once" record of the pages.
+
+The first request with a key takes the key (providers.once.start_action, committed before the provider
+is called) and stores its answer; any later request with the key gets that answer again, marked
+`Idempotent-Replayed: true`, and the provider is not called. The same key with another body (or for
+another endpoint) is refused with 422; while the first request still runs, another gets 409.
+Keys belong to the token: two tokens never share one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja.responses import NinjaJSONEncoder
+
+from api.problems import CONTENT_TYPE, Problem, from_provider_error, invalid, problem_response
+from provider_api.errors import ProviderError, UnavailableError
+from providers.once import ActionRecord, start_action
+
+HEADER = "Idempotency-Key"
+KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,40}")
+
+
+def _fingerprint(request: HttpRequest, body: dict) -> str:
+    canonical = json.dumps([request.method, request.path, body], sort_keys=True, cls=NinjaJSONEncoder)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _answer(status: int, body: dict, *, replayed: bool) -> HttpResponse:
+    content_type = CONTENT_TYPE if status >= 400 else "application/json"
+    response = HttpResponse(json.dumps(body), status=status, content_type=content_type)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def act_once(
+    request: HttpRequest, kind: str, body: dict, act: Callable[[], tuple[int, dict]]
+) -> HttpResponse:
+    """Run `act` (which calls the provider through a service) at most once per Idempotency-Key.
+
+    `body` is the request as the endpoint read it; `act` returns (status, answer).
+    """
+    key = request.headers.get(HEADER, "")
+    if not KEY_PATTERN.fullmatch(key):
+        raise invalid(
+            HEADER,
+            _("Send an Idempotency-Key header of 1 to 40 letters, digits and . _ : - (e.g. a UUID)."),
+            location="header",
+        )
+    fingerprint = _fingerprint(request, body)
+    record_key = f"api:{request.api_token.pk}:{key}"
+    record = start_action(request.tenant, record_key, kind, user=request.user, fingerprint=fingerprint)
+    if record is None:
+        return _replay(ActionRecord.objects.get(tenant=request.tenant, key=record_key), fingerprint)
+    try:
+        status, answer = act()
+    except ProviderError as error:
+        problem = from_provider_error(error)
+        unknown = isinstance(error, UnavailableError) and error.outcome_unknown
+        response = problem_response(request, problem)
+        record.settle(
+            ActionRecord.State.UNKNOWN if unknown else ActionRecord.State.FAILED,
+            api_status=response.status_code,
+            api_answer=json.loads(response.content),
+        )
+        return response
+    except Exception:
+        # Our own failure after the key was taken: whether the provider acted is not known here.
+        record.settle(ActionRecord.State.UNKNOWN)
+        raise
+    plain = json.loads(json.dumps(answer, cls=NinjaJSONEncoder))
+    record.settle(ActionRecord.State.DONE, api_status=status, api_answer=plain)
+    return _answer(status, plain, replayed=False)
+
+
+def _replay(record: ActionRecord, fingerprint: str) -> HttpResponse:
+    if record.fingerprint != fingerprint:
+        raise Problem(
+            "idempotency-key-reused",
+            _("This Idempotency-Key was used for another request; use a new key for a new request."),
+        )
+    if "api_status" not in record.outcome:
+        if record.state == ActionRecord.State.ACTING:
+            raise Problem(
+                "idempotency-key-in-use",
+                _("The first request with this Idempotency-Key is still running; ask again in a moment."),
+                headers={"Retry-After": "1"},
+            )
+        raise Problem(
+            "outcome-unknown",
+            _(
+                "The first request with this Idempotency-Key ended without an answer; check before acting again."
+            ),
+        )
+    return _answer(record.outcome["api_status"], record.outcome["api_answer"], replayed=True)
