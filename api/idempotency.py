@@ -42,9 +42,11 @@ def _answer(status: int, body: dict, *, replayed: bool) -> HttpResponse:
 def act_once(
     request: HttpRequest, kind: str, body: dict, act: Callable[[], tuple[int, dict]]
 ) -> HttpResponse:
-    """Run `act` (which calls the provider through a service) at most once per Idempotency-Key.
+    """Run `act` at most once per Idempotency-Key: it checks the request and calls the provider through
+    a service, and returns (status, answer). `body` is the request as the endpoint read it.
 
-    `body` is the request as the endpoint read it; `act` returns (status, answer).
+    A repeated key is answered before anything is checked again: the first request's checks may no longer
+    pass once it acted (e.g. the login it created is taken now).
     """
     key = request.headers.get(HEADER, "")
     if not KEY_PATTERN.fullmatch(key):
@@ -60,6 +62,10 @@ def act_once(
         return _replay(ActionRecord.objects.get(tenant=request.tenant, key=record_key), fingerprint)
     try:
         status, answer = act()
+    except Problem:
+        # Refused by our own checks before the provider was called: nothing acted, the key is free again.
+        record.delete()
+        raise
     except ProviderError as error:
         problem = from_provider_error(error)
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown

@@ -174,13 +174,12 @@ class BoughtOut(Schema):
 @requires(Role.ADMIN)
 def buy_number(request: HttpRequest, payload: BuyIn):
     """Buys a number in a tariff: it costs money, so it needs an `Idempotency-Key` and is sent once."""
-    form = TariffForm({"tariff": payload.tariff})
-    if not form.is_valid():
-        raise from_form_errors(form)
-    account = _account(request)
 
     def buy() -> tuple[int, dict]:
-        bought, wallet_net = services.buy_number(account, request.user, form.cleaned_data["tariff"])
+        form = TariffForm({"tariff": payload.tariff})
+        if not form.is_valid():
+            raise from_form_errors(form)
+        bought, wallet_net = services.buy_number(_account(request), request.user, form.cleaned_data["tariff"])
         return 201, {"number": NumberOut.from_orm(bought).dict(), "wallet_net": str(wallet_net)}
 
     return act_once(request, "premium.number.buy", payload.dict(), buy)

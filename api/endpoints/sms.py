@@ -12,11 +12,12 @@ from ninja import Field, Query, Router, Schema
 
 from accounts.models import Role
 from api.auth import requires
-from api.endpoints.common import PageOut, answers, not_configured
+from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, not_configured
+from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
-from api.problems import from_form_errors
+from api.problems import Problem, from_form_errors
 from sms import services
-from sms.forms import LimitForm
+from sms.forms import LimitForm, SubaccountCreateForm
 from sms.models import MessageType, SerwerSmsAccount, Subaccount, SubaccountLimit
 
 router = Router(tags=["SerwerSMS.pl"])
@@ -99,6 +100,51 @@ def subaccounts(
 @requires(Role.VIEWER)
 def subaccount(request: HttpRequest, subaccount_id: int):
     return _detail(_subaccount(request, subaccount_id))
+
+
+class SubaccountIn(Schema):
+    template_id: int = Field(description="The id (in this API) of the subaccount whose settings are copied")
+    login: str
+    password: str = Field(description="3–20 characters; not stored by the dashboard, not answered back")
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@router.post("/subaccounts", response=answers(SubaccountDetailOut, status=201), summary="Create a subaccount")
+@requires(Role.ADMIN)
+def create_subaccount(request: HttpRequest, payload: SubaccountIn):
+    """Creates a subaccount at SerwerSMS.pl with a template's permissions and settings. It acts, so it
+    needs an `Idempotency-Key` and is sent once."""
+    data = payload.dict()
+
+    def create() -> tuple[int, dict]:
+        form = SubaccountCreateForm(
+            {**data, "template": data["template_id"], "form_token": "api"}, tenant=request.tenant
+        )
+        if not form.is_valid():
+            raise from_form_errors(form, fields={"template": "template_id"})
+        account = _account(request)
+        cleaned = form.cleaned_data
+        creation = services.issue_creation_form(request.tenant, request.user)
+        if not services.claim_creation(creation, cleaned["login"], cleaned["template"]):
+            raise Problem("conflict")  # a fresh form is claimed by this request only
+        subaccount = services.create_subaccount(
+            creation,
+            account,
+            request.user,
+            template=cleaned["template"],
+            password=cleaned["password"],
+            name=cleaned["name"],
+            phone=cleaned["phone"],
+            email=cleaned["email"],
+        )
+        return 201, _detail(subaccount)
+
+    # The password is left out of the stored fingerprint: the record keeps nothing a password could be read from.
+    return act_once(
+        request, "sms.subaccount.create", {k: v for k, v in data.items() if k != "password"}, create
+    )
 
 
 class LimitIn(Schema):
