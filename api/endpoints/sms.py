@@ -174,7 +174,7 @@ def set_limit(request: HttpRequest, subaccount_id: int, message_type: str, paylo
 
 
 @router.delete(
-    "/subaccounts/{subaccount_id}", response=answers(None, status=204), summary="Delete a subaccount"
+    "/subaccounts/{subaccount_id}", response={204: None, ERRORS: ProblemOut}, summary="Delete a subaccount"
 )
 @requires(Role.ADMIN)
 def delete_subaccount(request: HttpRequest, subaccount_id: int):

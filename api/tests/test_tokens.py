@@ -114,7 +114,7 @@ def test_missing_or_unknown_tokens_are_refused(client, tenant, header):
 
 
 def test_a_right_prefix_with_a_wrong_secret_is_refused(tenant, viewer):
-    token, text = make_token(tenant, viewer, Role.VIEWER)
+    token, _text = make_token(tenant, viewer, Role.VIEWER)
     response = ApiClient(f"dsh_{token.prefix}_{'x' * 43}").get("/premium/numbers")
     assert response.status_code == 401
 
