@@ -222,44 +222,6 @@ CALL_BATCH = 1000
 MONITOR_TIMEOUT = (2.0, 4.0)
 # Many screens watching one campaign share one provider call per this interval.
 MONITOR_MIN_INTERVAL = timedelta(seconds=2)
-# A recording is fetched while the operator waits to play it.
-RECORDING_TIMEOUT = (3.0, 10.0)
-
-
-def order_call_history(
-    account: SpikonAccount,
-    user,
-    *,
-    direction: int,
-    date_start,
-    date_end,
-    recordings_only: bool,
-    number: str,
-) -> CallHistoryReport:
-    """Order a call history report (4.4.1) and make its row, due for its first poll.
-
-    Called while the operator waits. Raises ProviderError, and then nothing is made here.
-    """
-    report_id = account.client(in_request=True).order_call_history(
-        date_start,
-        date_end,
-        direction=api.CallDirection(direction),
-        with_recordings_only=recordings_only,
-        number=number or None,
-    )
-    report = CallHistoryReport(
-        tenant_id=account.tenant_id,
-        provider_report_id=report_id,
-        direction=direction,
-        date_start=date_start,
-        date_end=date_end,
-        recordings_only=recordings_only,
-        number=number,
-        ordered_by=user,
-    )
-    report.start_polling()
-    report.save()
-    return report
 
 
 def store_calls(report: CallHistoryReport, records: list[api.CallRecord]) -> int:
@@ -328,28 +290,6 @@ def _direction(source: str, destination: str, own_numbers: set[str]) -> int | No
     if ours_calling and not ours_called:
         return CallDirection.OUTGOING
     return None
-
-
-def fetch_recording(account: SpikonAccount, call: CallRecord) -> None:
-    """Fetch a call's recording from the provider's link (4.4.3 `file`) once into media storage.
-
-    Raises ProviderError when the provider does not give it; a partial download is thrown away.
-    """
-    client = account.client(in_request=True, timeout=RECORDING_TIMEOUT)
-    with tempfile.TemporaryFile() as buffer:
-        audio = client.download_recording(call.recording_url, buffer)
-        buffer.seek(0)
-        extension = ".mp3" if audio.content_type == "audio/mpeg" else ".wav"
-        name = default_storage.save(private_media_path(call, f"recording{extension}"), File(buffer))
-    stored = CallRecord.objects.filter(pk=call.pk, recording_audio="").update(
-        recording_audio=name, recording_content_type=audio.content_type[:64]
-    )
-    if stored:
-        call.recording_audio.name, call.recording_content_type = name, audio.content_type[:64]
-    else:
-        # Another request stored it meanwhile: keep theirs, drop this copy.
-        default_storage.delete(name)
-        call.refresh_from_db(fields=["recording_audio", "recording_content_type"])
 
 
 def sync_call_center(tenant_id: int) -> None:

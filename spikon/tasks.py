@@ -22,7 +22,7 @@ from provider_api.errors import (
     UnavailableError,
 )
 from providers.accounts import BACKGROUND_TIMEOUT
-from spikon import sync
+from spikon import services, sync
 from spikon.client import CALL_HISTORY_REPORT_LIFETIME
 from spikon.models import (
     CallDirection,
@@ -380,7 +380,7 @@ def order_demo_call_history(self, tenant_id: int) -> None:
         return
     today = timezone.localdate()
     try:
-        report = sync.order_call_history(
+        services.order_call_history(
             account,
             None,
             direction=CallDirection.BOTH,
@@ -393,4 +393,3 @@ def order_demo_call_history(self, tenant_id: int) -> None:
         if error.outcome_unknown:
             raise
         raise self.retry(countdown=3) from None
-    poll_call_history_report.apply_async_on_commit((report.pk,), eta=report.next_poll_at)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from spikon.services import INCOMING, OUTGOING
 from spikon.views import account, callcenter, calls, history, overview, phonebooks, recordings, sms, tts
 
 app_name = "spikon"
@@ -62,13 +63,13 @@ urlpatterns = [
     path(
         "callcenter/agents/<int:agent_id>/inbound/<int:campaign_id>/",
         callcenter.membership,
-        {"direction": callcenter.INCOMING},
+        {"direction": INCOMING},
         name="callcenter-inbound",
     ),
     path(
         "callcenter/agents/<int:agent_id>/outbound/<int:campaign_id>/",
         callcenter.membership,
-        {"direction": callcenter.OUTGOING},
+        {"direction": OUTGOING},
         name="callcenter-outbound",
     ),
     path(

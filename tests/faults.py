@@ -138,3 +138,4 @@ def use_broker_down(monkeypatch) -> None:
 
     monkeypatch.setattr(app.conf, "broker_url", closed_port_url().replace("http://", "redis://") + "/0")
     monkeypatch.setattr(app, "_pool", None)  # the connection pool of the old broker
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)  # and its producers, kept once a task was sent

@@ -25,6 +25,7 @@ from provider_api.wsgi_server import serve_in_thread
 from sms import tasks as sms_tasks
 from sms.models import SerwerSmsAccount
 from sms.sandbox import DEMO_TEMPLATE_ID, SerwerSmsSandbox
+from spikon import services as spikon_services
 from spikon import sync as spikon_sync
 from spikon import tasks as spikon_tasks
 from spikon.models import CallDirection, CallHistoryReport, SpikonAccount, TtsAnnouncement
@@ -181,7 +182,7 @@ def sync_everything(tenant: Tenant, *, call_history: bool = True) -> None:
         return
     account = SpikonAccount.objects.get(tenant=tenant)
     today = timezone.localdate()
-    report = spikon_sync.order_call_history(
+    report = spikon_services.order_call_history(
         account,
         None,
         direction=CallDirection.BOTH,

@@ -30,9 +30,8 @@ from django.utils import timezone
 
 from config.celery import app
 from providers.tasks import sweep_jobs
-from spikon import sync, tasks
+from spikon import services, tasks
 from spikon.models import CallDirection, CallHistoryReport, CallRecord, SmsBatch, SmsMessage, TtsAnnouncement
-from spikon.views.sms import send_batch
 from tests.faults import files_under
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -130,7 +129,7 @@ def _start_the_jobs(account, sandbox) -> None:
     """What the pages do: order reports, generate announcements, send SMS; each nudges its first poll."""
     today = timezone.localdate()
     for index in range(REPORTS):
-        report = sync.order_call_history(
+        services.order_call_history(
             account,
             None,
             direction=CallDirection.BOTH,
@@ -139,7 +138,6 @@ def _start_the_jobs(account, sandbox) -> None:
             recordings_only=False,
             number="",
         )
-        tasks.poll_call_history_report.apply_async_on_commit((report.pk,), eta=report.next_poll_at)
     client = account.client(in_request=True)
     for index in range(ANNOUNCEMENTS):
         name = f"Zapowiedź {index + 1}"
@@ -156,7 +154,7 @@ def _start_the_jobs(account, sandbox) -> None:
         SmsMessage(tenant=account.tenant, batch=batch, recipient=f"601{index:06d}")
         for index in range(MESSAGES)
     )
-    outcome = send_batch(account, batch)
+    outcome = services.send_batch(account, batch)
     assert outcome == {SmsMessage.SendStatus.ACCEPTED: MESSAGES}
 
 

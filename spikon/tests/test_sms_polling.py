@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from providers.tasks import sweep_jobs
-from spikon import tasks
+from spikon import services, tasks
 from spikon.models import SmsBatch, SmsMessage, new_form_key
 
 pytestmark = pytest.mark.django_db
@@ -181,8 +181,6 @@ def test_the_beat_schedule_runs_the_fan_out_and_the_sweeper(settings):
 def test_a_real_worker_follows_sent_sms_and_the_sweeper_requeues_a_lost_one(
     real_worker, spikon_account, sandbox
 ):
-    from spikon.views.sms import send_batch
-
     batch = SmsBatch.objects.create(
         tenant=spikon_account.tenant, form_key=new_form_key(), sender="SMS", text="Hej"
     )
@@ -190,7 +188,7 @@ def test_a_real_worker_follows_sent_sms_and_the_sweeper_requeues_a_lost_one(
     # Accepted and due for a minute, but its Celery message never arrived (a flushed Redis, say).
     lost = accepted_message(spikon_account, sent_at_sandbox(spikon_account, "601000222"))
 
-    send_batch(spikon_account, batch)  # queues the first poll of `sent` on commit
+    services.send_batch(spikon_account, batch)  # queues the first poll of `sent` on commit
     sweep_jobs()  # finds `lost` overdue and nudges it
 
     both = SmsMessage.objects.filter(pk__in=[sent.pk, lost.pk], delivery=5, poll_status="finished")

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from accounts.models import SyncStatus
 from providers.tasks import sweep_jobs
-from spikon import sync, tasks
+from spikon import services, sync, tasks
 from spikon.client import CallRecord as ApiCallRecord
 from spikon.models import (
     CallCenterAgent,
@@ -42,7 +42,7 @@ def ordered_report(account: SpikonAccount, **fields) -> CallHistoryReport:
         "number": "",
         **fields,
     }
-    return sync.order_call_history(account, None, **values)
+    return services.order_call_history(account, None, **values)
 
 
 def poll(model, task, pk: int, django_capture_on_commit_callbacks) -> int:

@@ -1,8 +1,7 @@
 """Call center (4.5): agents × campaigns with their memberships, and the live monitor of a campaign.
 
-The agents page reads the synced copy; each toggle calls the matching provider method from the request
-(4.5.3-4.5.7), updates the copy only when the provider says OK, and shows the provider's answer in the
-agent's row. The monitor is the exception to "pages read the local copy": see `monitor`.
+The agents page reads the synced copy; each toggle changes the membership at the provider
+(spikon.services, 4.5.3-4.5.7) and shows the provider's answer in the agent's row. The monitor is the exception to "pages read the local copy": see `monitor`.
 """
 
 from __future__ import annotations
@@ -17,18 +16,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import audit
 from accounts.ids import row_id
 from accounts.models import Role
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
-from provider_api.errors import AlreadyExistsError, NotFoundError, ProviderError
-from spikon import sync
+from provider_api.errors import ProviderError
+from spikon import services, sync
 from spikon.models import CallCenterAgent, CallCenterCampaign, CampaignMonitorSnapshot
+from spikon.services import INCOMING
 from spikon.views.overview import page_context, spikon_account
 
-INCOMING = "incoming"
-OUTGOING = "outgoing"
 # The monitor page and the wallboard ask for fresh figures this often (seconds).
 MONITOR_REFRESH_SECONDS = 5
 # A snapshot older than this is shown with a warning even if no error was recorded.
@@ -104,10 +101,6 @@ def _row_response(request: TenantRequest, agent: CallCenterAgent, answer: str, o
     )
 
 
-def _campaign_names(ids: list[int], names: dict[int, str]) -> list[str]:
-    return [names.get(campaign_id, f"#{campaign_id}") for campaign_id in sorted(ids)]
-
-
 @require_POST
 @tenant_view(Role.OPERATOR)
 def membership(request: TenantRequest, agent_id: int, campaign_id: int, direction: str) -> HttpResponse:
@@ -122,47 +115,10 @@ def membership(request: TenantRequest, agent_id: int, campaign_id: int, directio
         text = _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
         return _row_response(request, agent, text, ok=False, status=400)
     add = member == "1"
-    client = account.client(in_request=True)
-    call = {
-        (INCOMING, True): client.add_agent_to_incoming_campaign,
-        (INCOMING, False): client.remove_agent_from_incoming_campaign,
-        (OUTGOING, True): client.add_agent_to_outgoing_campaign,
-        (OUTGOING, False): client.remove_agent_from_outgoing_campaign,
-    }[(direction, add)]
-    field = "incoming_campaign_ids" if direction == INCOMING else "outgoing_campaign_ids"
-    label = _("inbound campaigns") if direction == INCOMING else _("outbound campaigns")
-    action = f"spikon.agent.{direction}.{'add' if add else 'remove'}"
     try:
-        call(agent.provider_id, campaign.provider_id)
+        services.set_membership(account, request.user, agent, campaign, direction=direction, add=add)
     except ProviderError as error:
-        audit.record(
-            request.tenant,
-            request.user,
-            action,
-            target=agent,
-            object_label=f"{agent.name} – {campaign.name}",
-            outcome="failure",
-            message=explain(error),
-        )
-        if isinstance(error, AlreadyExistsError | NotFoundError):
-            sync.queue(request.tenant, sync.CALL_CENTER)  # the copy here was out of date: fetch it anew
         return _row_response(request, agent, explain(error), ok=False)
-    before = list(getattr(agent, field))
-    after = (
-        sorted(set(before) | {campaign.provider_id}) if add else sorted(set(before) - {campaign.provider_id})
-    )
-    setattr(agent, field, after)
-    agent.updated_at = timezone.now()
-    agent.save(update_fields=[field, "updated_at"])
-    names = {row.provider_id: row.name for row in _campaigns(request)}
-    audit.record(
-        request.tenant,
-        request.user,
-        action,
-        target=agent,
-        object_label=f"{agent.name} – {campaign.name}",
-        changes={str(label): (_campaign_names(before, names), _campaign_names(after, names))},
-    )
     text = (
         _("added to “%(campaign)s” (%(direction)s); SPIKON answered OK.")
         if add
@@ -188,31 +144,10 @@ def default_outgoing(request: TenantRequest, agent_id: int) -> HttpResponse:
     if account is None or not account.is_configured:
         text = _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
         return _row_response(request, agent, text, ok=False, status=400)
-    action = "spikon.agent.default_outgoing"
     try:
-        account.client(in_request=True).set_default_outgoing_campaign(agent.provider_id, campaign.provider_id)
+        services.set_default_outgoing_campaign(account, request.user, agent, campaign)
     except ProviderError as error:
-        audit.record(
-            request.tenant, request.user, action, target=agent, outcome="failure", message=explain(error)
-        )
         return _row_response(request, agent, explain(error), ok=False)
-    names = {row.provider_id: row.name for row in _campaigns(request)}
-    before = agent.default_outgoing_campaign_id
-    agent.default_outgoing_campaign_id = campaign.provider_id
-    agent.updated_at = timezone.now()
-    agent.save(update_fields=["default_outgoing_campaign_id", "updated_at"])
-    audit.record(
-        request.tenant,
-        request.user,
-        action,
-        target=agent,
-        changes={
-            "default outbound campaign": (
-                names.get(before, f"#{before}") if before is not None else None,
-                campaign.name,
-            )
-        },
-    )
     text = _("default outbound campaign set to “%(campaign)s”; SPIKON answered OK.") % {
         "campaign": campaign.name
     }

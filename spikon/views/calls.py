@@ -1,25 +1,19 @@
-"""Click-to-call (4.2.3): the phone account rings first, then the destination. Sent once per form.
-
-Each form carries a key; the ClickToCall row is made with it before the provider is called, so a double
-submit finds the row and calls no more. The call is never retried: a lost answer is "outcome unknown".
+"""Click-to-call (4.2.3): the phone account rings first, then the destination. Sent once per form
+(spikon.services.initiate_call): a double submit calls no more, a lost answer is "outcome unknown".
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import audit
 from accounts.ids import row_id
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
-from provider_api.errors import ProviderError, UnavailableError
+from spikon import services
 from spikon.forms import ClickToCallForm
 from spikon.models import ClickToCall, PhoneAccount, new_form_key
 from spikon.views.overview import page_context, spikon_account
@@ -71,43 +65,17 @@ def click_to_call(request: TenantRequest) -> HttpResponse:
             None, _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
         )
         return _page(request, form, status=400)
-    phone_account: PhoneAccount = form.cleaned_data["phone_account"]
     destination = form.cleaned_data["destination"]
-    try:
-        with transaction.atomic():
-            call = ClickToCall.objects.create(
-                tenant=request.tenant,
-                form_key=form.cleaned_data["form_key"],
-                user=request.user,
-                username=request.user.get_username(),
-                phone_account_id=phone_account.provider_id,
-                phone_account_label=str(phone_account)[:250],
-                destination=destination,
-            )
-    except IntegrityError:
+    call = services.initiate_call(
+        account,
+        request.user,
+        form_key=form.cleaned_data["form_key"],
+        phone_account=form.cleaned_data["phone_account"],
+        destination=destination,
+    )
+    if call is None:
         messages.info(request, _("This call was already requested with this form; its outcome is below."))
         return redirect("spikon:click-to-call", tenant_slug=request.tenant.slug)
-    try:
-        state = account.client(in_request=True).initiate_call(phone_account.provider_id, destination)
-    except ProviderError as error:
-        unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-        call.status = ClickToCall.Status.UNKNOWN if unknown else ClickToCall.Status.REFUSED
-        call.error = explain(error)
-    else:
-        call.status = ClickToCall.Status.INITIATED
-        call.provider_state = state[:100]
-    call.finished_at = timezone.now()
-    call.save(update_fields=["status", "error", "provider_state", "finished_at"])
-    audit.record(
-        request.tenant,
-        request.user,
-        "spikon.call.initiate",
-        target=call,
-        object_label=f"{call.phone_account_label} → {destination}",
-        changes={"destination": (None, destination)},
-        outcome="success" if call.status == ClickToCall.Status.INITIATED else "failure",
-        message=call.error,
-    )
     if call.status == ClickToCall.Status.INITIATED:
         messages.success(
             request,

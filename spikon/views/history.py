@@ -1,6 +1,6 @@
 """Call history (4.4): ordering reports and following them, browsing and exporting the stored calls.
 
-A report is asked for once (call_list/order, from the request) and then followed by Celery
+A report is asked for once (call_list/order, spikon.services) and then followed by Celery
 (spikon.tasks.poll_call_history_report); its page shows the progress and updates in place until it ends.
 The calls page reads only the stored calls: filters, keyset pages and a streamed CSV of the filtered set.
 """
@@ -23,13 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import audit
 from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError, UnavailableError
-from spikon import sync
+from spikon import services
 from spikon.client import CALL_HISTORY_MAX_DAYS, CALL_HISTORY_REPORT_LIFETIME
 from spikon.forms import PhoneNumberField
 from spikon.models import CallDirection, CallHistoryReport, CallRecord
@@ -312,20 +311,9 @@ def order_report(request: TenantRequest) -> HttpResponse:
             None, _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
         )
         return render(request, "spikon/history_reports.html", _reports_context(request, form), status=400)
-    data = form.cleaned_data
-    label = f"{data['date_start']:%Y-%m-%d} – {data['date_end']:%Y-%m-%d}"
     try:
-        report = sync.order_call_history(account, request.user, **data)
+        report = services.order_call_history(account, request.user, **form.cleaned_data)
     except ProviderError as error:
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.history.order",
-            object_type="spikon.callhistoryreport",
-            object_label=label,
-            outcome="failure",
-            message=explain(error),
-        )
         if isinstance(error, UnavailableError) and error.outcome_unknown:
             form.add_error(
                 None,
@@ -336,20 +324,6 @@ def order_report(request: TenantRequest) -> HttpResponse:
             )
         form.add_error(None, explain(error))
         return render(request, "spikon/history_reports.html", _reports_context(request, form), status=400)
-    audit.record(
-        request.tenant,
-        request.user,
-        "spikon.history.order",
-        target=report,
-        object_label=label,
-        changes={
-            "direction": (None, str(CallDirection(data["direction"]).label)),
-            "range": (None, label),
-            "recordings only": (None, data["recordings_only"]),
-            "number": (None, data["number"] or None),
-        },
-    )
-    poll_call_history_report.apply_async_on_commit((report.pk,), eta=report.next_poll_at)
     messages.success(
         request, _("Report ordered. Its calls are stored here as soon as the provider has generated it.")
     )

@@ -1,8 +1,7 @@
 """Phonebooks (4.3): the books, one book's entries with a search, adding and deleting books and entries,
 CSV import (preview, then added in the background) and CSV export.
 
-Pages read the local copy; changes call the provider from the request and, only on success, update the
-local copy and the audit log.
+Pages read the local copy; changes go through spikon.services.
 """
 
 from __future__ import annotations
@@ -24,11 +23,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import audit
 from accounts.models import Role
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
-from provider_api.errors import AlreadyExistsError, NotFoundError, ProviderError
+from provider_api.errors import AlreadyExistsError, ProviderError
+from spikon import services
 from spikon.client import PHONE_BOOK_ENTRY_NAME_MAX_LENGTH
 from spikon.forms import (
     IMPORT_MAX_ROWS,
@@ -96,33 +95,13 @@ def phonebook_add(request: TenantRequest) -> HttpResponse:
     error = _no_account_error(request)
     if error:
         return _books_page(request, form, status=400, error=error)
-    name = form.cleaned_data["name"]
     try:
-        added = spikon_account(request).client(in_request=True).add_phone_book(name)
+        book = services.add_phone_book(spikon_account(request), request.user, form.cleaned_data["name"])
     except AlreadyExistsError:
         form.add_error("name", _("SPIKON already has a phonebook with this name: choose another name."))
         return _books_page(request, form, status=400)
     except ProviderError as error:
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.phonebook.add",
-            object_label=name,
-            outcome="failure",
-            message=explain(error),
-        )
         return _books_page(request, form, status=400, error=explain(error))
-    with transaction.atomic():
-        book, _created = PhoneBook.objects.update_or_create(
-            tenant=request.tenant, provider_id=added.id, defaults={"name": added.name[:100] or name}
-        )
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.phonebook.add",
-            target=book,
-            changes={"name": (None, book.name)},
-        )
     messages.success(request, _("Phonebook “%(name)s” added.") % {"name": book.name})
     return redirect("spikon:phonebook", tenant_slug=request.tenant.slug, book_id=book.pk)
 
@@ -140,29 +119,10 @@ def phonebook_delete(request: TenantRequest, book_id: int) -> HttpResponse:
         error = _no_account_error(request)
         if not error:
             try:
-                spikon_account(request).client(in_request=True).delete_phone_book(book.provider_id)
-            except NotFoundError:
-                pass  # gone at the provider already: the local copy follows
+                services.delete_phone_book(spikon_account(request), request.user, book)
             except ProviderError as provider_error:
                 error = explain(provider_error)
-                audit.record(
-                    request.tenant,
-                    request.user,
-                    "spikon.phonebook.delete",
-                    target=book,
-                    outcome="failure",
-                    message=error,
-                )
-            if not error:
-                with transaction.atomic():
-                    audit.record(
-                        request.tenant,
-                        request.user,
-                        "spikon.phonebook.delete",
-                        target=book,
-                        changes={"name": (book.name, None), "entries": (book.entries.count(), None)},
-                    )
-                    book.delete()
+            else:
                 messages.success(request, _("Phonebook “%(name)s” deleted.") % {"name": book.name})
                 return redirect("spikon:phonebooks", tenant_slug=request.tenant.slug)
     failed = request.method == "POST"
@@ -237,36 +197,9 @@ def entry_add(request: TenantRequest, book_id: int) -> HttpResponse:
         return _entry_change_response(request, book, error=error, entry_form=form)
     name, number = form.cleaned_data["name"], form.cleaned_data["number"]
     try:
-        added = spikon_account(request).client(in_request=True).add_phone_book_entry(book.provider_id, name, number)
+        entry = services.add_phone_book_entry(spikon_account(request), request.user, book, name, number)
     except ProviderError as provider_error:
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.phonebook_entry.add",
-            object_label=f"{name} ({number})",
-            outcome="failure",
-            message=explain(provider_error),
-        )
         return _entry_change_response(request, book, error=explain(provider_error), entry_form=form)
-    with transaction.atomic():
-        entry = PhoneBookEntry.objects.create(
-            tenant=request.tenant,
-            book=book,
-            provider_id=added.id,
-            name=added.name[:200] or name,
-            number=added.number[:40] or number,
-        )
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.phonebook_entry.add",
-            target=entry,
-            changes={
-                "phonebook": (None, book.name),
-                "name": (None, entry.name),
-                "number": (None, entry.number),
-            },
-        )
     messages.success(request, _("“%(name)s” added to the phonebook.") % {"name": entry.name})
     return _entry_change_response(request, book)
 
@@ -285,32 +218,9 @@ def entry_delete(request: TenantRequest, book_id: int, entry_id: int) -> HttpRes
     if error:
         return _entry_change_response(request, book, error=error)
     try:
-        spikon_account(request).client(in_request=True).delete_phone_book_entry(entry.provider_id)
-    except NotFoundError:
-        pass  # gone at the provider already: the local copy follows
+        services.delete_phone_book_entry(spikon_account(request), request.user, entry)
     except ProviderError as provider_error:
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.phonebook_entry.delete",
-            target=entry,
-            outcome="failure",
-            message=explain(provider_error),
-        )
         return _entry_change_response(request, book, error=explain(provider_error))
-    with transaction.atomic():
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.phonebook_entry.delete",
-            target=entry,
-            changes={
-                "phonebook": (book.name, None),
-                "name": (entry.name, None),
-                "number": (entry.number, None),
-            },
-        )
-        entry.delete()
     messages.success(request, _("“%(name)s” deleted from the phonebook.") % {"name": entry.name})
     return _entry_change_response(request, book)
 

@@ -24,7 +24,7 @@ from accounts.models import Role
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError
-from spikon import sync
+from spikon import services, sync
 from spikon.models import CallRecord
 from spikon.views.overview import page_context
 
@@ -105,7 +105,7 @@ def _recording_problem(request: TenantRequest, call: CallRecord) -> tuple[str, i
     if account is None:
         return _("The SPIKON account has no API key yet: an admin sets it on the Account page."), 409
     try:
-        sync.fetch_recording(account, call)
+        services.fetch_recording(account, call)
     except ProviderError as error:
         return _("The recording cannot be fetched from the provider. %(why)s") % {"why": explain(error)}, 502
     return "", 200

@@ -1,35 +1,29 @@
 """SMS (4.6): compose (review, then send once per form), and the log of every message with its delivery
 state, which a Celery poller follows (spikon.tasks.poll_sms_state) and the page shows updating in place.
 
-One message per recipient, each its own request to the provider and its own row. Nothing is ever sent
-twice by itself: a double submit finds the submission made with the form's key, and a send whose answer
-is lost is "unknown — check state".
+One message per recipient, each its own request to the provider and its own row (spikon.services.send_sms).
+Nothing is ever sent twice by itself: a double submit finds the submission made with the form's key, and a
+send whose answer is lost is "unknown — check state".
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db import IntegrityError, transaction
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import audit
 from accounts.ids import row_id, row_ids
 from accounts.models import Role
 from accounts.pagination import keyset_page
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
-from provider_api.errors import AuthenticationError, ProviderError, UnavailableError
+from spikon import services
 from spikon.forms import SMS_MAX_RECIPIENTS, SmsForm, polish_sms_number, sms_parts
-from spikon.models import PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage, SpikonAccount, new_form_key
-from spikon.tasks import poll_sms_state
+from spikon.models import PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage, new_form_key
 from spikon.views.overview import page_context, spikon_account
 
 LOG_PER_PAGE = 50
@@ -188,116 +182,28 @@ def sms_send(request: TenantRequest) -> HttpResponse:
             "changed": action == "send",
         }
         return _compose_page(request, form, review=review)
-    try:
-        with transaction.atomic():
-            batch = SmsBatch.objects.create(
-                tenant=request.tenant,
-                form_key=form.cleaned_data["form_key"],
-                user=request.user,
-                username=request.user.get_username(),
-                sender=form.cleaned_data["sender"],
-                text=form.cleaned_data["message"],
-            )
-            SmsMessage.objects.bulk_create(
-                SmsMessage(
-                    tenant=request.tenant,
-                    batch=batch,
-                    recipient=number,
-                    recipient_name=name[:200],
-                    send_status=SmsMessage.SendStatus.QUEUED,
-                )
-                for number, name in form.cleaned_data["recipient_list"]
-            )
-    except IntegrityError:
-        batch = SmsBatch.objects.get(tenant=request.tenant, form_key=form.cleaned_data["form_key"])
+    sending = services.send_sms(
+        account,
+        request.user,
+        form_key=form.cleaned_data["form_key"],
+        sender=form.cleaned_data["sender"],
+        text=form.cleaned_data["message"],
+        recipients=form.cleaned_data["recipient_list"],
+    )
+    if sending.already_sent:
         messages.info(
             request, _("This form was already sent; nothing was sent again. Here is what happened.")
         )
-        return redirect(f"{reverse('spikon:sms-log', args=[request.tenant.slug])}?batch={batch.pk}")
-    outcome = send_batch(account, batch)
-    _report(request, batch, outcome)
-    return redirect(f"{reverse('spikon:sms-log', args=[request.tenant.slug])}?batch={batch.pk}")
+    else:
+        _report(request, sending)
+    return redirect(f"{reverse('spikon:sms-log', args=[request.tenant.slug])}?batch={sending.batch.pk}")
 
 
-def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
-    """Send each queued message of the batch once, in order; stop when the provider stops answering."""
-    client = account.client(in_request=True)
+def _report(request: TenantRequest, sending: services.SmsSending) -> None:
     statuses = SmsMessage.SendStatus
-    stop_reason = ""
-    for message in batch.messages.filter(send_status=statuses.QUEUED).order_by("id"):
-        if stop_reason:
-            break
-        now = timezone.now()
-        if not SmsMessage.objects.filter(pk=message.pk, send_status=statuses.QUEUED).update(
-            send_status=statuses.SENDING, sent_at=now
-        ):
-            continue
-        try:
-            ids = client.send_sms(message.recipient, batch.text, batch.sender)
-        except ProviderError as error:
-            unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, explain(error))
-            if isinstance(error, UnavailableError | AuthenticationError):
-                stop_reason = _(
-                    "Not sent: the provider stopped answering or refused the key while sending earlier messages."
-                )
-            continue
-        if not ids:
-            _close(
-                message,
-                statuses.UNKNOWN,
-                _("The provider accepted the message but gave no message ID to follow."),
-            )
-            continue
-        message.provider_id = ids[0]
-        message.send_status = statuses.ACCEPTED
-        message.start_polling()
-        message.save(update_fields=["provider_id", "send_status", "poll_status", "next_poll_at"])
-        poll_sms_state.apply_async_on_commit((message.pk,), eta=message.next_poll_at)
-    if stop_reason:
-        unsent = batch.messages.filter(send_status=statuses.QUEUED)
-        unsent.update(
-            send_status=statuses.NOT_SENT,
-            poll_status=SmsMessage.PollStatus.FAILED,
-            last_error=stop_reason,
-            finished_at=timezone.now(),
-        )
-    return dict(batch.messages.values_list("send_status").annotate(count=Count("id")).order_by())
-
-
-def _close(message: SmsMessage, status: str, reason: str) -> None:
-    """A message that will not be followed: refused, or of unknown outcome (never sent again by itself)."""
-    SmsMessage.objects.filter(pk=message.pk).update(
-        send_status=status,
-        poll_status=SmsMessage.PollStatus.FAILED,
-        last_error=reason[:2000],
-        finished_at=timezone.now(),
-    )
-
-
-def _report(request: TenantRequest, batch: SmsBatch, outcome: dict[str, int]) -> None:
-    statuses = SmsMessage.SendStatus
-    accepted = outcome.get(statuses.ACCEPTED, 0)
-    summary = _(
-        "%(accepted)d accepted, %(refused)d refused, %(unknown)d of unknown outcome, %(not_sent)d not sent."
-    ) % {
-        "accepted": accepted,
-        "refused": outcome.get(statuses.REFUSED, 0),
-        "unknown": outcome.get(statuses.UNKNOWN, 0),
-        "not_sent": outcome.get(statuses.NOT_SENT, 0),
-    }
-    audit.record(
-        request.tenant,
-        request.user,
-        "spikon.sms.send",
-        target=batch,
-        changes={"recipients": (None, sum(outcome.values())), "sender": (None, batch.sender)},
-        outcome="success" if accepted else "failure",
-        message=summary,
-    )
-    if accepted == sum(outcome.values()):
+    if sending.counts.get(statuses.ACCEPTED, 0) == sum(sending.counts.values()):
         messages.success(request, _("SMS accepted by the provider; the delivery state follows below."))
-    elif outcome.get(statuses.UNKNOWN):
+    elif sending.counts.get(statuses.UNKNOWN):
         messages.warning(
             request,
             _(
@@ -305,10 +211,10 @@ def _report(request: TenantRequest, batch: SmsBatch, outcome: dict[str, int]) ->
                 "sent; check before sending them again."
             )
             + " "
-            + summary,
+            + sending.summary,
         )
     else:
-        messages.error(request, summary)
+        messages.error(request, sending.summary)
 
 
 @require_GET

@@ -14,22 +14,19 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import messages
 from django.core import signing
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import audit
 from accounts.models import Role
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
-from provider_api.errors import NotFoundError, ProviderError, UnavailableError
-from spikon import sync
+from provider_api.errors import ProviderError, UnavailableError
+from spikon import services, sync
 from spikon.client import TTS_TEXT_MAX_LENGTH
 from spikon.models import TtsAnnouncement, TtsLanguage, TtsVoice, new_form_key
-from spikon.tasks import poll_announcement
 from spikon.views.overview import page_context, spikon_account
 from spikon.views.recordings import serve_audio
 
@@ -193,7 +190,7 @@ def price(request: TenantRequest) -> HttpResponse:
         return _form_page(request, form, status=400)
     data = form.cleaned_data
     try:
-        quote = account.client(in_request=True).tts_price(data["voice"], data["text"])
+        quote = services.price_announcement(account, data["voice"], data["text"])
     except ProviderError as error:
         form.add_error(None, explain(error))
         return _form_page(request, form, status=400)
@@ -246,47 +243,12 @@ def generate(request: TenantRequest) -> HttpResponse:
         )
         return redirect("spikon:tts", tenant_slug=request.tenant.slug)
     try:
-        with transaction.atomic():
-            item = TtsAnnouncement.objects.create(
-                tenant=request.tenant,
-                form_key=quote["key"],
-                state=TtsAnnouncement.State.SUBMITTING,
-                name=quote["name"],
-                voice=quote["voice"],
-                text=quote["text"],
-                cost_net=quote["net"],
-                cost_gross=quote["gross"],
-                created_by=request.user,
-            )
-    except IntegrityError:
+        item = services.generate_announcement(account, request.user, quote)
+    except ProviderError as error:
+        return _generation_failed(request, quote, error)
+    if item is None:
         messages.info(request, _("This announcement was already sent with this form; its state is below."))
         return redirect("spikon:tts", tenant_slug=request.tenant.slug)
-    try:
-        provider_id = account.client(in_request=True).generate_tts(item.voice, item.name, item.text)
-    except ProviderError as error:
-        return _generation_failed(request, item, quote, error)
-    item.provider_id = provider_id
-    item.state = TtsAnnouncement.State.PENDING
-    item.start_polling()
-    with transaction.atomic():
-        # A list sync that ran meanwhile may have made a row for the new id: this one replaces it.
-        duplicates = TtsAnnouncement.objects.filter(tenant=request.tenant, provider_id=provider_id)
-        if duplicates.exclude(pk=item.pk).exists():
-            sync.delete_announcements(list(duplicates.exclude(pk=item.pk)))
-        item.save(update_fields=["provider_id", "state", "poll_status", "next_poll_at"])
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.tts.generate",
-            target=item,
-            changes={
-                "name": (None, item.name),
-                "voice": (None, item.voice),
-                "characters": (None, len(item.text)),
-                "price gross": (None, f"{item.cost_gross} zł"),
-            },
-        )
-    poll_announcement.apply_async_on_commit((item.pk,), eta=item.next_poll_at)
     messages.success(
         request,
         _("“%(name)s” is being generated; it can be played here once it is ready.") % {"name": item.name},
@@ -294,23 +256,8 @@ def generate(request: TenantRequest) -> HttpResponse:
     return redirect("spikon:tts", tenant_slug=request.tenant.slug)
 
 
-def _generation_failed(
-    request: TenantRequest, item: TtsAnnouncement, quote: dict, error: ProviderError
-) -> HttpResponse:
-    unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-    audit.record(
-        request.tenant,
-        request.user,
-        "spikon.tts.generate",
-        target=item,
-        changes={"name": (None, item.name), "voice": (None, item.voice)},
-        outcome="failure",
-        message=explain(error),
-    )
-    if unknown:
-        # It may have been generated (and charged): kept as "unknown", never sent again.
-        item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, explain(error)
-        item.save(update_fields=["state", "last_error"])
+def _generation_failed(request: TenantRequest, quote: dict, error: ProviderError) -> HttpResponse:
+    if isinstance(error, UnavailableError) and error.outcome_unknown:
         messages.warning(
             request,
             _(
@@ -319,7 +266,6 @@ def _generation_failed(
             ),
         )
         return redirect("spikon:tts", tenant_slug=request.tenant.slug)
-    item.delete()
     form = AnnouncementForm(
         {key: quote[key] for key in ("language", "voice", "name", "text")}, tenant=request.tenant
     )
@@ -342,38 +288,14 @@ def delete(request: TenantRequest, announcement_id: int) -> HttpResponse:
     if item.state == TtsAnnouncement.State.SUBMITTING:
         context["error"] = _("It is being sent to the provider right now; delete it once its state is known.")
         return render(request, "spikon/tts_delete.html", context, status=409)
-    message = ""
-    if item.provider_id is not None:
-        account = spikon_account(request)
-        if account is None or not account.is_configured:
-            context["error"] = _(
-                "The SPIKON account has no API key yet: an admin sets it on the Account page."
-            )
-            return render(request, "spikon/tts_delete.html", context, status=400)
-        try:
-            account.client(in_request=True).delete_tts(item.provider_id)
-        except NotFoundError as error:
-            message = explain(error)  # gone there already: it goes here too
-        except ProviderError as error:
-            audit.record(
-                request.tenant,
-                request.user,
-                "spikon.tts.delete",
-                target=item,
-                outcome="failure",
-                message=explain(error),
-            )
-            context["error"] = explain(error)
-            return render(request, "spikon/tts_delete.html", context, status=400)
-    with transaction.atomic():
-        audit.record(
-            request.tenant,
-            request.user,
-            "spikon.tts.delete",
-            target=item,
-            changes={"name": (item.name, None)},
-            message=message,
-        )
-        sync.delete_announcements([item])
+    account = spikon_account(request)
+    if item.provider_id is not None and (account is None or not account.is_configured):
+        context["error"] = _("The SPIKON account has no API key yet: an admin sets it on the Account page.")
+        return render(request, "spikon/tts_delete.html", context, status=400)
+    try:
+        services.delete_announcement(account, request.user, item)
+    except ProviderError as error:
+        context["error"] = explain(error)
+        return render(request, "spikon/tts_delete.html", context, status=400)
     messages.success(request, _("Announcement “%(name)s” deleted.") % {"name": item.name})
     return redirect("spikon:tts", tenant_slug=request.tenant.slug)
