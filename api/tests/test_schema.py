@@ -1,0 +1,77 @@
+"""The generated OpenAPI document is valid OpenAPI 3, lists every endpoint, and its docs page is served
+from our own static files under the strict CSP."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from openapi_spec_validator import validate
+
+from api.endpoints import premium, sms, spikon
+from tests.test_csp import policy_problems, template_problems
+
+ROUTERS = {"/premium": premium.router, "/sms": sms.router, "/spikon": spikon.router}
+
+
+def endpoints() -> list[tuple[str, str, object]]:
+    """(method, path, view) of every operation the routers declare."""
+    found = []
+    for prefix, router in ROUTERS.items():
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    found.append((method.lower(), f"/api/v1{prefix}{path}", operation.view_func))
+    return found
+
+
+@pytest.fixture
+def schema(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    validate(schema)
+
+
+def test_the_validator_can_fail(schema):
+    broken = {**schema, "paths": {"/x": {"get": {"responses": {"200": {"description": 1}}}}}}
+    with pytest.raises(Exception):  # noqa: B017 - any validation error will do
+        validate(broken)
+
+
+def test_the_schema_lists_every_endpoint(schema):
+    listed = {(method, path) for path, item in schema["paths"].items() for method in item}
+    declared = {(method, path) for method, path, _view in endpoints()}
+    assert len(declared) > 10
+    assert declared <= listed, declared - listed
+
+
+def test_every_endpoint_needs_a_token_and_a_role(schema):
+    for method, path, view in endpoints():
+        assert getattr(view, "min_role", None) is not None, f"{method} {path} is not decorated with requires()"
+        assert schema["paths"][path][method]["security"] == [{"TokenAuth": []}], path
+
+
+def test_every_endpoint_documents_its_problems(schema):
+    for method, path, _view in endpoints():
+        responses = schema["paths"][path][method]["responses"]
+        assert {"401", "403", "422", "429"} <= set(responses), f"{method} {path}: {sorted(responses)}"
+
+
+def test_the_docs_page_uses_only_our_static_files(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert policy_problems(response["Content-Security-Policy"]) == []
+    page = response.content.decode()
+    assert template_problems(page) == []
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources and all(source.startswith("/") for source in sources), sources
+    for source in sources:
+        if source.startswith("/static/"):
+            assert finders.find(source.removeprefix("/static/")), source
+    assert "/api/v1/openapi.json" in page
