@@ -43,7 +43,8 @@ def act_once(
     request: HttpRequest, kind: str, body: dict, act: Callable[[], tuple[int, dict]]
 ) -> HttpResponse:
     """Run `act` at most once per Idempotency-Key: it checks the request and calls the provider through
-    a service, and returns (status, answer). `body` is the request as the endpoint read it.
+    a service, and returns (status, answer): a refusal after the provider was called is an answer too
+    (`problem_body`), kept and replayed like a success. `body` is the request as the endpoint read it.
 
     A repeated key is answered before anything is checked again: the first request's checks may no longer
     pass once it acted (e.g. the login it created is taken now).
@@ -81,7 +82,11 @@ def act_once(
         record.settle(ActionRecord.State.UNKNOWN)
         raise
     plain = json.loads(json.dumps(answer, cls=NinjaJSONEncoder))
-    record.settle(ActionRecord.State.DONE, api_status=status, api_answer=plain)
+    if status < 400:
+        state = ActionRecord.State.DONE
+    else:
+        state = ActionRecord.State.UNKNOWN if status == 503 else ActionRecord.State.FAILED
+    record.settle(state, api_status=status, api_answer=plain)
     return _answer(status, plain, replayed=False)
 
 

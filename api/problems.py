@@ -125,8 +125,8 @@ def from_provider_error(error: ProviderError) -> Problem:
     return Problem(slug, explain(error), provider=provider)
 
 
-def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
-    body = {
+def problem_body(request: HttpRequest, problem: Problem) -> dict[str, Any]:
+    return {
         "type": TYPE_BASE + problem.slug,
         "title": problem.title,
         "status": problem.status,
@@ -134,7 +134,14 @@ def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
         "instance": request.path,
         **problem.extra,
     }
-    response = HttpResponse(NinjaJSONEncoder().encode(body), status=problem.status, content_type=CONTENT_TYPE)
+
+
+def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
+    response = HttpResponse(
+        NinjaJSONEncoder().encode(problem_body(request, problem)),
+        status=problem.status,
+        content_type=CONTENT_TYPE,
+    )
     for header, value in problem.headers.items():
         response[header] = value
     return response

@@ -53,7 +53,9 @@ def test_the_schema_lists_every_endpoint(schema):
 
 def test_every_endpoint_needs_a_token_and_a_role(schema):
     for method, path, view in endpoints():
-        assert getattr(view, "min_role", None) is not None, f"{method} {path} is not decorated with requires()"
+        assert getattr(view, "min_role", None) is not None, (
+            f"{method} {path} is not decorated with requires()"
+        )
         assert schema["paths"][path][method]["security"] == [{"TokenAuth": []}], path
 
 
