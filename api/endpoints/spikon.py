@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from accounts.models import Role
 from api.auth import requires
@@ -134,7 +134,7 @@ def phonebook_add(request: HttpRequest, payload: PhoneBookIn):
     if not form.is_valid():
         raise from_form_errors(form)
     book = services.add_phone_book(_account(request), request.user, form.cleaned_data["name"])
-    return 201, _book_out(book)
+    return Status(201, _book_out(book))
 
 
 @router.delete(
@@ -193,7 +193,7 @@ def entry_add(request: HttpRequest, book_id: int, payload: EntryIn):
     entry = services.add_phone_book_entry(
         _account(request), request.user, book, form.cleaned_data["name"], form.cleaned_data["number"]
     )
-    return 201, entry
+    return Status(201, entry)
 
 
 @router.delete(
@@ -403,7 +403,7 @@ def report_order(request: HttpRequest, payload: ReportIn):
     form = ReportOrderForm(payload.dict())
     if not form.is_valid():
         raise from_form_errors(form)
-    return 201, services.order_call_history(_account(request), request.user, **form.cleaned_data)
+    return Status(201, services.order_call_history(_account(request), request.user, **form.cleaned_data))
 
 
 @router.get("/history/reports/{report_id}", response=answers(ReportOut), summary="A report's state")

@@ -14,7 +14,7 @@ from api.models import ApiToken
 from premium import tasks as premium_tasks
 from premium.sync import billing_resource, current_month
 from sms import tasks as sms_tasks
-from tests.providers import Providers, connect, served_providers
+from tests.providers import Providers, connect, served_providers, sync_everything
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +81,15 @@ def providers(tenant) -> Iterator[Providers]:
             getattr(premium_tasks, f"sync_{resource}")(tenant.pk, resource)
         premium_tasks.sync_billing(tenant.pk, billing_resource(*current_month()))
         sms_tasks.sync_subaccounts(tenant.pk, "subaccounts")
+        yield served
+
+
+@pytest.fixture
+def all_synced(tenant) -> Iterator[Providers]:
+    """As `providers`, with every sync of the three apps run and a SPIKON call-history report stored."""
+    with served_providers() as served:
+        connect(tenant, served)
+        sync_everything(tenant)
         yield served
 
 
