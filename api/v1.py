@@ -11,7 +11,6 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.openapi.docs import DocsBase
 
-from api.auth import TokenAuth
 from api.endpoints import premium, sms, spikon
 from api.problems import Problem, from_provider_error, problem_response
 from provider_api.errors import ProviderError
@@ -44,7 +43,6 @@ api = NinjaAPI(
     title="Telecom dashboard API",
     version="1",
     description=DESCRIPTION,
-    auth=TokenAuth(),
     urls_namespace="api-v1",
     docs=Docs(),
     docs_url="/docs",

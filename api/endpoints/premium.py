@@ -10,10 +10,10 @@ from typing import Literal
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Schema
 
 from accounts.models import Role
-from api.auth import requires
+from api.auth import TokenRouter, requires
 from api.endpoints.common import PageOut, answers, file_answer, not_configured
 from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, in_order_of, newest_first
@@ -26,7 +26,7 @@ from premium.models import Invoice, PremiumAccount, PremiumNumber, WalletEntry
 from premium.views.money import _download_name
 from provider_api.errors import ProviderError
 
-router = Router(tags=["Numery-Premium.PL"])
+router = TokenRouter(tags=["Numery-Premium.PL"])
 
 PROVIDER = "Numery-Premium.PL"
 Presentation = Literal["prezentacjaA", "prezentacja"]

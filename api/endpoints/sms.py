@@ -8,10 +8,10 @@ from datetime import datetime
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Schema
 
 from accounts.models import Role
-from api.auth import requires
+from api.auth import TokenRouter, requires
 from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, not_configured
 from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
@@ -20,7 +20,7 @@ from sms import services
 from sms.forms import LimitForm, SubaccountCreateForm
 from sms.models import MessageType, SerwerSmsAccount, Subaccount, SubaccountLimit
 
-router = Router(tags=["SerwerSMS.pl"])
+router = TokenRouter(tags=["SerwerSMS.pl"])
 
 PROVIDER = "SerwerSMS.pl"
 SEARCH_MAX_LENGTH = 100

@@ -14,10 +14,10 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Schema, Status
 
 from accounts.models import Role
-from api.auth import requires
+from api.auth import TokenRouter, requires
 from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, file_answer, not_configured
 from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
@@ -42,7 +42,7 @@ from spikon.views.history import ReportOrderForm
 from spikon.views.recordings import serve_audio
 from spikon.views.tts import AUDIO_FORMATS, QUOTE_MAX_AGE, QUOTE_SALT, AnnouncementForm
 
-router = Router(tags=["SPIKON"])
+router = TokenRouter(tags=["SPIKON"])
 
 PROVIDER = "SPIKON"
 SEARCH_MAX_LENGTH = 100
