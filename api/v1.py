@@ -110,6 +110,11 @@ def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_exception_handler(ObjectDoesNotExist, not_found)
 
 
+def unknown_endpoint(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other address under /api/v1/: a problem too, not the site's HTML 404 page."""
+    return problem_response(request, Problem("not-found", _("There is no such endpoint; see /api/v1/docs.")))
+
+
 @api.exception_handler(Exception)
 def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API request failed: %s %s", request.method, request.path)

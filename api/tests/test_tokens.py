@@ -154,3 +154,10 @@ def test_requests_over_the_limit_get_429_with_retry_after(settings, tenant, view
 def test_problems_are_in_the_requests_language(tenant, viewer):
     response = ApiClient("dsh_nothing", language="pl").get("/premium/numbers")
     assert response.json()["detail"] == "Ten token API jest nieprawidłowy."
+
+
+def test_an_unknown_endpoint_is_a_problem_too(client):
+    response = client.get("/api/v1/premium/nothing-here")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/not-found")
