@@ -19,7 +19,9 @@ SCRIPT = Path(settings.BASE_DIR) / "scripts" / "api_example.py"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_example_script_does_the_daily_jobs_and_sends_once(live_server, all_synced, tenant, operator, tmp_path):
+def test_the_example_script_does_the_daily_jobs_and_sends_once(
+    live_server, all_synced, tenant, operator, tmp_path
+):
     _token, text = make_token(tenant, operator, Role.OPERATOR)
     mark = all_synced.mark()
     result = subprocess.run(
