@@ -13,12 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import SyncStatus, Tenant
 from provider_api.errors import ProviderError, UnavailableError
+from providers.queueing import queue_after_commit
 
 # A sync still "running" after this long belongs to a worker that died: the next one may take over.
 STALE_AFTER = timedelta(minutes=15)
@@ -67,8 +67,6 @@ def queue_sync(tenant: Tenant, provider: str, resource: str, *, scheduled: bool 
     Returns False (queues nothing) when one is already queued or running, or, for a scheduled
     run, while the backoff after failures lasts, so that failures never pile up tasks.
     """
-    from config.celery import app  # imported late: the Celery app imports the settings
-
     kind = kind_for(provider, resource)
     if kind is None:
         raise LookupError(f"No sync is registered for {provider}/{resource}.")
@@ -81,8 +79,8 @@ def queue_sync(tenant: Tenant, provider: str, resource: str, *, scheduled: bool 
         claim = claim.exclude(next_retry_at__gt=now)
     if not claim.update(queued_at=now):
         return False
-    tenant_id = tenant.pk
-    transaction.on_commit(lambda: app.send_task(kind.task_name, args=[tenant_id, resource]))
+    # With the broker down the request still succeeds: the next scheduled run queues the sync again.
+    queue_after_commit(kind.task_name, tenant.pk, resource)
     return True
 
 

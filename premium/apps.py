@@ -7,6 +7,8 @@ class PremiumConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import sync
+        from premium.models import Statement
+        from providers.jobs import register_job
 
         for resource in ("numbers", "balance", "wallet", "invoices"):
             sync.register("premium", resource, f"premium.tasks.sync_{resource}")
@@ -14,3 +16,5 @@ class PremiumConfig(AppConfig):
         sync.register(
             "premium", "billing", "premium.tasks.sync_billing", pattern=r"billing-\d{4}-(0[1-9]|1[0-2])"
         )
+        # Full PDF statements, recovered by the one sweeper (providers.tasks.sweep_jobs).
+        register_job(Statement, "premium.tasks.render_statement")

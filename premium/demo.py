@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from accounts.models import Tenant
 from accounts.sync import queue_sync
-from premium.models import PROVIDER, PremiumAccount
+from premium.models import PremiumAccount
 from premium.sandbox import DEMO_API_KEY, DEMO_EMAIL
-from premium.sync import billing_resource, current_month
+from premium.sync import SYNC_KEY, billing_resource, current_month
 
 DEMO_MONTHS = 3  # the sandbox's demo billing: the current month and the two before it
 
@@ -28,4 +28,4 @@ def set_up_demo(tenant: Tenant, base_url: str) -> None:
     )
     # The sandbox starts afresh with every start: what the last run bought or deleted is gone there.
     for resource in ("numbers", "balance", "wallet", "invoices", *demo_billing_resources()):
-        queue_sync(account.tenant, PROVIDER, resource)
+        queue_sync(account.tenant, SYNC_KEY, resource)

@@ -9,32 +9,27 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.ids import RowsChoiceField
 from accounts.models import Tenant
-from accounts.validators import clean_provider_base_url
 from premium.client import Prezentacja
 from premium.models import PRESENTATION_CHOICES, Call, PremiumAccount, PremiumNumber
 from premium.sync import current_month
 from provider_api.parsing import ParseError, normalise_polish_number
+from providers.accounts import ProviderAccountForm
+from providers.fields import PolishNumberField
 
 TARIFFS = (4, 5, 6, 7, 8)
 MAX_BULK_NUMBERS = 100  # each number is one provider call made while the operator waits
 
 
-class AccountForm(forms.ModelForm):
-    """Email, API key (write-only: never rendered back) and an optional base URL."""
+class AccountForm(ProviderAccountForm):
+    """Email, API key (write-only: never rendered back) and an optional API address."""
+
+    SECRET_FIELDS = ("api_key",)
 
     api_key = forms.CharField(
         label=_("API key"),
         required=False,
         max_length=200,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-    )
-
-    base_url = forms.URLField(
-        label=PremiumAccount._meta.get_field("base_url").verbose_name,
-        help_text=PremiumAccount._meta.get_field("base_url").help_text,
-        required=False,
-        assume_scheme="https",
-        max_length=200,
+        help_text=_("Found in the provider's panel under API → 70x."),
     )
 
     class Meta:
@@ -43,62 +38,30 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Kept now: validation copies the (empty) field onto the instance before save() runs.
-        self.stored_key = self.instance.api_key if self.instance.pk else ""
-        self.has_key = bool(self.stored_key)
-        api_key = self.fields["api_key"]
-        if self.has_key:
-            api_key.help_text = _("A key ending in %(hint)s is set. Leave this empty to keep it.") % {
+        if self.stored["api_key"]:
+            self.fields["api_key"].help_text = _("A key ending in %(hint)s is set. Leave this empty to keep it.") % {
                 "hint": self.instance.api_key_hint
             }
-        else:
-            api_key.required = True
-            api_key.help_text = _("Found in the provider's panel under API → 70x.")
-        self.initial.pop("api_key", None)
 
     def clean_api_key(self) -> str:
         return self.cleaned_data["api_key"].strip()
 
-    def clean_base_url(self) -> str:
-        return clean_provider_base_url(self.cleaned_data["base_url"])
 
-    def save(self, commit: bool = True) -> PremiumAccount:
-        account = super().save(commit=False)
-        new_key = self.cleaned_data["api_key"]
-        account.api_key = new_key or self.stored_key
-        if commit:
-            account.save()
-        return account
-
-
-def normalised_target(value: str) -> str:
-    try:
-        return normalise_polish_number(value)
-    except ParseError:
-        raise forms.ValidationError(
-            _(
+def redirect_target_field() -> PolishNumberField:
+    """Where a number's calls go: a Polish number typed any common way, stored as its 9 digits."""
+    return PolishNumberField(
+        label=_("Redirect to"),
+        error_messages={
+            "invalid_number": _(
                 "Enter a Polish number of 9 digits, e.g. 601 123 456 or +48 601 123 456 "
                 "(a number abroad can be set only by the provider's office)."
-            ),
-            code="invalid_number",
-        ) from None
-
-
-class RedirectTargetField(forms.CharField):
-    """What people type ("+48 601 123 456", "0048601123456", "601-123-456") -> "601123456"."""
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("label", _("Redirect to"))
-        kwargs.setdefault("max_length", 32)
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        value = super().clean(value)
-        return normalised_target(value) if value else value
+            )
+        },
+    )
 
 
 class RedirectForm(forms.Form):
-    target = RedirectTargetField(widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
+    target = redirect_target_field()
     presentation = forms.ChoiceField(
         label=_("Number shown to the redirect target"),
         choices=PRESENTATION_CHOICES,
@@ -126,7 +89,18 @@ class BulkRedirectForm(forms.Form):
         queryset=PremiumNumber.objects.none(),
         error_messages={"required": _("Select at least one number.")},
     )
-    target = RedirectTargetField()
+    target = redirect_target_field()
+    # Sent for numbers whose presentation or announcement is unknown here (showNumbers does not report
+    # them); by default what the provider assumes when they are not sent (the API document).
+    unknown_presentation = forms.ChoiceField(
+        label=_("Number shown, where it is not known"),
+        choices=PRESENTATION_CHOICES,
+        initial=Prezentacja.HIDDEN.value,
+        required=False,
+    )
+    unknown_announcement = forms.BooleanField(
+        label=_("Play the announcement, where it is not known whether it plays"), required=False
+    )
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -139,6 +113,9 @@ class BulkRedirectForm(forms.Form):
                 _("Select at most %(count)d numbers at once.") % {"count": MAX_BULK_NUMBERS}
             )
         return numbers
+
+    def clean_unknown_presentation(self) -> str:
+        return self.cleaned_data["unknown_presentation"] or Prezentacja.HIDDEN.value
 
 
 class TariffForm(forms.Form):

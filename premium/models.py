@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import fields as dataclass_fields
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import EncryptedTextField, secret_hint
 from accounts.models import Tenant
-from premium.client import DEFAULT_BASE_URL, PremiumClient, Prezentacja
-from premium.client import PROVIDER as PROVIDER_NAME
+from premium.client import DEFAULT_BASE_URL, PROVIDER, PremiumClient, Prezentacja
 from provider_api.http import HttpTransport
-
-PROVIDER = "premium"  # the provider's key in SyncStatus rows and audit actions
-READ_RETRIES = 2  # background reads retry a failed connection or a 502/503/504 twice, with backoff
+from providers.accounts import ProviderAccount
+from providers.jobs import PolledJob
 
 PRESENTATION_CHOICES = [
     (Prezentacja.HIDDEN.value, _("restricted number or +48 22 896 66 67 (the provider's default)")),
@@ -33,17 +33,14 @@ PRESENTATION_SHORT = {
 }
 
 
-class PremiumAccount(models.Model):
+class PremiumAccount(ProviderAccount):
     """The partner account (email + API key) of one tenant, and the wallet balance last read."""
 
-    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="premium_account")
+    PROVIDER = PROVIDER
+    OFFICIAL_URL = DEFAULT_BASE_URL
+
     email = models.EmailField(_("email"))
     api_key = EncryptedTextField(_("API key"), blank=True)
-    base_url = models.URLField(
-        _("API base URL"),
-        blank=True,
-        help_text=_("Empty: the real provider (https://numery-premium.pl). Set it only to use a sandbox."),
-    )
     balance_net = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     balance_vat_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     balance_gross = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
@@ -58,10 +55,6 @@ class PremiumAccount(models.Model):
         return f"Numery-Premium.PL {self.email}"
 
     @property
-    def api_base_url(self) -> str:
-        return self.base_url or DEFAULT_BASE_URL
-
-    @property
     def api_key_hint(self) -> str:
         return secret_hint(self.api_key)
 
@@ -69,14 +62,10 @@ class PremiumAccount(models.Model):
     def is_configured(self) -> bool:
         return bool(self.email and self.api_key)
 
-    def client(self, *, in_request: bool = False) -> PremiumClient:
-        """A client for this account; `in_request`: a member is waiting, so reads are not retried."""
-        transport = HttpTransport(
-            self.api_base_url,
-            provider=PROVIDER_NAME,
-            secrets=(self.api_key,),
-            retries=0 if in_request else READ_RETRIES,
-        )
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key,)
+
+    def make_client(self, transport: HttpTransport) -> PremiumClient:
         return PremiumClient(self.email, self.api_key, transport=transport)
 
 
@@ -119,18 +108,6 @@ class PremiumNumber(models.Model):
         if self.price_net is None or self.vat_percent is None:
             return None
         return (self.price_net * (100 + self.vat_percent) / 100).quantize(Decimal("0.01"))
-
-
-class UsedPurchaseToken(models.Model):
-    """A number purchase's one-time confirmation, once used: the unique token lets exactly one of the
-    requests that carry it (a double click sends two at once) buy the number."""
-
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    token = models.CharField(max_length=64, unique=True)
-    used_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"{self.token} ({self.used_at:%Y-%m-%d %H:%M})"
 
 
 class Call(models.Model):
@@ -306,11 +283,13 @@ def statement_file_path(statement: Statement, filename: str) -> str:
     return f"premium/statements/{statement.tenant_id}/{uuid.uuid4().hex}.pdf"
 
 
-class Statement(models.Model):
+class Statement(PolledJob):
     """A PDF statement listing every call of a month (and filters), made in the background.
 
     The statement served straight from the billing page lists at most premium.billing.STATEMENT_CALL_LIMIT
-    calls; this one lists them all, rendered in parts by premium.tasks.render_statement.
+    calls; this one lists them all, rendered in parts by premium.tasks.render_statement. `state` is what
+    the member reads; the PolledJob fields schedule the work, so that the one sweeper queues a statement
+    again when its message was lost or its worker died.
     """
 
     class State(models.TextChoices):
@@ -318,6 +297,12 @@ class Statement(models.Model):
         RENDERING = "rendering", _("being made")
         READY = "ready", _("ready")
         FAILED = "failed", _("failed")
+
+    # Made at once; a worker that holds it longer than this died (the task's own limit is 10 minutes).
+    FIRST_POLL_DELAY = timedelta(0)
+    CLAIM_LEASE = timedelta(minutes=15)
+    # A statement whose worker died this many times is not tried again.
+    MAX_ATTEMPTS = 3
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="premium_statements")
     requested_by = models.ForeignKey(
@@ -327,7 +312,6 @@ class Statement(models.Model):
         related_name="+",
         verbose_name=_("requested by"),
     )
-    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
     language = models.CharField(max_length=8, default="pl")  # the requester's: the statement is in it
     # The billing filters (premium.billing.BillingQuery).
     year = models.PositiveSmallIntegerField()
@@ -338,19 +322,30 @@ class Statement(models.Model):
     date_from = models.DateField(null=True, blank=True)
     date_to = models.DateField(null=True, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
-    started_at = models.DateTimeField(null=True, blank=True)  # when a worker took it up
     calls = models.PositiveIntegerField(default=0)  # calls to list, counted when it starts
     calls_done = models.PositiveIntegerField(default=0)
     pages = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to=statement_file_path, blank=True, max_length=200)
-    error = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # Due as soon as it is asked for.
+    next_poll_at = models.DateTimeField(_("next check"), null=True, blank=True, default=timezone.now)
 
-    class Meta:
-        indexes = [models.Index(fields=["tenant", "requested_at"], name="premium_statement_recent")]
+    class Meta(PolledJob.Meta):
+        indexes = [
+            *PolledJob.Meta.indexes,
+            models.Index(fields=["tenant", "created_at"], name="premium_statement_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month:02d} ({self.get_state_display()})"
+
+    @classmethod
+    def _claimable(cls, now) -> Q:
+        # A statement made or given up is never made again, whatever its scheduling fields say.
+        return super()._claimable(now) & Q(state__in=[cls.State.QUEUED, cls.State.RENDERING])
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in (self.State.READY, self.State.FAILED)
 
     def billing_query(self):
         from premium.billing import BillingQuery  # premium.billing reads these models
@@ -358,10 +353,6 @@ class Statement(models.Model):
         return BillingQuery(
             **{field.name: getattr(self, field.name) for field in dataclass_fields(BillingQuery)}
         )
-
-    @property
-    def is_final(self) -> bool:
-        return self.state in (self.State.READY, self.State.FAILED)
 
     @property
     def percent_done(self) -> int:

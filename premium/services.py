@@ -1,7 +1,8 @@
-"""The dashboard's writes at the provider: redirects, purchases, deletions, invoice files.
+"""Every request-time call to the provider: redirects, purchases, deletions, invoice files, Test connection.
 
-Each calls the provider first and only on success changes the local copy and writes an audit event;
-a ProviderError reaches the caller with nothing changed locally (the view explains it).
+Each calls the provider once (one short attempt) and only on success changes the local copy and writes an
+audit event; a ProviderError reaches the caller with nothing changed locally (the view explains it). What
+the provider said is redacted before it is audited or stored.
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ from decimal import Decimal
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.models import AuditEvent, Tenant, User
+from accounts.provider_errors import explain
 from accounts.sync import queue_sync
 from premium.client import Prezentacja
-from premium.models import PROVIDER, Invoice, PremiumAccount, PremiumNumber, WalletEntry
-from premium.sync import CENT
+from premium.models import PRESENTATION_SHORT, Invoice, PremiumAccount, PremiumNumber, WalletEntry
+from premium.sync import CENT, SYNC_KEY, save_balance
 from provider_api.errors import InvalidInputError, ProviderError, UnavailableError
+from providers import accounts as provider_accounts
+from providers.once import ActionRecord
 
 # How the wallet history describes a purchase ("Zakup numeru 708… (taryfa 5)" in the sandbox; unverified for
 # the real provider): without a match the buy page says the price is not known here.
@@ -30,7 +36,7 @@ NO_FUNDS_WORDS = ("środków", "srodkow", "funds")
 
 
 def record_failure(
-    tenant: Tenant,
+    account: PremiumAccount,
     user: User,
     action: str,
     error: ProviderError,
@@ -39,14 +45,34 @@ def record_failure(
     **kw,
 ) -> None:
     audit.record(
-        tenant,
+        account.tenant,
         user,
         action,
         target=target,
         outcome=AuditEvent.Outcome.FAILURE,
-        message=error.describe(),
+        message=account.redact(error.describe()),
         **kw,
     )
+
+
+def test_connection(account: PremiumAccount) -> provider_accounts.TestOutcome:
+    """Test connection: read the balance with the stored credentials (and keep it) and say what happened."""
+
+    def read(client):
+        balance = client.balance()
+        save_balance(account, balance)
+        return balance
+
+    def describe(balance) -> str:
+        return _(
+            "The connection works: the provider answered that the wallet holds %(net)s zł net "
+            "(%(gross)s zł gross)."
+        ) % {"net": number_format(balance.netto, 2), "gross": number_format(balance.brutto, 2)}
+
+    return provider_accounts.test_connection(account, read, describe)
+
+
+test_connection.__test__ = False  # a page's action, not a test
 
 
 def is_no_funds(error: ProviderError) -> bool:
@@ -72,7 +98,7 @@ def set_redirect(
             number.number, target, prezentacja=Prezentacja(presentation), zapowiedz=announcement
         )
     except ProviderError as error:
-        record_failure(account.tenant, user, "premium.redirect.set", error, target=number)
+        record_failure(account, user, "premium.redirect.set", error, target=number)
         raise
     before = {
         "redirect": number.redirect_to or None,
@@ -92,9 +118,55 @@ def set_redirect(
             "premium.redirect.set",
             target=number,
             changes={key: (before[key], after[key]) for key in after if before[key] != after[key]},
-            message=confirmation,
+            message=account.redact(confirmation),
         )
     return confirmation
+
+
+@dataclass(frozen=True)
+class RedirectResult:
+    """What the bulk redirect did for one number: "done", "failed" (with the provider's words) or
+    "not tried" (the provider had stopped answering), and the settings sent."""
+
+    number: str
+    outcome: str
+    words: str = ""
+    presentation: str = ""
+    announcement: bool | None = None
+
+    @property
+    def presentation_short(self) -> str:
+        return str(PRESENTATION_SHORT.get(self.presentation, ""))
+
+
+def set_redirects(
+    account: PremiumAccount,
+    user: User,
+    numbers: list[PremiumNumber],
+    target: str,
+    *,
+    unknown_presentation: str,
+    unknown_announcement: bool,
+) -> list[RedirectResult]:
+    """Point each number at `target`, keeping the presentation and announcement known for it; where one is
+    unknown (the provider does not report them), the operator's choice is sent. After the first "not
+    answering" the remaining numbers are not tried: each would wait for the same silent provider."""
+    results = []
+    stopped = False
+    for number in numbers:
+        presentation = number.presentation or unknown_presentation
+        announcement = unknown_announcement if number.announcement is None else number.announcement
+        if stopped:
+            results.append(RedirectResult(number.number, "not tried"))
+            continue
+        try:
+            set_redirect(account, user, number, target, presentation, announcement)
+        except ProviderError as error:
+            results.append(RedirectResult(number.number, "failed", account.redact(explain(error))))
+            stopped = isinstance(error, UnavailableError)
+        else:
+            results.append(RedirectResult(number.number, "done", "", presentation, announcement))
+    return results
 
 
 # --- Buying and deleting numbers -----------------------------------------------------------------
@@ -125,8 +197,11 @@ def tariff_prices(tenant: Tenant) -> dict[int, tuple[Decimal, Decimal]]:
     return prices
 
 
-def buy_number(account: PremiumAccount, user: User, tariff: int) -> tuple[PremiumNumber, Decimal]:
-    """Buy a number in `tariff`: sent once, never retried (it costs money).
+def buy_number(
+    account: PremiumAccount, user: User, tariff: int, action: ActionRecord
+) -> tuple[PremiumNumber, Decimal]:
+    """Buy a number in `tariff` for a confirmation whose `action` was just started: sent once, never
+    retried (it costs money). The action record keeps the outcome, for the same confirmation posted again.
 
     Returns the new number and the wallet's net balance (zł) after the purchase.
     """
@@ -135,22 +210,28 @@ def buy_number(account: PremiumAccount, user: User, tariff: int) -> tuple[Premiu
         bought = account.client(in_request=True).add_number(tariff)
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-        record_failure(
-            tenant,
-            user,
-            "premium.number.buy",
-            error,
-            object_type="premium.premiumnumber",
-            object_label=f"tariff {tariff}" + (" (outcome unknown)" if unknown else ""),
-        )
-        if unknown:
-            # The provider may have bought it: the next sync shows the truth on the list and in the wallet.
-            for resource in ("numbers", "balance", "wallet"):
-                queue_sync(tenant, PROVIDER, resource)
+        with transaction.atomic():
+            record_failure(
+                account,
+                user,
+                "premium.number.buy",
+                error,
+                object_type="premium.premiumnumber",
+                object_label=f"tariff {tariff}" + (" (outcome unknown)" if unknown else ""),
+            )
+            action.settle(
+                ActionRecord.State.UNKNOWN if unknown else ActionRecord.State.FAILED,
+                tariff=tariff,
+                message=account.redact(explain(error)),
+            )
+            if unknown:
+                # The provider may have bought it: the next sync shows the truth on the list and in the wallet.
+                for resource in ("numbers", "balance", "wallet"):
+                    queue_sync(tenant, SYNC_KEY, resource)
         raise
     net, vat = tariff_prices(tenant).get(bought.tariff, (None, None))
     with transaction.atomic():
-        number, _ = PremiumNumber.objects.update_or_create(
+        number, _created = PremiumNumber.objects.update_or_create(
             tenant=tenant,
             number=bought.number,
             defaults={"tariff": bought.tariff, "price_net": net, "vat_percent": vat},
@@ -170,9 +251,15 @@ def buy_number(account: PremiumAccount, user: User, tariff: int) -> tuple[Premiu
             target=number,
             changes={"tariff": (None, bought.tariff), "wallet": (None, f"{bought.wallet_balance:.2f} zł")},
         )
+        action.settle(
+            ActionRecord.State.DONE,
+            tariff=bought.tariff,
+            number=bought.number,
+            wallet=f"{bought.wallet_balance:.2f}",
+        )
         # The purchase's price, the number's prices and the wallet's new history come with the syncs.
         for resource in ("numbers", "balance", "wallet"):
-            queue_sync(tenant, PROVIDER, resource)
+            queue_sync(tenant, SYNC_KEY, resource)
     return number, bought.wallet_balance
 
 
@@ -180,7 +267,7 @@ def delete_number(account: PremiumAccount, user: User, number: PremiumNumber) ->
     try:
         account.client(in_request=True).delete_number(number.number)
     except ProviderError as error:
-        record_failure(account.tenant, user, "premium.number.delete", error, target=number)
+        record_failure(account, user, "premium.number.delete", error, target=number)
         raise
     with transaction.atomic():
         audit.record(

@@ -23,6 +23,7 @@ from premium import totals
 from premium.models import Call, Invoice, PremiumAccount, PremiumNumber, WalletEntry
 from provider_api.parsing import WARSAW
 
+SYNC_KEY = "premium"  # this app's key in SyncStatus rows and the sync registry (accounts.sync)
 BATCH_SIZE = 1000  # rows per SELECT ... IN and per bulk INSERT: well under every database's parameter limit
 BILLING_RESOURCE = re.compile(r"billing-(?P<year>[0-9]{4})-(?P<month>[0-9]{2})")
 CALL_FIELDS = (
@@ -100,7 +101,7 @@ def parse_billing_resource(resource: str) -> tuple[int, int]:
 
 
 def sync_numbers(account: PremiumAccount, resource: str = "numbers") -> Saved:
-    return save_numbers(account.tenant_id, account.client().show_numbers())
+    return save_numbers(account.tenant_id, account.client(in_request=False).show_numbers())
 
 
 @transaction.atomic
@@ -150,7 +151,7 @@ def save_numbers(tenant_id: int, numbers: Sequence[api.PremiumNumber]) -> Saved:
 
 
 def sync_balance(account: PremiumAccount, resource: str = "balance") -> Saved:
-    balance = account.client().balance()
+    balance = account.client(in_request=False).balance()
     return save_balance(account, balance)
 
 
@@ -169,7 +170,7 @@ def save_balance(account: PremiumAccount, balance: api.Balance) -> Saved:
 
 def sync_billing(account: PremiumAccount, resource: str) -> Saved:
     year, month = parse_billing_resource(resource)
-    return save_calls(account.tenant_id, account.client().billing(month=month, year=year))
+    return save_calls(account.tenant_id, account.client(in_request=False).billing(month=month, year=year))
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -387,7 +388,7 @@ def _upsert_calls_through_a_temporary_table(tenant_id: int, unique: dict[int, ap
 
 
 def sync_wallet(account: PremiumAccount, resource: str = "wallet") -> Saved:
-    return save_wallet(account.tenant_id, account.client().history_wallet())
+    return save_wallet(account.tenant_id, account.client(in_request=False).history_wallet())
 
 
 def wallet_fingerprint(entry: api.WalletEntry) -> str:
@@ -434,7 +435,7 @@ def save_wallet(tenant_id: int, entries: Sequence[api.WalletEntry]) -> Saved:
 
 
 def sync_invoices(account: PremiumAccount, resource: str = "invoices") -> Saved:
-    return save_invoices(account.tenant_id, account.client().invoices())
+    return save_invoices(account.tenant_id, account.client(in_request=False).invoices())
 
 
 @transaction.atomic

@@ -13,14 +13,15 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.core.files import File
-from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.sync import SyncSkipped, queue_sync, syncing
 from premium import billing
 from premium import sync as premium_sync
-from premium.client import PROVIDER as PROVIDER_NAME
-from premium.models import PROVIDER, PremiumAccount, Statement
+from premium.client import PROVIDER
+from premium.models import PremiumAccount, Statement
+from premium.sync import SYNC_KEY
 from provider_api.errors import AuthenticationError
 from provider_api.parsing import WARSAW
 
@@ -30,11 +31,11 @@ logger = logging.getLogger(__name__)
 def _run(tenant_id: int, resource: str, kind: str) -> None:
     account = PremiumAccount.objects.filter(tenant_id=tenant_id).first()
     try:
-        with syncing(tenant_id, PROVIDER, resource):
+        with syncing(tenant_id, SYNC_KEY, resource):
             if kind != "billing" and resource != kind:
                 raise ValueError(f"not a {kind} resource: {resource!r}")
             if account is None or not account.is_configured:
-                raise AuthenticationError("no email and API key are set", provider=PROVIDER_NAME)
+                raise AuthenticationError("no email and API key are set", provider=PROVIDER)
             saved = premium_sync.SYNCS[kind](account, resource)
             logger.info("premium %s of tenant %s: %s", resource, tenant_id, saved)
     except SyncSkipped as skipped:
@@ -77,7 +78,7 @@ def queue_scheduled_syncs(resources: list[str]) -> int:
     queued = 0
     for account in _configured_accounts():
         for resource in resources:
-            queued += queue_sync(account.tenant, PROVIDER, resource, scheduled=True)
+            queued += queue_sync(account.tenant, SYNC_KEY, resource, scheduled=True)
     return queued
 
 
@@ -99,8 +100,6 @@ def queue_billing_syncs() -> int:
 
 # --- Full statements -------------------------------------------------------------------------------
 
-# A statement still "being made" this long after a worker took it up lost its worker: it may be taken again.
-STATEMENT_STALE_AFTER = timedelta(minutes=30)
 STATEMENTS_KEPT = timedelta(days=7)
 
 
@@ -108,20 +107,22 @@ STATEMENTS_KEPT = timedelta(days=7)
 def render_statement(statement_id: int) -> None:
     """Make a full statement (premium.models.Statement), keeping its progress in its row.
 
-    Taken with a conditional UPDATE, so that a second delivery of the task does not make it twice.
+    Claimed as a PolledJob: of two deliveries of the task, one makes it; a statement whose worker died is
+    taken over once its claim runs out (the sweeper queues it again).
     """
-    now = timezone.now()
-    waiting = Q(state=Statement.State.QUEUED) | Q(
-        state=Statement.State.RENDERING, started_at__lt=now - STATEMENT_STALE_AFTER
-    )
-    rows = Statement.objects.filter(pk=statement_id)
-    if not rows.filter(waiting).update(
-        state=Statement.State.RENDERING, started_at=now, calls_done=0, pages=0
-    ):
+    statement = Statement.claim(statement_id)
+    if statement is None:
         return
-    statement = rows.select_related("tenant").get()
-    query = statement.billing_query()
+    rows = Statement.objects.filter(pk=statement_id)
+    if statement.attempts > Statement.MAX_ATTEMPTS:
+        with translation.override(statement.language):  # the requester reads it
+            reason = gettext("Its making stopped %(count)d times.") % {"count": Statement.MAX_ATTEMPTS}
+        statement.give_up(reason, state=Statement.State.FAILED)
+        return
+    rows.update(state=Statement.State.RENDERING, calls_done=0, pages=0)
     tenant = statement.tenant
+    query = statement.billing_query()
+    now = timezone.now()
     context = {
         "tenant": tenant,
         "account": PremiumAccount.objects.filter(tenant=tenant).first(),
@@ -147,26 +148,19 @@ def render_statement(statement_id: int) -> None:
             name = field.storage.save(field.generate_filename(statement, ""), File(output))
     except Exception as error:  # recorded in the row for the member who asked; the traceback goes to the log
         logger.exception("full statement %s of tenant %s failed", statement_id, tenant.pk)
-        rows.update(
-            state=Statement.State.FAILED,
-            error=f"{type(error).__name__}: {error}"[:500],
-            finished_at=timezone.now(),
-        )
+        statement.give_up(f"{type(error).__name__}: {error}"[:500], state=Statement.State.FAILED)
         return
-    rows.update(
-        state=Statement.State.READY,
-        file=name,
-        calls=listed,
-        calls_done=listed,
-        pages=pages,
-        finished_at=timezone.now(),
+    made = statement.finish(
+        state=Statement.State.READY, file=name, calls=listed, calls_done=listed, pages=pages
     )
+    if not made:
+        field.storage.delete(name)  # another worker took the statement over: its file counts
 
 
 @shared_task
 def delete_old_statements() -> int:
     """Statements are made to be downloaded: after STATEMENTS_KEPT they and their files go."""
-    old = Statement.objects.filter(requested_at__lt=timezone.now() - STATEMENTS_KEPT)
+    old = Statement.objects.filter(created_at__lt=timezone.now() - STATEMENTS_KEPT)
     for statement in old.exclude(file=""):
         statement.file.delete(save=False)
     deleted, _ = old.delete()

@@ -137,5 +137,6 @@ def use_broker_down(monkeypatch) -> None:
     from config.celery import app
 
     monkeypatch.setattr(app.conf, "broker_url", closed_port_url().replace("http://", "redis://") + "/0")
-    monkeypatch.setattr(app, "_pool", None)  # the connection pool of the old broker
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)  # and its producers, kept once a task was sent
+    # The connection and producer pools of the old broker, made by earlier tests in this process.
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)

@@ -84,7 +84,12 @@ def test_a_month_without_calls_makes_a_statement_that_says_so(tenant):
 
 def test_a_statement_taken_up_once_is_not_made_again(tenant, monkeypatch):
     ready = a_statement(tenant, state=Statement.State.READY, pages=9)
-    rendering = a_statement(tenant, state=Statement.State.RENDERING, started_at=timezone.now())
+    rendering = a_statement(
+        tenant,
+        state=Statement.State.RENDERING,
+        poll_status=Statement.PollStatus.POLLING,
+        claimed_until=timezone.now() + Statement.CLAIM_LEASE,
+    )
     monkeypatch.setattr(billing, "render_full_statement", lambda *a, **k: pytest.fail("made twice"))
 
     tasks.render_statement(ready.pk)
@@ -96,7 +101,10 @@ def test_a_statement_taken_up_once_is_not_made_again(tenant, monkeypatch):
 
 def test_a_statement_whose_worker_died_is_made_by_the_next_delivery(tenant):
     stale = a_statement(
-        tenant, state=Statement.State.RENDERING, started_at=timezone.now() - tasks.STATEMENT_STALE_AFTER * 2
+        tenant,
+        state=Statement.State.RENDERING,
+        poll_status=Statement.PollStatus.POLLING,
+        claimed_until=timezone.now() - timedelta(seconds=1),
     )
 
     tasks.render_statement(stale.pk)
@@ -116,7 +124,7 @@ def test_a_failure_is_kept_in_the_row_and_shown(tenant, login, viewer, monkeypat
 
     statement.refresh_from_db()
     assert statement.state == Statement.State.FAILED and statement.finished_at is not None
-    assert statement.error == "OSError: No space left on device"
+    assert statement.last_error == "OSError: No space left on device"
     page = login(viewer).get(url("statements", tenant)).text
     assert "Nie udało się go przygotować; zamów je ponownie na stronie billingu." in page
     assert "No space left on device" in page
@@ -215,7 +223,7 @@ def test_wrong_methods(tenant, login, viewer):
 
 
 def test_statements_and_their_files_go_after_a_week(tenant):
-    old = a_statement(tenant, state=Statement.State.READY, requested_at=timezone.now() - timedelta(days=8))
+    old = a_statement(tenant, state=Statement.State.READY, created_at=timezone.now() - timedelta(days=8))
     old.file.save("old.pdf", ContentFile(b"%PDF old"), save=True)
     recent = a_statement(tenant, state=Statement.State.READY)
     recent.file.save("new.pdf", ContentFile(b"%PDF new"), save=True)

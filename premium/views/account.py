@@ -6,20 +6,18 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import audit
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.sync import queue_sync
 from accounts.tenancy import TenantRequest, tenant_view
+from premium import services
 from premium.forms import AccountForm
-from premium.models import PROVIDER, PremiumAccount
-from premium.sync import billing_resource, current_month, save_balance
+from premium.models import PremiumAccount
+from premium.sync import SYNC_KEY, billing_resource, current_month
 from premium.views.common import get_account, no_account_response, page_context
-from provider_api.errors import ProviderError
 
 INITIAL_SYNCS = ("numbers", "balance", "wallet", "invoices")
 
@@ -41,7 +39,7 @@ def account(request: TenantRequest) -> HttpResponse:
 
 def queue_initial_syncs(account: PremiumAccount) -> None:
     for resource in (*INITIAL_SYNCS, billing_resource(*current_month())):
-        queue_sync(account.tenant, PROVIDER, resource)
+        queue_sync(account.tenant, SYNC_KEY, resource)
 
 
 @require_POST
@@ -75,17 +73,8 @@ def account_test(request: TenantRequest) -> HttpResponse:
     account = get_account(request)
     if account is None or not account.is_configured:
         return no_account_response(request)
-    try:
-        balance = account.client(in_request=True).balance()
-    except ProviderError as error:
-        result, ok = explain(error), False
-    else:
-        save_balance(account, balance)
-        result = _(
-            "The connection works: the provider answered that the wallet holds %(net)s zł net "
-            "(%(gross)s zł gross)."
-        ) % {"net": number_format(balance.netto, 2), "gross": number_format(balance.brutto, 2)}
-        ok = True
+    outcome = services.test_connection(account)
+    result, ok = outcome.message, outcome.ok
     if request.htmx:
         return render(request, "premium/account.html#connection-result", {"result": result, "ok": ok})
     (messages.success if ok else messages.error)(request, result)

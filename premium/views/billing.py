@@ -10,10 +10,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.models import Role
 from accounts.pagination import keyset_page
@@ -23,6 +25,7 @@ from premium import tasks
 from premium.forms import BillingFilterForm
 from premium.models import Call, PremiumNumber, Statement
 from premium.views.common import get_account, page_context
+from providers.queueing import queue_after_commit
 
 PER_PAGE = 50
 FULL_STATEMENTS_AT_ONCE = 3  # a tenant's statements waiting or being made at one time
@@ -158,7 +161,7 @@ def statement_request(request: TenantRequest) -> HttpResponse:
         language=translation.get_language() or settings.LANGUAGE_CODE,
         **asdict(query),  # the filters: Statement has a field for each
     )
-    tasks.render_statement.delay_on_commit(statement.pk)
+    queue_after_commit(tasks.render_statement, statement.pk)
     messages.success(request, _("The full statement is being made; it will be ready to download here."))
     return redirect("premium:statements", tenant_slug=request.tenant.slug)
 
@@ -170,7 +173,7 @@ def statements(request: TenantRequest) -> HttpResponse:
     recent = list(
         Statement.objects.filter(tenant=request.tenant)
         .select_related("requested_by")
-        .order_by("-requested_at", "-id")[:RECENT_STATEMENTS]
+        .order_by("-created_at", "-id")[:RECENT_STATEMENTS]
     )
     pending = any(not statement.is_final for statement in recent)
     context = page_context(
@@ -182,10 +185,9 @@ def statements(request: TenantRequest) -> HttpResponse:
         kept=tasks.STATEMENTS_KEPT.days,
     )
     if request.htmx:
-        # 286: htmx stops polling once every statement shown is ready or failed.
-        return render(
-            request, "premium/statements.html#statement-list", context, status=200 if pending else 286
-        )
+        # htmx stops polling once every statement shown is ready or failed.
+        response_class = HttpResponse if pending else HttpResponseStopPolling
+        return response_class(render_to_string("premium/statements.html#statement-list", context, request))
     return render(request, "premium/statements.html", context)
 
 

@@ -69,7 +69,7 @@ def invoice_download(request: TenantRequest, invoice_id: int) -> HttpResponse:
             messages.error(
                 request,
                 _("Invoice %(title)s could not be downloaded. %(why)s")
-                % {"title": invoice.title, "why": explain(error)},
+                % {"title": invoice.title, "why": account.redact(explain(error))},
             )
             return redirect("premium:invoices", tenant_slug=request.tenant.slug)
     return FileResponse(

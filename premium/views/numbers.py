@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,11 +16,11 @@ from accounts.models import Role
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import services
-from premium.client import Prezentacja
 from premium.forms import BulkRedirectForm, BuyForm, DeleteNumberForm, RedirectForm, TariffForm
-from premium.models import PremiumAccount, PremiumNumber, UsedPurchaseToken
+from premium.models import PremiumAccount, PremiumNumber
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError, UnavailableError
+from providers.once import ActionRecord, start_action
 
 PURCHASE_TOKENS = "premium-purchase-tokens"  # session key: confirmations not used yet
 MAX_PURCHASE_TOKENS = 10
@@ -102,7 +101,7 @@ def number_redirect(request: TenantRequest, number_id: int) -> HttpResponse:
             account, request.user, number, data["target"], data["presentation"], data["announcement"]
         )
     except ProviderError as error:
-        form.add_error(None, explain(error))
+        form.add_error(None, account.redact(explain(error)))
         return _redirect_form_response(request, number, form, status=422)
     messages.success(
         request,
@@ -128,35 +127,33 @@ def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
     if account is None or not account.is_configured:
         return no_account_response(request)
     target = form.cleaned_data["target"]
-    results = []
-    for number in form.cleaned_data["numbers"].order_by("number"):
-        try:
-            # Each number keeps the presentation and announcement we know of (provider defaults otherwise).
-            services.set_redirect(
-                account,
-                request.user,
-                number,
-                target,
-                number.presentation or Prezentacja.HIDDEN.value,
-                bool(number.announcement),
-            )
-        except ProviderError as error:
-            results.append((number.number, False, explain(error)))
-        else:
-            results.append((number.number, True, ""))
-    succeeded = [number for number, ok, _words in results if ok]
+    results = services.set_redirects(
+        account,
+        request.user,
+        list(form.cleaned_data["numbers"].order_by("number")),
+        target,
+        unknown_presentation=form.cleaned_data["unknown_presentation"],
+        unknown_announcement=form.cleaned_data["unknown_announcement"],
+    )
     if request.htmx:
         context = _list_context(request, account, bulk_results=results, bulk_target=target)
         return render(request, "premium/numbers.html#numbers-section", context)
+    succeeded = [result.number for result in results if result.outcome == "done"]
     if succeeded:
         messages.success(
             request,
             _("Calls to %(numbers)s now go to %(target)s.")
             % {"numbers": ", ".join(succeeded), "target": target},
         )
-    for number, ok, words in results:
-        if not ok:
-            messages.error(request, _("%(number)s: %(words)s") % {"number": number, "words": words})
+    for result in results:
+        if result.outcome == "failed":
+            messages.error(request, _("%(number)s: %(words)s") % {"number": result.number, "words": result.words})
+    not_tried = [result.number for result in results if result.outcome == "not tried"]
+    if not_tried:
+        messages.warning(
+            request,
+            _("Not tried, as the provider stopped answering: %(numbers)s.") % {"numbers": ", ".join(not_tried)},
+        )
     return redirect(_numbers_url(request))
 
 
@@ -172,20 +169,36 @@ def _new_purchase_token(request: TenantRequest) -> str:
     return token
 
 
-def _use_purchase_token(request: TenantRequest, token: str) -> bool:
-    """True for the one request that uses this session's confirmation: a double click sends two at once,
-    both finding it in the session they read, so the database's unique token decides."""
+def _take_purchase_token(request: TenantRequest, token: str) -> bool:
+    """True when `token` is a confirmation this session was given and has not used; it is used now."""
     tokens = request.session.get(PURCHASE_TOKENS, [])
     if token not in tokens:
         return False
     tokens.remove(token)
     request.session[PURCHASE_TOKENS] = tokens
-    try:
-        with transaction.atomic():
-            UsedPurchaseToken.objects.create(tenant=request.tenant, token=token)
-    except IntegrityError:
-        return False
     return True
+
+
+def _already_sent(request: TenantRequest, action: ActionRecord) -> HttpResponse:
+    """The same confirmation again: nothing is sent; the member reads what the first post did."""
+    outcome = action.outcome
+    if action.state == ActionRecord.State.DONE:
+        messages.info(
+            request,
+            _("This purchase was already sent: it bought the number %(number)s. Nothing was bought again.")
+            % {"number": outcome.get("number", "")},
+        )
+    elif action.state == ActionRecord.State.FAILED:
+        messages.warning(
+            request,
+            _("This purchase was already sent and refused: %(words)s") % {"words": outcome.get("message", "")},
+        )
+    else:
+        messages.warning(
+            request,
+            _("This purchase was already sent. Check the numbers list and the wallet before buying again."),
+        )
+    return redirect(_numbers_url(request))
 
 
 def _buy_context(request: TenantRequest, account: PremiumAccount | None, **extra: object) -> dict:
@@ -233,14 +246,22 @@ def number_buy(request: TenantRequest) -> HttpResponse:
             status=400,
         )
     tariff = form.cleaned_data["tariff"]
-    if not _use_purchase_token(request, form.cleaned_data["confirmation"]):
+    key = form.cleaned_data["confirmation"]
+    used = ActionRecord.objects.filter(tenant=request.tenant, key=key).first()
+    if used is not None:
+        return _already_sent(request, used)
+    if not _take_purchase_token(request, key):  # not a confirmation this session was given
         messages.warning(
             request,
             _("This purchase was already sent. Check the numbers list and the wallet before buying again."),
         )
         return redirect(_numbers_url(request))
+    # A double click sends two requests that both found the confirmation in the session: one starts it.
+    action = start_action(request.tenant, key, "premium.number.buy", user=request.user)
+    if action is None:
+        return _already_sent(request, ActionRecord.objects.get(tenant=request.tenant, key=key))
     try:
-        number, wallet_net = services.buy_number(account, request.user, tariff)
+        number, wallet_net = services.buy_number(account, request.user, tariff, action)
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         if unknown:
@@ -265,7 +286,7 @@ def number_buy(request: TenantRequest) -> HttpResponse:
             tariff=tariff,
             form=retry,
             problem=problem,
-            error=explain(error),
+            error=account.redact(explain(error)),
             outcome_unknown=unknown,
         )
         return render(request, "premium/number_buy.html", context, status=422)
@@ -295,7 +316,7 @@ def number_delete(request: TenantRequest, number_id: int) -> HttpResponse:
             try:
                 services.delete_number(account, request.user, number)
             except ProviderError as error:
-                form.add_error(None, explain(error))
+                form.add_error(None, account.redact(explain(error)))
                 status = 422
             else:
                 messages.success(request, _("Number %(number)s deleted.") % {"number": number.number})
