@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja.responses import NinjaJSONEncoder
 
+from api.endpoints.common import tenant_secrets
 from api.problems import CONTENT_TYPE, Problem, from_provider_error, invalid, problem_response
 from provider_api.errors import ProviderError, UnavailableError
 from providers.once import ActionRecord, start_action
@@ -40,11 +41,17 @@ def _answer(status: int, body: dict, *, replayed: bool) -> HttpResponse:
 
 
 def act_once(
-    request: HttpRequest, kind: str, body: dict, act: Callable[[], tuple[int, dict]]
+    request: HttpRequest,
+    kind: str,
+    body: dict,
+    act: Callable[[ActionRecord], tuple[int, dict]],
+    *,
+    chosen_secrets: tuple[str, ...] = (),
 ) -> HttpResponse:
-    """Run `act` at most once per Idempotency-Key: it checks the request and calls the provider through
-    a service, and returns (status, answer): a refusal after the provider was called is an answer too
-    (`problem_body`), kept and replayed like a success. `body` is the request as the endpoint read it.
+    """Run `act` at most once per Idempotency-Key: given the action's record, it checks the request and
+    calls the provider through a service, and returns (status, answer); a refusal after the provider was
+    called is an answer too (`problem_body`), kept and replayed like a success. `body` is the request as
+    the endpoint read it; `chosen_secrets` (e.g. a new password) are masked in the provider's words.
 
     A repeated key is answered before anything is checked again: the first request's checks may no longer
     pass once it acted (e.g. the login it created is taken now).
@@ -62,13 +69,13 @@ def act_once(
     if record is None:
         return _replay(ActionRecord.objects.get(tenant=request.tenant, key=record_key), fingerprint)
     try:
-        status, answer = act()
+        status, answer = act(record)
     except Problem:
         # Refused by our own checks before the provider was called: nothing acted, the key is free again.
         record.delete()
         raise
     except ProviderError as error:
-        problem = from_provider_error(error)
+        problem = from_provider_error(error, secrets=tenant_secrets(request.tenant), extra=chosen_secrets)
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         response = problem_response(request, problem)
         record.settle(

@@ -24,6 +24,7 @@ from provider_api.errors import (
     ProviderError,
     UnavailableError,
 )
+from provider_api.redaction import redact
 
 CONTENT_TYPE = "application/problem+json"
 # A tag URI (RFC 4151), as RFC 9457 suggests for types that are names rather than pages to fetch.
@@ -100,8 +101,11 @@ def from_form_errors(form, *, location: str = "body", fields: dict[str, str] | N
     return Problem("invalid-input", detail, errors=errors)
 
 
-def from_provider_error(error: ProviderError) -> Problem:
-    """The provider's refusal: our explanation in the request's language, and the provider's code and words."""
+def from_provider_error(
+    error: ProviderError, *, secrets: tuple[str, ...] = (), extra: tuple[str, ...] = ()
+) -> Problem:
+    """The provider's refusal: our explanation in the request's language, and the provider's code and words,
+    with `secrets` (the tenant's provider credentials) and `extra` (e.g. a just-chosen password) masked."""
     if isinstance(error, UnavailableError):
         slug = "outcome-unknown" if error.outcome_unknown else "provider-unavailable"
     elif isinstance(error, AuthenticationError):
@@ -120,9 +124,9 @@ def from_provider_error(error: ProviderError) -> Problem:
     provider = {
         "name": error.provider,
         "code": None if error.code is None else str(error.code),
-        "message": error.describe(),
+        "message": redact(error.describe(), secrets, extra=extra),
     }
-    return Problem(slug, explain(error), provider=provider)
+    return Problem(slug, redact(explain(error), secrets, extra=extra), provider=provider)
 
 
 def problem_body(request: HttpRequest, problem: Problem) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from ninja.errors import ValidationError
 from ninja.openapi.docs import DocsBase
 
 from api.endpoints import premium, sms, spikon
+from api.endpoints.common import tenant_secrets
 from api.problems import Problem, from_provider_error, problem_response
 from provider_api.errors import ProviderError
 
@@ -99,7 +100,7 @@ def problem(request: HttpRequest, exc: Problem) -> HttpResponse:
 
 @api.exception_handler(ProviderError)
 def provider_error(request: HttpRequest, exc: ProviderError) -> HttpResponse:
-    return problem_response(request, from_provider_error(exc))
+    return problem_response(request, from_provider_error(exc, secrets=tenant_secrets(request.tenant)))
 
 
 @api.exception_handler(Http404)

@@ -5,7 +5,11 @@ from typing import Generic, TypeVar
 from django.utils.translation import gettext as _
 from ninja import Schema
 
+from accounts.models import Tenant
 from api.problems import Problem
+from premium.models import PremiumAccount
+from sms.models import SerwerSmsAccount
+from spikon.models import SpikonAccount
 
 Item = TypeVar("Item")
 
@@ -55,3 +59,13 @@ def not_configured(provider: str) -> Problem:
         "account-not-configured",
         _("An admin must set up the %(provider)s account of this tenant first.") % {"provider": provider},
     )
+
+
+def tenant_secrets(tenant: Tenant) -> tuple[str, ...]:
+    """The tenant's provider credentials, to mask in any provider text the API answers."""
+    found: list[str] = []
+    for model in (PremiumAccount, SpikonAccount, SerwerSmsAccount):
+        account = model.objects.filter(tenant=tenant).first()
+        if account is not None and hasattr(account, "secrets"):
+            found.extend(account.secrets())
+    return tuple(found)

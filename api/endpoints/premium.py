@@ -17,14 +17,14 @@ from api.auth import TokenRouter, requires
 from api.endpoints.common import PageOut, answers, file_answer, not_configured
 from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, in_order_of, newest_first
-from api.problems import Problem, from_form_errors, from_provider_error
+from api.problems import Problem, from_form_errors
 from premium import billing as billing_data
 from premium import services
 from premium.client import Prezentacja
-from premium.forms import MAX_BULK_NUMBERS, BillingFilterForm, RedirectForm, TariffForm
+from premium.forms import MAX_BULK_NUMBERS, BillingFilterForm, BulkRedirectForm, RedirectForm, TariffForm
 from premium.models import Invoice, PremiumAccount, PremiumNumber, WalletEntry
 from premium.views.money import _download_name
-from provider_api.errors import ProviderError
+from providers.once import ActionRecord
 
 router = TokenRouter(tags=["Numery-Premium.PL"])
 
@@ -105,12 +105,22 @@ def set_redirect(request: HttpRequest, number: str, payload: RedirectIn):
 class BulkRedirectIn(Schema):
     numbers: list[str] = Field(min_length=1, max_length=MAX_BULK_NUMBERS)
     target: str
+    unknown_presentation: Presentation = Field(
+        Prezentacja.HIDDEN.value, description="Sent for numbers whose presentation is not known here"
+    )
+    unknown_announcement: bool = Field(
+        False, description="Sent for numbers where it is not known whether the announcement plays"
+    )
 
 
 class BulkResultOut(Schema):
     number: str
-    ok: bool
-    detail: str = Field(description="Why the provider refused, in the request's language; empty when ok")
+    outcome: Literal["done", "failed", "not tried"] = Field(
+        description="not tried: the provider had stopped answering for an earlier number"
+    )
+    detail: str = Field(description="Why the provider refused, in the request's language; empty when done")
+    presentation: str = Field(description="What was set (when done)")
+    announcement: bool | None
 
 
 class BulkRedirectOut(Schema):
@@ -121,37 +131,47 @@ class BulkRedirectOut(Schema):
 @router.post("/numbers/redirect", response=answers(BulkRedirectOut), summary="Redirect several numbers")
 @requires(Role.OPERATOR)
 def bulk_redirect(request: HttpRequest, payload: BulkRedirectIn):
-    """One target for several numbers; each keeps the presentation and announcement known for it, and
-    each gets its own result (one refusal does not stop the others)."""
-    known = {
-        row.number: row
-        for row in PremiumNumber.objects.filter(tenant=request.tenant, number__in=payload.numbers)
-    }
-    unknown = [number for number in payload.numbers if number not in known]
-    if unknown:
+    """One target for several numbers; each keeps the presentation and announcement known for it (where
+    one is unknown, what the request says is sent), and each gets its own result."""
+    found = dict(
+        PremiumNumber.objects.filter(tenant=request.tenant, number__in=payload.numbers).values_list(
+            "number", "pk"
+        )
+    )
+    missing = [number for number in payload.numbers if number not in found]
+    if missing:
         raise Problem(
             "not-found",
-            _("These numbers are not in this tenant: %(numbers)s.") % {"numbers": ", ".join(unknown)},
+            _("These numbers are not in this tenant: %(numbers)s.") % {"numbers": ", ".join(missing)},
         )
-    target = _checked_redirect(RedirectIn(target=payload.target))["target"]
-    account = _account(request)
-    results = []
-    for number in sorted(known):
-        row = known[number]
-        try:
-            services.set_redirect(
-                account,
-                request.user,
-                row,
-                target,
-                row.presentation or Prezentacja.HIDDEN.value,
-                bool(row.announcement),
-            )
-        except ProviderError as error:
-            results.append({"number": number, "ok": False, "detail": from_provider_error(error).detail})
-        else:
-            results.append({"number": number, "ok": True, "detail": ""})
-    return {"target": target, "results": results}
+    form = BulkRedirectForm(
+        {**payload.dict(), "numbers": list(found.values())},
+        tenant=request.tenant,
+    )
+    if not form.is_valid():
+        raise from_form_errors(form)
+    data = form.cleaned_data
+    results = services.set_redirects(
+        _account(request),
+        request.user,
+        list(data["numbers"].order_by("number")),
+        data["target"],
+        unknown_presentation=data["unknown_presentation"],
+        unknown_announcement=data["unknown_announcement"],
+    )
+    return {
+        "target": data["target"],
+        "results": [
+            {
+                "number": result.number,
+                "outcome": result.outcome,
+                "detail": result.words,
+                "presentation": result.presentation,
+                "announcement": result.announcement,
+            }
+            for result in results
+        ],
+    }
 
 
 # After /numbers/redirect: Django tries URL patterns in order, and {number} would match "redirect".
@@ -175,11 +195,13 @@ class BoughtOut(Schema):
 def buy_number(request: HttpRequest, payload: BuyIn):
     """Buys a number in a tariff: it costs money, so it needs an `Idempotency-Key` and is sent once."""
 
-    def buy() -> tuple[int, dict]:
+    def buy(record: ActionRecord) -> tuple[int, dict]:
         form = TariffForm({"tariff": payload.tariff})
         if not form.is_valid():
             raise from_form_errors(form)
-        bought, wallet_net = services.buy_number(_account(request), request.user, form.cleaned_data["tariff"])
+        bought, wallet_net = services.buy_number(
+            _account(request), request.user, form.cleaned_data["tariff"], record
+        )
         return 201, {"number": NumberOut.from_orm(bought).dict(), "wallet_net": str(wallet_net)}
 
     return act_once(request, "premium.number.buy", payload.dict(), buy)

@@ -16,6 +16,7 @@ from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, not_confi
 from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors
+from providers.once import ActionRecord
 from sms import services
 from sms.forms import LimitForm, SubaccountCreateForm
 from sms.models import MessageType, SerwerSmsAccount, Subaccount, SubaccountLimit
@@ -118,7 +119,7 @@ def create_subaccount(request: HttpRequest, payload: SubaccountIn):
     needs an `Idempotency-Key` and is sent once."""
     data = payload.dict()
 
-    def create() -> tuple[int, dict]:
+    def create(_record: ActionRecord) -> tuple[int, dict]:
         form = SubaccountCreateForm(
             {**data, "template": data["template_id"], "form_token": "api"}, tenant=request.tenant
         )
@@ -143,7 +144,11 @@ def create_subaccount(request: HttpRequest, payload: SubaccountIn):
 
     # The password is left out of the stored fingerprint: the record keeps nothing a password could be read from.
     return act_once(
-        request, "sms.subaccount.create", {k: v for k, v in data.items() if k != "password"}, create
+        request,
+        "sms.subaccount.create",
+        {k: v for k, v in data.items() if k != "password"},
+        create,
+        chosen_secrets=(data["password"],),
     )
 
 

@@ -22,6 +22,7 @@ from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, file_answ
 from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors, invalid, problem_body
+from providers.once import ActionRecord
 from spikon import services
 from spikon.forms import ClickToCallForm, EntryForm, PhoneBookForm, SmsForm
 from spikon.models import (
@@ -251,7 +252,7 @@ def click_to_call(request: HttpRequest, payload: CallIn):
     """Rings the phone account, then the destination. It acts, so it needs an `Idempotency-Key`."""
     data = payload.dict()
 
-    def call() -> tuple[int, dict]:
+    def call(_record: ActionRecord) -> tuple[int, dict]:
         form = ClickToCallForm(
             {
                 "form_key": new_form_key(),
@@ -340,7 +341,7 @@ def sms_send(request: HttpRequest, payload: SmsIn):
     `Idempotency-Key`; the delivery state is then read with GET /spikon/sms/{id}."""
     data = payload.dict()
 
-    def send() -> tuple[int, dict]:
+    def send(_record: ActionRecord) -> tuple[int, dict]:
         form = SmsForm(
             {
                 "form_key": new_form_key(),
@@ -539,7 +540,7 @@ def announcement_generate(request: HttpRequest, payload: GenerateIn):
     """Generates the priced announcement. It costs money, so it needs an `Idempotency-Key`; a quote is
     used once, whatever key comes with it."""
 
-    def generate() -> tuple[int, dict]:
+    def generate(_record: ActionRecord) -> tuple[int, dict]:
         item = services.generate_announcement(_account(request), request.user, _quote(request, payload.quote))
         if item is None:
             raise Problem("conflict", _("This quote was used already; price the announcement again."))

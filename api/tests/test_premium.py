@@ -101,8 +101,36 @@ def test_bulk_redirect_gives_each_number_its_result(api_as, providers, tenant):
     )
     assert response.status_code == 200, response.content
     assert [row["number"] for row in response.json()["results"]] == numbers
-    assert all(row["ok"] for row in response.json()["results"])
+    assert {row["outcome"] for row in response.json()["results"]} == {"done"}
     assert len(provider_calls(providers, mark, "premium", "setRedirect")) == 3
+
+
+def test_bulk_redirect_sends_the_requests_choice_where_the_setting_is_unknown(api_as, providers, tenant):
+    number = first_number(tenant)
+    PremiumNumber.objects.filter(pk=number.pk).update(presentation="", announcement=None)
+    mark = providers.mark()
+    body = {
+        "numbers": [number.number],
+        "target": "601123456",
+        "unknown_presentation": "prezentacja",
+        "unknown_announcement": False,
+    }
+    result = api_as(Role.OPERATOR).post("/premium/numbers/redirect", body).json()["results"][0]
+    assert (result["outcome"], result["presentation"], result["announcement"]) == (
+        "done",
+        "prezentacja",
+        False,
+    )
+    [sent] = provider_calls(providers, mark, "premium", "setRedirect")
+    assert sent.params["prezentacja"] == "prezentacja"
+
+
+def test_bulk_redirect_names_a_bad_target(api_as, providers, tenant):
+    number = first_number(tenant)
+    response = api_as(Role.OPERATOR).post(
+        "/premium/numbers/redirect", {"numbers": [number.number], "target": "1"}
+    )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "target"
 
 
 def test_bulk_redirect_refuses_another_tenants_number(api_as, providers, tenant):
