@@ -6,7 +6,9 @@ import pytest
 
 from accounts.models import AuditEvent, Role
 from api.tests.conftest import provider_calls
+from premium import services
 from premium.models import Call, Invoice, PremiumNumber
+from provider_api.errors import InvalidInputError
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +225,25 @@ def test_invoices_and_a_pdf(api_as, providers, tenant):
     assert pdf.status_code == 200
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
     assert api_as("outsider").get(f"/premium/invoices/{invoices[0]['id']}/pdf").status_code == 404
+
+
+def test_provider_words_in_a_problem_never_carry_a_secret(monkeypatch, api_as, providers, tenant):
+    key = providers.credentials.premium_api_key
+
+    def echoing(*args, **kwargs):
+        raise InvalidInputError(f"klucz {key} odrzucony", provider="Numery-Premium.PL", code=422)
+
+    monkeypatch.setattr(services, "set_redirect", echoing)
+    number = first_number(tenant)
+    response = api_as(Role.OPERATOR).put(
+        f"/premium/numbers/{number.number}/redirect", {"target": "601123456"}
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["provider"] == {
+        "name": "Numery-Premium.PL",
+        "code": "422",
+        "message": problem["provider"]["message"],
+    }
+    assert "odrzucony" in problem["provider"]["message"] and "odrzucony" in problem["detail"]
+    assert key[6:12] not in response.content.decode()
