@@ -20,7 +20,7 @@ def check_rate(token: ApiToken) -> None:
     """Count this request in the token's current minute; raise 429 once the minute's limit is spent."""
     now = time.time()
     window_start = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
-    key = f"api-rate:{token.pk}:{window_start}"
+    key = f"api-rate:{token.prefix}:{window_start}"  # the prefix is random: no count outlives its token
     cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
     try:
         count = cache.incr(key)

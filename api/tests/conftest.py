@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Role, Tenant, User
@@ -15,14 +14,6 @@ from premium import tasks as premium_tasks
 from premium.sync import billing_resource, current_month
 from sms import tasks as sms_tasks
 from tests.providers import Providers, connect, served_providers, sync_everything
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_counts():
-    """Each test starts with unspent request counts (the cache outlives a test's database)."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class ApiClient:
