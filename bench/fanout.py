@@ -113,10 +113,10 @@ def _delete_queue() -> None:
 def measure() -> dict[str, Any]:
     from accounts.models import SyncStatus
     from accounts.sync import queue_sync
-    from premium.models import PROVIDER as PREMIUM
+    from premium.sync import SYNC_KEY as PREMIUM
     from premium.sync import billing_resource, current_month
-    from sms.sync import PROVIDER as SMS
     from sms.sync import RESOURCE as SUBACCOUNTS
+    from sms.sync import SYNC_KEY as SMS
 
     port = free_port()
     env = django_environment()

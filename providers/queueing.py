@@ -24,9 +24,9 @@ def queue_after_commit(task, *args, **options) -> None:
             if isinstance(task, str):
                 from config.celery import app  # imported late: the Celery app imports the settings
 
-                app.send_task(task, args=args, **options)
+                app.send_task(task, args=list(args), **options)
             else:
-                task.apply_async(args=args, **options)
+                task.apply_async(args=list(args), **options)
         except Exception as error:  # any broker or connection error: kombu raises several kinds
             logger.warning("could not queue %s (%s); left to the sweeper", name, type(error).__name__)
 

@@ -10,6 +10,7 @@ HTTP 200, so the body is checked whatever the status.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from provider_api.errors import (
     UnavailableError,
 )
 from provider_api.http import HttpTransport
+from provider_api.redaction import redact
 
 PROVIDER = "SerwerSMS.pl"
 BASE_URL = "https://api2.serwersms.pl"
@@ -158,7 +160,8 @@ class SerwerSmsClient:
         }
         optional = {"name": name, "phone": phone, "email": email}
         params.update({key: value for key, value in optional.items() if value is not None})
-        payload = self._call("add", params, retry=False)
+        # A provider message may repeat the chosen password: it is masked like the account's secrets.
+        payload = self._call("add", params, retry=False, extra_secrets=(subaccount_password,))
         if _success(payload) is False:
             raise ProviderError(
                 provider=PROVIDER,
@@ -186,7 +189,9 @@ class SerwerSmsClient:
         if _success(payload) is False:
             raise _no_such_subaccount(subaccount_id)
 
-    def _call(self, action: str, params: dict[str, Any], *, retry: bool) -> dict[str, Any]:
+    def _call(
+        self, action: str, params: dict[str, Any], *, retry: bool, extra_secrets: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         body = {**params, "system": SYSTEM}
         headers = {}
         if self._token:
@@ -204,7 +209,8 @@ class SerwerSmsClient:
             payload = None
         # The provider may report an error with any status, HTTP 200 included.
         if isinstance(payload, dict) and payload.get("error") is not None:
-            raise _provider_error(payload["error"], status)
+            secrets = (*self._transport.secrets, *extra_secrets)
+            raise _provider_error(payload["error"], status, lambda text: redact(text, secrets))
         if not 200 <= status < 300:
             raise UnavailableError(
                 f"unexpected HTTP {status}",
@@ -223,14 +229,18 @@ class SerwerSmsClient:
         return payload
 
 
-def _provider_error(error: object, status: int) -> ProviderError:
+def _provider_error(error: object, status: int, redacted: Callable[[str], str]) -> ProviderError:
+    """The provider's error object as our error, its texts passed through `redacted` (they may repeat a
+    credential or a chosen password)."""
     if isinstance(error, str):
-        return ProviderError(error, provider=PROVIDER, http_status=status)
+        return ProviderError(redacted(error), provider=PROVIDER, http_status=status)
     if not isinstance(error, dict):
         return _unreadable("the error object has an unexpected shape", http_status=status)
     code = _error_code(error.get("code"))
-    name = error.get("type") if isinstance(error.get("type"), str) else ""
-    message = error.get("message") if isinstance(error.get("message"), str) else ""
+    if isinstance(code, str):
+        code = redacted(code)
+    name = redacted(error["type"]) if isinstance(error.get("type"), str) else ""
+    message = redacted(error["message"]) if isinstance(error.get("message"), str) else ""
     if isinstance(code, int) and code in _ERROR_BY_CODE:
         cls = _ERROR_BY_CODE[code]
     else:

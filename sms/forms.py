@@ -3,20 +3,21 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
-from accounts.validators import clean_provider_base_url
-from sms.client import BASE_URL, LOGIN_PATTERN, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from providers.accounts import ProviderAccountForm
+from sms.client import LOGIN_PATTERN, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from sms.models import MessageType, SerwerSmsAccount, Subaccount
 
 # The most messages a limit may be set to here: far above any real need, far below the database's limit.
 MAX_LIMIT = 100_000_000
 
 
-class AccountForm(forms.Form):
+class AccountForm(ProviderAccountForm):
     """The account's credentials; secrets are write-only (an empty field keeps the saved one)."""
+
+    SECRET_FIELDS = ("api_token", "api_password")
 
     auth_method = forms.ChoiceField(
         label=_("Sign in with"), choices=SerwerSmsAccount.AuthMethod.choices, widget=forms.RadioSelect
@@ -25,8 +26,8 @@ class AccountForm(forms.Form):
         label=_("API token"),
         required=False,
         max_length=500,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
         help_text=_("Made in the SerwerSMS.pl client panel (Ustawienia API → Tokeny API)."),
+        error_messages={"required": _("Enter the API token.")},
     )
     api_username = forms.CharField(
         label=_("API user login"),
@@ -40,56 +41,38 @@ class AccountForm(forms.Form):
         required=False,
         max_length=200,
         strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    base_url = forms.URLField(
-        label=_("API base URL"),
-        required=False,
-        max_length=200,
-        assume_scheme="https",
-        help_text=format_lazy(
-            _("Leave empty for the real provider ({url}); set it to point the account at a sandbox."),
-            url=BASE_URL,
-        ),
+        error_messages={"required": _("Enter the API user's password.")},
     )
 
-    def __init__(self, *args, account: SerwerSmsAccount | None, **kwargs) -> None:
-        self.account = account
-        if account is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "auth_method": account.auth_method,
-                    "api_username": account.api_username,
-                    "base_url": account.base_url,
-                },
-            )
-        else:
-            kwargs.setdefault("initial", {"auth_method": SerwerSmsAccount.AuthMethod.TOKEN})
-        super().__init__(*args, **kwargs)
-        if account is not None and account.api_token:
-            self.fields["api_token"].help_text = _("Saved; leave empty to keep it, or type a new one.")
-        if account is not None and account.api_password:
-            self.fields["api_password"].help_text = _("Saved; leave empty to keep it, or type a new one.")
+    class Meta:
+        model = SerwerSmsAccount
+        fields = ["auth_method", "api_token", "api_username", "api_password", "base_url"]
 
-    def clean_base_url(self) -> str:
-        return clean_provider_base_url(self.cleaned_data["base_url"])
+    def secret_needed(self, name: str) -> bool:
+        token = self.cleaned_data.get("auth_method") == SerwerSmsAccount.AuthMethod.TOKEN
+        return token if name == "api_token" else not token
 
     def clean(self):
+        method = self.data.get("auth_method")
+        username = self.data.get("api_username", "").strip()
+        if method == SerwerSmsAccount.AuthMethod.API_USER and username != self.instance.api_username:
+            # A stored password belongs to the login it was entered with: another login needs its own.
+            self.stored["api_password"] = ""
         cleaned = super().clean()
-        method = cleaned.get("auth_method")
-        saved = self.account
-        if method == SerwerSmsAccount.AuthMethod.TOKEN:
-            if not cleaned.get("api_token") and not (saved and saved.api_token):
-                self.add_error("api_token", _("Enter the API token."))
-        elif method == SerwerSmsAccount.AuthMethod.API_USER:
-            username = cleaned.get("api_username", "")
-            if not username:
-                self.add_error("api_username", _("Enter the API user's login."))
-            same_user = saved is not None and saved.api_username == username and saved.api_password
-            if not cleaned.get("api_password") and not same_user:
-                self.add_error("api_password", _("Enter the API user's password."))
+        if method == SerwerSmsAccount.AuthMethod.API_USER and not cleaned.get("api_username"):
+            self.add_error("api_username", _("Enter the API user's login."))
         return cleaned
+
+    def save(self, commit: bool = True) -> SerwerSmsAccount:
+        """The secret of the sign-in method not chosen is dropped: a credential nobody uses is a liability."""
+        account = super().save(commit=False)
+        if account.auth_method == SerwerSmsAccount.AuthMethod.TOKEN:
+            account.api_username = account.api_password = ""
+        else:
+            account.api_token = ""
+        if commit:
+            account.save()
+        return account
 
 
 class TemplateChoiceField(forms.ModelChoiceField):

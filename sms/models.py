@@ -13,29 +13,26 @@ from django.utils.translation import gettext_lazy as _
 from accounts.fields import EncryptedTextField
 from accounts.models import Tenant
 from provider_api.http import HttpTransport
+from providers.accounts import ProviderAccount
 from sms.client import BASE_URL, LIMIT_TYPES, PROVIDER, SerwerSmsClient
 
-# Writes are made while the operator waits; the sync runs in the background and may wait longer.
-REQUEST_TIMEOUT = (5.0, 10.0)
-SYNC_TIMEOUT = (5.0, 20.0)
 
-
-class SerwerSmsAccount(models.Model):
+class SerwerSmsAccount(ProviderAccount):
     """The tenant's API access to SerwerSMS.pl: an API token, or an API user's login and password."""
+
+    PROVIDER = PROVIDER
+    OFFICIAL_URL = BASE_URL
 
     class AuthMethod(models.TextChoices):
         TOKEN = "token", _("API token")
         API_USER = "api_user", _("API user (login and password)")
 
-    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="serwersms_account")
     auth_method = models.CharField(
         _("sign-in method"), max_length=16, choices=AuthMethod.choices, default=AuthMethod.TOKEN
     )
     api_token = EncryptedTextField(_("API token"), blank=True)
     api_username = models.CharField(_("API user login"), max_length=100, blank=True)
     api_password = EncryptedTextField(_("API user password"), blank=True)
-    # Empty: the real provider (BASE_URL); set to point the account at a sandbox.
-    base_url = models.URLField(_("API base URL"), blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -45,28 +42,19 @@ class SerwerSmsAccount(models.Model):
         return f"SerwerSMS.pl ({self.tenant})"
 
     @property
-    def api_base_url(self) -> str:
-        return self.base_url or BASE_URL
-
-    @property
-    def has_credentials(self) -> bool:
+    def is_configured(self) -> bool:
         if self.auth_method == self.AuthMethod.TOKEN:
             return bool(self.api_token)
         return bool(self.api_username and self.api_password)
 
-    def client(self, timeout: tuple[float, float] | None = None) -> SerwerSmsClient:
-        """A client with this account's credentials; `timeout` (connect, read) defaults to REQUEST_TIMEOUT."""
+    def secrets(self) -> tuple[str, ...]:
+        """The sign-in method's secret; a stored secret of the other method is never sent."""
+        return (self.api_token,) if self.auth_method == self.AuthMethod.TOKEN else (self.api_password,)
+
+    def make_client(self, transport: HttpTransport) -> SerwerSmsClient:
         if self.auth_method == self.AuthMethod.TOKEN:
-            credentials = {"token": self.api_token}
-        else:
-            credentials = {"username": self.api_username, "password": self.api_password}
-        transport = HttpTransport(
-            self.api_base_url,
-            provider=PROVIDER,
-            secrets=(self.api_token, self.api_password),
-            timeout=timeout or REQUEST_TIMEOUT,
-        )
-        return SerwerSmsClient(transport=transport, **credentials)
+            return SerwerSmsClient(token=self.api_token, transport=transport)
+        return SerwerSmsClient(username=self.api_username, password=self.api_password, transport=transport)
 
 
 class Subaccount(models.Model):

@@ -10,14 +10,19 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import audit
 from accounts.models import AuditEvent, Tenant, User
 from accounts.provider_errors import explain
 from provider_api.errors import NotFoundError, ProviderError, UnavailableError
+from providers import accounts as provider_accounts
+from providers.once import ActionRecord, start_action
 from sms import sync
+from sms.forms import AccountForm
 from sms.models import SerwerSmsAccount, Subaccount, SubaccountCreation, SubaccountLimit
 
+CREATE_ACTION = "sms.subaccount.create"
 # Forms opened but never sent are forgotten after this long.
 UNSENT_FORMS_KEPT = timedelta(days=1)
 
@@ -27,35 +32,20 @@ def _secret_change(before: str, after: str) -> tuple[str, str]:
     return ("set" if before else "", "set" if after else "")
 
 
-def save_account(tenant: Tenant, user: User, data: dict[str, Any]) -> SerwerSmsAccount:
-    """Create or update the tenant's account from AccountForm data; secrets left empty stay as they were.
-
-    The secret of the sign-in method not chosen is dropped: a credential nobody uses is only a liability.
-    """
+def save_account(tenant: Tenant, user: User, form: AccountForm) -> SerwerSmsAccount:
+    """Save a valid AccountForm (secrets left empty stay as they were) and audit what changed."""
     with transaction.atomic():
-        account = SerwerSmsAccount.objects.select_for_update().filter(tenant=tenant).first()
-        created = account is None
-        if account is None:
-            account = SerwerSmsAccount(tenant=tenant)
+        stored = SerwerSmsAccount.objects.select_for_update().filter(tenant=tenant).first()
+        created = stored is None
         before = {
-            "sign-in method": account.get_auth_method_display() if not created else None,
-            "API user login": account.api_username,
-            "API base URL": account.base_url,
+            "sign-in method": None if created else stored.get_auth_method_display(),
+            "API user login": "" if created else stored.api_username,
+            "API base URL": "" if created else stored.base_url,
         }
-        old_token, old_password = account.api_token, account.api_password
-        account.auth_method = data["auth_method"]
-        if account.auth_method == SerwerSmsAccount.AuthMethod.TOKEN:
-            account.api_token = data["api_token"] or account.api_token
-            account.api_username = ""
-            account.api_password = ""
-        else:
-            if data["api_password"]:
-                account.api_password = data["api_password"]
-            elif data["api_username"] != account.api_username:
-                account.api_password = ""  # the form refuses this; never pair a password with another login
-            account.api_username = data["api_username"]
-            account.api_token = ""
-        account.base_url = data["base_url"]
+        old_token = "" if created else stored.api_token
+        old_password = "" if created else stored.api_password
+        account = form.save(commit=False)
+        account.tenant = tenant
         account.updated_at = timezone.now()
         account.save()
         after = {
@@ -82,6 +72,22 @@ def save_account(tenant: Tenant, user: User, data: dict[str, Any]) -> SerwerSmsA
     return account
 
 
+def test_connection(account: SerwerSmsAccount) -> provider_accounts.TestOutcome:
+    """Test connection: list the subaccounts with the saved credentials (a read; changes nothing)."""
+
+    def describe(found: list) -> str:
+        return ngettext(
+            "Connection works: the provider lists %(count)s subaccount.",
+            "Connection works: the provider lists %(count)s subaccounts.",
+            len(found),
+        ) % {"count": len(found)}
+
+    return provider_accounts.test_connection(account, lambda client: client.index(), describe)
+
+
+test_connection.__test__ = False  # a page's action, not a test
+
+
 def issue_creation_form(tenant: Tenant, user: User) -> SubaccountCreation:
     """A fresh one-time token for the "create a subaccount" form."""
     SubaccountCreation.objects.filter(
@@ -90,16 +96,19 @@ def issue_creation_form(tenant: Tenant, user: User) -> SubaccountCreation:
     return SubaccountCreation.objects.create(tenant=tenant, issued_to=user, username=user.get_username())
 
 
-def claim_creation(creation: SubaccountCreation, login: str, template: Subaccount) -> bool:
-    """Move a form from NEW to SENDING; only the one request that does so may call the provider."""
-    claimed = SubaccountCreation.objects.filter(pk=creation.pk, status=SubaccountCreation.Status.NEW).update(
+def claim_creation(creation: SubaccountCreation, user: User, login: str, template: Subaccount) -> bool:
+    """Start the form's action (its token is the act-once key): only the one request that does so may call
+    the provider, whatever is deleted or synced later; any other sees the outcome."""
+    if start_action(creation.tenant, creation.form_token, CREATE_ACTION, user=user) is None:
+        return False
+    SubaccountCreation.objects.filter(pk=creation.pk).update(
         status=SubaccountCreation.Status.SENDING,
         sent_at=timezone.now(),
         login=login,
         template_label=str(template),
     )
     creation.refresh_from_db()
-    return bool(claimed)
+    return True
 
 
 def create_subaccount(
@@ -121,7 +130,7 @@ def create_subaccount(
     tenant = account.tenant
     details = {"name": name, "phone": phone, "email": email}
     try:
-        provider_id = account.client().add(
+        provider_id = account.client(in_request=True).add(
             subaccount_username=creation.login,
             subaccount_password=password,
             subaccount_id=template.provider_id,
@@ -129,12 +138,17 @@ def create_subaccount(
         )
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-        explanation = explain(error)
+        explanation = account.redact(explain(error), extra=(password,))
         with transaction.atomic():
             SubaccountCreation.objects.filter(pk=creation.pk).update(
                 status=SubaccountCreation.Status.UNKNOWN if unknown else SubaccountCreation.Status.REFUSED,
                 finished_at=timezone.now(),
                 error=explanation,
+            )
+            _action(creation).settle(
+                ActionRecord.State.UNKNOWN if unknown else ActionRecord.State.FAILED,
+                creation_id=creation.pk,
+                message=explanation,
             )
             audit.record(
                 tenant,
@@ -159,6 +173,7 @@ def create_subaccount(
         SubaccountCreation.objects.filter(pk=creation.pk).update(
             status=SubaccountCreation.Status.CREATED, provider_id=provider_id, finished_at=now
         )
+        _action(creation).settle(ActionRecord.State.DONE, creation_id=creation.pk, provider_id=provider_id)
         # The provider refuses a login that is taken, so an earlier attempt of unknown outcome with the
         # same login did not create it.
         SubaccountCreation.objects.filter(
@@ -182,6 +197,10 @@ def create_subaccount(
     return subaccount
 
 
+def _action(creation: SubaccountCreation) -> ActionRecord:
+    return ActionRecord.objects.get(tenant_id=creation.tenant_id, key=creation.form_token)
+
+
 def set_limit(
     account: SerwerSmsAccount, subaccount: Subaccount, user: User, message_type: str, value: int
 ) -> SubaccountLimit:
@@ -189,11 +208,9 @@ def set_limit(
     previous = SubaccountLimit.objects.filter(subaccount=subaccount, message_type=message_type).first()
     field = f"limit {message_type}"
     try:
-        account.client().limit(subaccount.provider_id, message_type=message_type, value=value)
+        account.client(in_request=True).limit(subaccount.provider_id, message_type=message_type, value=value)
     except ProviderError as error:
-        _record_failure(
-            account.tenant, user, "sms.subaccount.limit", subaccount, error, {field: (None, value)}
-        )
+        _record_failure(account, user, "sms.subaccount.limit", subaccount, error, {field: (None, value)})
         if isinstance(error, NotFoundError):
             sync.queue(account.tenant)  # the list shows a subaccount the provider does not have
         raise
@@ -222,10 +239,10 @@ def set_limit(
 def delete_subaccount(account: SerwerSmsAccount, subaccount: Subaccount, user: User) -> None:
     """Delete the subaccount at the provider, then from the local copy (with its limits)."""
     try:
-        account.client().delete(subaccount.provider_id)
+        account.client(in_request=True).delete(subaccount.provider_id)
     except ProviderError as error:
         _record_failure(
-            account.tenant,
+            account,
             user,
             "sms.subaccount.delete",
             subaccount,
@@ -248,7 +265,7 @@ def delete_subaccount(account: SerwerSmsAccount, subaccount: Subaccount, user: U
 
 
 def _record_failure(
-    tenant: Tenant,
+    account: SerwerSmsAccount,
     user: User,
     action: str,
     subaccount: Subaccount,
@@ -257,11 +274,11 @@ def _record_failure(
 ) -> None:
     with transaction.atomic():
         audit.record(
-            tenant,
+            account.tenant,
             user,
             action,
             target=subaccount,
             changes=changes,
             outcome=AuditEvent.Outcome.FAILURE,
-            message=explain(error),
+            message=account.redact(explain(error)),
         )

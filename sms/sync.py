@@ -17,9 +17,9 @@ from django.utils import timezone
 from accounts import sync as sync_state
 from provider_api.errors import NotFoundError
 from sms.client import SubaccountDetails
-from sms.models import SYNC_TIMEOUT, SerwerSmsAccount, Subaccount, SubaccountCreation
+from sms.models import SerwerSmsAccount, Subaccount, SubaccountCreation
 
-PROVIDER = "sms"
+SYNC_KEY = "sms"  # this app's key in SyncStatus rows and the sync registry (accounts.sync)
 RESOURCE = "subaccounts"
 DETAILS_PER_SYNC = 200
 PARALLEL_VIEWS = 4
@@ -28,16 +28,16 @@ BATCH = 500
 
 def queue(tenant, *, scheduled: bool = False) -> bool:
     """Queue the sync of the tenant's subaccount list (once the transaction commits)."""
-    return sync_state.queue_sync(tenant, PROVIDER, RESOURCE, scheduled=scheduled)
+    return sync_state.queue_sync(tenant, SYNC_KEY, RESOURCE, scheduled=scheduled)
 
 
 def sync_subaccounts(tenant_id: int) -> None:
     """Refresh the tenant's subaccounts; provider errors are recorded on the sync status, not raised."""
     try:
-        with sync_state.syncing(tenant_id, PROVIDER, RESOURCE):
+        with sync_state.syncing(tenant_id, SYNC_KEY, RESOURCE):
             account = SerwerSmsAccount.objects.filter(tenant_id=tenant_id).first()
             # Entered even without an account, so that a queued sync never looks queued forever.
-            if account is not None and account.has_credentials:
+            if account is not None and account.is_configured:
                 _sync(account)
     except sync_state.SyncSkipped:
         return
@@ -46,7 +46,7 @@ def sync_subaccounts(tenant_id: int) -> None:
 def _sync(account: SerwerSmsAccount) -> None:
     started_at = timezone.now()
     tenant_id = account.tenant_id
-    listed = {item.id: _clip(item.username, 100) for item in account.client(SYNC_TIMEOUT).index()}
+    listed = {item.id: _clip(item.username, 100) for item in account.client(in_request=False).index()}
     existing = {row.provider_id: row for row in Subaccount.objects.filter(tenant_id=tenant_id)}
     never_read = [provider_id for provider_id in listed if provider_id not in existing]
     read_longest_ago = sorted(
@@ -88,7 +88,7 @@ def _read_details(account: SerwerSmsAccount, ids: list[int]) -> dict[int, Subacc
     def view(provider_id: int) -> SubaccountDetails | None:
         # One client (and HTTP session) per worker thread: a requests session is not made for sharing.
         if not hasattr(local, "client"):
-            local.client = account.client(SYNC_TIMEOUT)
+            local.client = account.client(in_request=False)
         try:
             return local.client.view(provider_id)
         except NotFoundError:

@@ -15,5 +15,5 @@ def sync_subaccounts(tenant_id: int, resource: str) -> None:
 @shared_task
 def queue_subaccount_syncs() -> None:
     """Every 15 minutes: queue one sync per tenant with a SerwerSMS.pl account."""
-    for tenant in Tenant.objects.filter(serwersms_account__isnull=False):
+    for tenant in Tenant.objects.filter(sms_account__isnull=False):
         sync.queue(tenant, scheduled=True)

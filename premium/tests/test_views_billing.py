@@ -22,10 +22,10 @@ from premium.billing import (
     STATEMENT_CALL_LIMIT,
     STATEMENT_LINES_PER_BLOCK,
     DayBar,
-    csv_safe,
     listing,
 )
 from premium.models import Call
+from providers.csv_export import safe_cell
 
 YEAR, MONTH = premium_sync.current_month()
 START = datetime(YEAR, MONTH, 1, 12, tzinfo=premium_sync.WARSAW)
@@ -282,7 +282,7 @@ def test_csv_cells_cannot_run_as_formulas(login, tenant, viewer):
     assert rows[1][5] == '\'=1+cmd|"/c calc"!A0'
     assert rows[1][6] == "'+48601123456"
     assert rows[1][7] == "'@SUM(1)"
-    assert [csv_safe(v) for v in ("-1", "\t=1", "safe", None)] == ["'-1", "'\t=1", "safe", ""]
+    assert [safe_cell(v) for v in ("-1", "\t=1", "\n=1", "safe", None)] == ["'-1", "'\t=1", "'\n=1", "safe", ""]
 
 
 # --- PDF -----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from html import escape
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -25,6 +25,7 @@ from premium import tasks
 from premium.forms import BillingFilterForm
 from premium.models import Call, PremiumNumber, Statement
 from premium.views.common import get_account, page_context
+from providers.csv_export import csv_response
 from providers.queueing import queue_after_commit
 
 PER_PAGE = 50
@@ -108,12 +109,8 @@ def billing_export(request: TenantRequest) -> HttpResponse:
     form, query = _filters(request)
     if query is None:
         return _refused_filters(request, form)
-    response = StreamingHttpResponse(
-        billing_data.csv_lines(query, request.tenant), content_type="text/csv; charset=utf-8"
-    )
     filename = f"billing-{request.tenant.slug}-{_period_name(query)}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(filename, billing_data.csv_lines(query, request.tenant))
 
 
 @require_GET

@@ -6,28 +6,39 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from accounts.models import Role
 from accounts.tenancy import TenantRequest
 from premium.models import PremiumAccount
+from providers import pages
 
 
 def get_account(request: TenantRequest) -> PremiumAccount | None:
     return PremiumAccount.objects.filter(tenant=request.tenant).select_related("tenant").first()
 
 
+PAGES = (
+    pages.SubPage("numbers", _lazy("Numbers"), "premium:numbers"),
+    pages.SubPage("billing", _lazy("Billing"), "premium:billing"),
+    pages.SubPage("wallet", _lazy("Wallet"), "premium:wallet"),
+    pages.SubPage("invoices", _lazy("Invoices"), "premium:invoices"),
+    pages.SubPage("account", _lazy("Account"), "premium:account"),
+)
+
+
 def page_context(
     request: TenantRequest, subsection: str, account: PremiumAccount | None, **extra: object
 ) -> dict[str, object]:
-    return {
-        "section": "premium",
-        "subsection": subsection,
-        "account": account,
-        "configured": account is not None and account.is_configured,
-        "can_operate": request.role >= Role.OPERATOR,
-        "can_administer": request.role >= Role.ADMIN,
+    """The page shell's context (providers/page.html): the sub-navigation with `subsection` current."""
+    return pages.page_context(
+        request,
+        provider_name="Numery-Premium.PL",
+        pages=PAGES,
+        current=subsection,
+        account=account,
+        account_page="account",
         **extra,
-    }
+    )
 
 
 def no_account_response(request: TenantRequest) -> HttpResponse:

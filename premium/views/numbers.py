@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
+from accounts.pagination import KeysetPage
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import services
@@ -42,15 +43,19 @@ def _list_context(request: TenantRequest, account: PremiumAccount | None, **extr
     numbers = PremiumNumber.objects.filter(tenant=request.tenant).order_by("number")
     if after:
         numbers = numbers.filter(number__gt=after)
-    page = list(numbers[: NUMBERS_PER_PAGE + 1])
+    rows = list(numbers[: NUMBERS_PER_PAGE + 1])
+    page = KeysetPage(
+        items=rows[:NUMBERS_PER_PAGE],
+        next_cursor=rows[NUMBERS_PER_PAGE - 1].number if len(rows) > NUMBERS_PER_PAGE else None,
+        is_first=not after,
+    )
     return page_context(
         request,
         "numbers",
         account,
-        numbers=page[:NUMBERS_PER_PAGE],
-        next_after=page[NUMBERS_PER_PAGE - 1].number if len(page) > NUMBERS_PER_PAGE else "",
+        numbers=page.items,
+        page=page,
         after=after,
-        is_first_page=not after,
         bulk_form=extra.pop("bulk_form", None) or BulkRedirectForm(tenant=request.tenant),
         **extra,
     )

@@ -38,4 +38,4 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(monkeypatch):
         raise RuntimeError
     with transaction.atomic():
         queue_after_commit(nothing, 2, countdown=5)
-    assert sent == [{"args": (2,), "countdown": 5}]
+    assert sent == [{"args": [2], "countdown": 5}]

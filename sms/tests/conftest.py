@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provider_api.wsgi_server import serve_in_thread
-from sms import models
+from providers import accounts as provider_accounts
 from sms.models import SerwerSmsAccount
 from sms.sandbox import DEMO_PASSWORD, DEMO_TOKEN, DEMO_USERNAME, SerwerSmsSandbox
 from sms.sync import sync_subaccounts
@@ -53,7 +53,7 @@ def login(login, settings):
 @pytest.fixture(autouse=True)
 def _short_request_timeout(monkeypatch):
     """A page waits 0.5 s for an answer here, so the sandbox's 1 s "timeout" fault is a real timeout."""
-    monkeypatch.setattr(models, "REQUEST_TIMEOUT", (2.0, 0.5))
+    monkeypatch.setattr(provider_accounts, "IN_REQUEST_TIMEOUT", (2.0, 0.5))
 
 
 @pytest.fixture

@@ -67,16 +67,20 @@ def test_switching_to_an_api_user_drops_the_token(login, tenant, tenant_admin, s
     assert changes["API user password"] == ["(changed)", "(changed)"] and DEMO_PASSWORD not in str(changes)
 
 
-def test_an_empty_secret_keeps_the_saved_one(login, tenant, tenant_admin, sandbox_url):
+def test_an_empty_secret_keeps_the_saved_one_but_not_for_a_new_address(
+    login, tenant, tenant_admin, sandbox_url
+):
     SerwerSmsAccount.objects.create(tenant=tenant, api_token=DEMO_TOKEN, base_url=sandbox_url)
-    response = login(tenant_admin).post(
-        url(tenant), {"auth_method": "token", "api_token": "", "base_url": ""}
-    )
-    assert response.status_code == 302
+    client = login(tenant_admin)
+
+    kept = client.post(url(tenant), {"auth_method": "token", "api_token": "", "base_url": sandbox_url})
+    moved = client.post(url(tenant), {"auth_method": "token", "api_token": "", "base_url": ""})
+
+    assert kept.status_code == 302
+    assert moved.status_code == 400 and "A new address needs the key typed again." in moved.text
     account = SerwerSmsAccount.objects.get(tenant=tenant)
-    assert account.api_token == DEMO_TOKEN and account.base_url == ""
-    assert account.api_base_url == "https://api2.serwersms.pl"
-    assert AuditEvent.objects.get(action="sms.account").changes == {"API base URL": [sandbox_url, ""]}
+    assert account.api_token == DEMO_TOKEN and account.base_url == sandbox_url
+    assert not AuditEvent.objects.filter(action="sms.account").exists()
 
 
 def test_a_new_api_user_login_needs_its_password(login, tenant, tenant_admin):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, SyncStatus
+from providers.once import start_action
 from sms.models import Subaccount, SubaccountCreation
 from sms.sandbox import DEMO_TEMPLATE_ID
 from sms.sync import sync_subaccounts
@@ -106,6 +107,8 @@ def test_a_submission_while_the_first_is_still_sending_waits_for_it(
 ):
     client = login(tenant_admin)
     data = open_form(client, tenant)
+    # The first request started the form's action and is waiting for the provider.
+    start_action(tenant, data["form_token"], "sms.subaccount.create", user=tenant_admin)
     SubaccountCreation.objects.filter(form_token=data["form_token"]).update(
         status="sending", sent_at=timezone.now()
     )
@@ -195,7 +198,7 @@ def test_a_taken_login_is_refused_in_the_providers_words(
 ):
     sandbox.error_status = error_status  # the provider may send its error object with either
     client = login(tenant_admin)
-    synced.client().add(subaccount_username="nowe.konto", subaccount_password="Inne-1", subaccount_id=1194)
+    synced.client(in_request=False).add(subaccount_username="nowe.konto", subaccount_password="Inne-1", subaccount_id=1194)
     data = open_form(client, tenant)
     response = client.post(create_url(tenant), data)
     assert response.status_code == 422
@@ -216,7 +219,7 @@ def test_a_taken_login_is_refused_in_the_providers_words(
 def test_a_template_gone_at_the_provider_is_invalid_id(login, tenant, tenant_admin, synced, sandbox):
     client = login(tenant_admin)
     data = open_form(client, tenant)
-    synced.client().delete(DEMO_TEMPLATE_ID)
+    synced.client(in_request=False).delete(DEMO_TEMPLATE_ID)
     response = client.post(create_url(tenant), data)
     assert response.status_code == 422
     assert "1004 InvalidID: Nieprawidłowy identyfikator subkonta szablonowego" in response.content.decode()
@@ -276,7 +279,7 @@ def test_an_unknown_outcome_is_shown_as_such_and_settled_by_the_sync(
         return
     if fault == "timeout":  # the sandbox acts once its delay is over
         deadline = time.monotonic() + 5
-        while len(synced.client().index()) < 6 and time.monotonic() < deadline:
+        while len(synced.client(in_request=False).index()) < 6 and time.monotonic() < deadline:
             time.sleep(0.1)
     sync_subaccounts(tenant.pk)
     creation.refresh_from_db()

@@ -91,7 +91,7 @@ def test_search_filters_the_list_and_swaps_it_under_htmx(login, tenant, viewer, 
 
 
 def test_the_list_pages_newest_first(login, tenant, viewer, sms_account, monkeypatch):
-    monkeypatch.setattr("sms.views.PER_PAGE", 2)
+    monkeypatch.setattr("sms.views.subaccounts.PER_PAGE", 2)
     for provider_id in range(1, 6):
         Subaccount.objects.create(tenant=tenant, provider_id=provider_id, login=f"konto{provider_id}")
     client = login(viewer)
@@ -217,7 +217,7 @@ def test_a_limit_for_a_subaccount_gone_at_the_provider_is_shown_inline(
     login, tenant, tenant_admin, synced, sandbox, django_capture_on_commit_callbacks
 ):
     wojtek = sub(tenant, 1194)
-    synced.client().delete(1194)
+    synced.client(in_request=False).delete(1194)
     with django_capture_on_commit_callbacks() as callbacks:
         response = login(tenant_admin).post(
             sub_url(tenant, wojtek, "sms:subaccount-limit"),
@@ -296,7 +296,7 @@ def test_delete_of_a_subaccount_gone_at_the_provider_is_shown_inline(
     login, tenant, tenant_admin, synced, sandbox
 ):
     wojtek = sub(tenant, 1194)
-    synced.client().delete(1194)
+    synced.client(in_request=False).delete(1194)
     response = login(tenant_admin).post(
         sub_url(tenant, wojtek, "sms:subaccount-delete"), {"confirm_login": "wojtek"}
     )

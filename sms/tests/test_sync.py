@@ -62,7 +62,7 @@ def test_a_second_sync_updates_removes_vanished_ones_and_keeps_limits(tenant, sy
     SubaccountLimit.objects.create(
         tenant=tenant, subaccount=wojtek, message_type="eco", value=10, set_at=timezone.now()
     )
-    client = synced.client()
+    client = synced.client(in_request=False)
     client.delete(1207)
     new_id = client.add(
         subaccount_username="nowy", subaccount_password="Tajne-1", subaccount_id=DEMO_TEMPLATE_ID
@@ -105,7 +105,7 @@ def test_a_subaccount_deleted_between_index_and_view_is_skipped(tenant, sms_acco
 
     def view_after_delete(self, subaccount_id):
         if subaccount_id == 1215:
-            sms_account.client().delete(1215)
+            sms_account.client(in_request=False).delete(1215)
         return real_view(self, subaccount_id)
 
     monkeypatch.setattr(SerwerSmsClient, "view", view_after_delete)
@@ -152,7 +152,7 @@ def test_an_unknown_creation_is_settled_when_its_login_appears(tenant, synced, s
     never_there = SubaccountCreation.objects.create(
         tenant=tenant, status=SubaccountCreation.Status.UNKNOWN, login="nieobecny", sent_at=long_ago
     )
-    new_id = synced.client().add(
+    new_id = synced.client(in_request=False).add(
         subaccount_username="pojawiony", subaccount_password="Tajne-1", subaccount_id=DEMO_TEMPLATE_ID
     )
     sync.sync_subaccounts(tenant.pk)

@@ -116,7 +116,7 @@ def test_account_page_and_search_work_in_polish(live_server, watched_page, sandb
     assert "q=krak" in page.url  # the search is in the address, so it can be shared and reloaded
     assert "biuro.krakow" in page.locator("#subaccount-list").inner_text()
 
-    page.locator(".sms-subnav a[href$='/sms/account/']").click()
+    page.locator(".subnav a[href$='/sms/account/']").click()
     page.wait_for_url("**/sms/account/")
     # Only the chosen sign-in method's fields show.
     assert page.locator("input[name=api_token]").is_visible()

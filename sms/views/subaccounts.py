@@ -1,59 +1,44 @@
-"""SerwerSMS.pl pages: the subaccount list (the app's index), a subaccount with its limits, creating one
-from a template, deleting one, and the account's credentials.
+"""SerwerSMS.pl subaccount pages: the list (the app's index), a subaccount with its limits, creating one
+from a template, deleting one.
 
-Pages read the local copy; the changes call the provider from the request (see sms.services).
+Pages read the local copy; the changes call the provider from the request through sms.services.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
-from accounts.fields import OneTimeSecret, secret_hint
+from accounts.fields import OneTimeSecret
 from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError, UnavailableError
+from providers.once import ActionRecord
 from sms import services
-from sms.forms import AccountForm, DeleteForm, LimitForm, SubaccountCreateForm
-from sms.models import MessageType, SerwerSmsAccount, Subaccount, SubaccountCreation, SubaccountLimit
+from sms.forms import DeleteForm, LimitForm, SubaccountCreateForm
+from sms.models import MessageType, Subaccount, SubaccountCreation, SubaccountLimit
+from sms.sync import RESOURCE, SYNC_KEY
+from sms.views.common import connected_account, page_context
 
 PER_PAGE = 50
 # Creations of unknown outcome stay on the list page this long, so that someone checks them.
 UNKNOWN_CREATIONS_SHOWN_FOR = timedelta(days=7)
 UNKNOWN_CREATIONS_SHOWN = 20
 SEARCH_MAX_LENGTH = 100
-
-
-def _account(request: TenantRequest) -> SerwerSmsAccount | None:
-    return SerwerSmsAccount.objects.filter(tenant=request.tenant).first()
-
-
-def _connected_account(request: TenantRequest) -> SerwerSmsAccount | None:
-    """The account, if it has the credentials of its sign-in method (only then can the provider be called)."""
-    account = _account(request)
-    return account if account is not None and account.has_credentials else None
-
-
-def _context(request: TenantRequest, sms_page: str, **extra: object) -> dict[str, object]:
-    context: dict[str, object] = {
-        "section": "sms",
-        "sms_page": sms_page,
-        "can_manage": request.role >= Role.ADMIN,
-    }
-    context.update(extra)
-    return context
 
 
 # --- subaccount list ---------------------------------------------------------------------------------
@@ -74,12 +59,13 @@ def index(request: TenantRequest) -> HttpResponse:
             | Q(provider_id__startswith=query)
         )
     page = keyset_page(subaccounts, request.GET.get("after"), fields=("provider_id",), per_page=PER_PAGE)
-    context = _context(
+    context = page_context(
         request,
         "subaccounts",
-        account=_connected_account(request),
+        sync=(SYNC_KEY, RESOURCE),
         page=page,
         query=query,
+        search_query=urlencode({"q": query}) if query else "",
         unknown_creations=_unknown_creations(request) if request.role >= Role.ADMIN else [],
     )
     # The search swaps only the list; anything else gets the whole page.
@@ -113,7 +99,7 @@ def _limit_rows(subaccount: Subaccount) -> list[dict[str, object]]:
 
 
 def _subaccount_context(request: TenantRequest, subaccount: Subaccount, **extra: object) -> dict[str, object]:
-    context = _context(
+    context = page_context(
         request,
         "subaccounts",
         subaccount=subaccount,
@@ -138,7 +124,7 @@ def subaccount_limit(request: TenantRequest, subaccount_id: int) -> HttpResponse
     subaccount = _subaccount_or_404(request, subaccount_id)
     form = LimitForm(request.POST)
     error, status = "", 200
-    account = _connected_account(request)
+    account = connected_account(request)
     if not form.is_valid():
         error, status = _form_error_text(form), 400
     elif account is None:
@@ -148,7 +134,7 @@ def subaccount_limit(request: TenantRequest, subaccount_id: int) -> HttpResponse
         try:
             services.set_limit(account, subaccount, request.user, message_type, value)
         except ProviderError as failure:
-            error, status = explain(failure), 422
+            error, status = account.redact(explain(failure)), 422
         else:
             text = _("Limit of %(type)s for %(login)s set to %(value)s.") % {
                 "type": MessageType(message_type).label,
@@ -179,7 +165,7 @@ def subaccount_delete(request: TenantRequest, subaccount_id: int) -> HttpRespons
     """Delete after the login is typed to confirm (checked here too, not only by the page's script)."""
     subaccount = _subaccount_or_404(request, subaccount_id)
     form = DeleteForm(request.POST, login=subaccount.login)
-    account = _connected_account(request)
+    account = connected_account(request)
     if not form.is_valid():
         context = _subaccount_context(request, subaccount, delete_form=form)
         return render(request, "sms/subaccount.html", context, status=400)
@@ -191,7 +177,7 @@ def subaccount_delete(request: TenantRequest, subaccount_id: int) -> HttpRespons
     try:
         services.delete_subaccount(account, subaccount, request.user)
     except ProviderError as failure:
-        context = _subaccount_context(request, subaccount, delete_error=explain(failure))
+        context = _subaccount_context(request, subaccount, delete_error=account.redact(explain(failure)))
         return render(request, "sms/subaccount.html", context, status=422)
     messages.success(request, _("Subaccount %(login)s deleted.") % {"login": subaccount.login})
     return redirect("sms:index", tenant_slug=request.tenant.slug)
@@ -203,9 +189,7 @@ def subaccount_delete(request: TenantRequest, subaccount_id: int) -> HttpRespons
 def _create_page(
     request: TenantRequest, form: SubaccountCreateForm, *, error: str = "", status: int = 200
 ) -> HttpResponse:
-    context = _context(
-        request, "subaccounts", form=form, account=_connected_account(request), create_error=error
-    )
+    context = page_context(request, "subaccounts", form=form, create_error=error)
     return render(request, "sms/subaccount_create.html", context, status=status)
 
 
@@ -226,7 +210,7 @@ def _fresh_form(request: TenantRequest, data=None) -> SubaccountCreateForm:
 @tenant_view(Role.ADMIN)
 def subaccount_create(request: TenantRequest) -> HttpResponse:
     """Create a subaccount from a template; a double-submitted form creates it at most once."""
-    account = _connected_account(request)
+    account = connected_account(request)
     if request.method == "GET" or account is None:
         return _create_page(request, _fresh_form(request), status=200 if request.method == "GET" else 400)
     form = SubaccountCreateForm(request.POST, tenant=request.tenant)
@@ -236,12 +220,12 @@ def subaccount_create(request: TenantRequest) -> HttpResponse:
     if creation is None:
         error = _("This form has expired or was opened by someone else; check the data and send it again.")
         return _create_page(request, _fresh_form(request, request.POST), error=error, status=400)
-    if creation.status != SubaccountCreation.Status.NEW:
-        return _already_sent(request, creation)
+    if ActionRecord.objects.filter(tenant=request.tenant, key=creation.form_token).exists():
+        return _already_sent(request, creation)  # this form acted already: it never acts again
     if not form.is_valid():
         return _create_page(request, form, status=400)
     data = form.cleaned_data
-    if not services.claim_creation(creation, data["login"], data["template"]):
+    if not services.claim_creation(creation, request.user, data["login"], data["template"]):
         return _already_sent(request, creation)
     try:
         subaccount = services.create_subaccount(
@@ -257,9 +241,14 @@ def subaccount_create(request: TenantRequest) -> HttpResponse:
     except ProviderError as failure:
         if isinstance(failure, UnavailableError) and failure.outcome_unknown:
             return redirect("sms:creation", tenant_slug=request.tenant.slug, creation_id=creation.pk)
-        return _create_page(request, _fresh_form(request, request.POST), error=explain(failure), status=422)
+        return _create_page(
+            request,
+            _fresh_form(request, request.POST),
+            error=account.redact(explain(failure), extra=(data["password"],)),
+            status=422,
+        )
     # The password is shown in this one answer and kept nowhere (no redirect: it would need storing).
-    context = _context(
+    context = page_context(
         request, "subaccounts", subaccount=subaccount, password=OneTimeSecret(data["password"])
     )
     return render(request, "sms/subaccount_created.html", context)
@@ -279,59 +268,9 @@ def creation(request: TenantRequest, creation_id: int) -> HttpResponse:
     created = None
     if creation.provider_id is not None:
         created = Subaccount.objects.filter(tenant=request.tenant, provider_id=creation.provider_id).first()
-    context = _context(request, "subaccounts", creation=creation, created=created)
+    context = page_context(request, "subaccounts", creation=creation, created=created)
     if request.htmx:
-        response = render(request, "sms/creation.html#creation-status", context)
-        if not creation.is_pending:
-            response.status_code = 286  # htmx stops polling
-        return response
+        # htmx stops polling once the outcome is known.
+        response_class = HttpResponse if creation.is_pending else HttpResponseStopPolling
+        return response_class(render_to_string("sms/creation.html#creation-status", context, request))
     return render(request, "sms/creation.html", context)
-
-
-# --- the account -------------------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@sensitive_post_parameters("api_token", "api_password")
-@tenant_view(Role.ADMIN)
-def account(request: TenantRequest) -> HttpResponse:
-    """The credentials (write-only secrets), the sign-in method and the optional API base URL."""
-    account = _account(request)
-    form = AccountForm(request.POST if request.method == "POST" else None, account=account)
-    if form.is_bound and form.is_valid():
-        services.save_account(request.tenant, request.user, form.cleaned_data)
-        messages.success(request, _("SerwerSMS.pl account saved."))
-        return redirect("sms:account", tenant_slug=request.tenant.slug)
-    context = _context(
-        request,
-        "account",
-        account=account,
-        form=form,
-        token_hint=secret_hint(account.api_token) if account else "",
-        password_hint=secret_hint(account.api_password) if account else "",
-    )
-    return render(request, "sms/account.html", context, status=400 if form.is_bound else 200)
-
-
-@require_POST
-@tenant_view(Role.ADMIN)
-def account_test(request: TenantRequest) -> HttpResponse:
-    """Test connection: list the subaccounts with the saved credentials (a read; changes nothing)."""
-    account = _connected_account(request)
-    ok, text = False, _("Save the credentials first.")
-    if account is not None:
-        try:
-            found = len(account.client().index())
-        except ProviderError as failure:
-            text = explain(failure)
-        else:
-            ok = True
-            text = ngettext(
-                "Connection works: the provider lists %(count)s subaccount.",
-                "Connection works: the provider lists %(count)s subaccounts.",
-                found,
-            ) % {"count": found}
-    if request.htmx:
-        return render(request, "sms/account.html#connection-result", {"ok": ok, "text": text})
-    (messages.success if ok else messages.error)(request, text)
-    return redirect("sms:account", tenant_slug=request.tenant.slug)
