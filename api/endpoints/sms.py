@@ -29,7 +29,7 @@ SEARCH_MAX_LENGTH = 100
 
 def _account(request: HttpRequest) -> SerwerSmsAccount:
     account = SerwerSmsAccount.objects.filter(tenant=request.tenant).select_related("tenant").first()
-    if account is None or not account.has_credentials:
+    if account is None or not account.is_configured:
         raise not_configured(PROVIDER)
     return account
 
@@ -128,7 +128,7 @@ def create_subaccount(request: HttpRequest, payload: SubaccountIn):
         account = _account(request)
         cleaned = form.cleaned_data
         creation = services.issue_creation_form(request.tenant, request.user)
-        if not services.claim_creation(creation, cleaned["login"], cleaned["template"]):
+        if not services.claim_creation(creation, request.user, cleaned["login"], cleaned["template"]):
             raise Problem("conflict")  # a fresh form is claimed by this request only
         subaccount = services.create_subaccount(
             creation,
