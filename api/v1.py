@@ -40,7 +40,14 @@ class Docs(DocsBase):
         )
 
 
-api = NinjaAPI(
+class DashboardApi(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        """The provider and the endpoint, e.g. premium_numbers or spikon_sms_send: what client generators name
+        their methods after."""
+        return f"{operation.view_func.__module__.rsplit('.', 1)[-1]}_{operation.view_func.__name__}"
+
+
+api = DashboardApi(
     title="Telecom dashboard API",
     version="1",
     description=DESCRIPTION,

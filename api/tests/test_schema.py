@@ -51,6 +51,12 @@ def test_the_schema_lists_every_endpoint(schema):
     assert declared <= listed, declared - listed
 
 
+def test_operation_ids_name_the_provider_and_the_endpoint(schema):
+    ids = [operation["operationId"] for item in schema["paths"].values() for operation in item.values()]
+    assert len(ids) == len(set(ids))
+    assert "premium_numbers" in ids and "spikon_sms_send" in ids and "sms_create_subaccount" in ids
+
+
 def test_every_endpoint_needs_a_token_and_a_role(schema):
     for method, path, view in endpoints():
         assert getattr(view, "min_role", None) is not None, (
