@@ -2,12 +2,14 @@
 
 from typing import Generic, TypeVar
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Schema
 
 from accounts.models import Tenant
 from api.problems import Problem
 from premium.models import PremiumAccount
+from providers.accounts import ProviderAccount
 from sms.models import SerwerSmsAccount
 from spikon.models import SpikonAccount
 
@@ -54,11 +56,15 @@ def file_answer(media_type: str) -> dict:
     }
 
 
-def not_configured(provider: str) -> Problem:
-    return Problem(
-        "account-not-configured",
-        _("An admin must set up the %(provider)s account of this tenant first.") % {"provider": provider},
-    )
+def configured_account(request: HttpRequest, model: type[ProviderAccount], provider: str) -> ProviderAccount:
+    """The tenant's account at a provider, for a call to it; 409 when an admin has not set it up."""
+    account = model.objects.filter(tenant=request.tenant).select_related("tenant").first()
+    if account is None or not account.is_configured:
+        raise Problem(
+            "account-not-configured",
+            _("An admin must set up the %(provider)s account of this tenant first.") % {"provider": provider},
+        )
+    return account
 
 
 def tenant_secrets(tenant: Tenant) -> tuple[str, ...]:
@@ -66,6 +72,6 @@ def tenant_secrets(tenant: Tenant) -> tuple[str, ...]:
     found: list[str] = []
     for model in (PremiumAccount, SpikonAccount, SerwerSmsAccount):
         account = model.objects.filter(tenant=tenant).first()
-        if account is not None and hasattr(account, "secrets"):
+        if account is not None:
             found.extend(account.secrets())
     return tuple(found)

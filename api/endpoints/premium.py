@@ -14,7 +14,7 @@ from ninja import Field, Query, Schema
 
 from accounts.models import Role
 from api.auth import TokenRouter, requires
-from api.endpoints.common import PageOut, answers, file_answer, not_configured
+from api.endpoints.common import PageOut, answers, configured_account, file_answer
 from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, in_order_of, newest_first
 from api.problems import Problem, from_form_errors
@@ -33,11 +33,7 @@ Presentation = Literal["prezentacjaA", "prezentacja"]
 
 
 def _account(request: HttpRequest) -> PremiumAccount:
-    """The tenant's account, for a call to the provider."""
-    account = PremiumAccount.objects.filter(tenant=request.tenant).select_related("tenant").first()
-    if account is None or not account.is_configured:
-        raise not_configured(PROVIDER)
-    return account
+    return configured_account(request, PremiumAccount, PROVIDER)
 
 
 def _number(request: HttpRequest, number: str) -> PremiumNumber:

@@ -12,7 +12,7 @@ from ninja import Field, Query, Schema
 
 from accounts.models import Role
 from api.auth import TokenRouter, requires
-from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, not_configured
+from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, configured_account
 from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors
@@ -28,10 +28,7 @@ SEARCH_MAX_LENGTH = 100
 
 
 def _account(request: HttpRequest) -> SerwerSmsAccount:
-    account = SerwerSmsAccount.objects.filter(tenant=request.tenant).select_related("tenant").first()
-    if account is None or not account.is_configured:
-        raise not_configured(PROVIDER)
-    return account
+    return configured_account(request, SerwerSmsAccount, PROVIDER)
 
 
 def _subaccount(request: HttpRequest, subaccount_id: int) -> Subaccount:

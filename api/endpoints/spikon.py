@@ -18,7 +18,7 @@ from ninja import Field, Query, Schema, Status
 
 from accounts.models import Role
 from api.auth import TokenRouter, requires
-from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, file_answer, not_configured
+from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, configured_account, file_answer
 from api.idempotency import act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors, invalid, problem_body
@@ -50,10 +50,7 @@ SEARCH_MAX_LENGTH = 100
 
 
 def _account(request: HttpRequest) -> SpikonAccount:
-    account = SpikonAccount.objects.filter(tenant=request.tenant).select_related("tenant").first()
-    if account is None or not account.is_configured:
-        raise not_configured(PROVIDER)
-    return account
+    return configured_account(request, SpikonAccount, PROVIDER)
 
 
 # --- Balance and phone accounts ------------------------------------------------------------------
