@@ -25,6 +25,18 @@ from providers.once import ActionRecord, start_action
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,40}")
+# The `openapi_extra` of an endpoint that acts once per key: the header in its OpenAPI description.
+ACTS_ONCE = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": HEADER,
+            "required": True,
+            "description": "Your key for this one action (e.g. a UUID): sent again, it answers the first outcome",
+            "schema": {"type": "string", "pattern": f"^{KEY_PATTERN.pattern}$"},
+        }
+    ]
+}
 
 
 def _fingerprint(request: HttpRequest, body: dict) -> str:

@@ -15,7 +15,7 @@ from ninja import Field, Query, Schema
 from accounts.models import Role
 from api.auth import TokenRouter, requires
 from api.endpoints.common import PageOut, answers, configured_account, file_answer
-from api.idempotency import act_once
+from api.idempotency import ACTS_ONCE, act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, in_order_of, newest_first
 from api.problems import Problem, from_form_errors
 from premium import billing as billing_data
@@ -186,7 +186,9 @@ class BoughtOut(Schema):
     wallet_net: Decimal = Field(description="The wallet's net balance (zł) after the purchase")
 
 
-@router.post("/numbers", response=answers(BoughtOut, status=201), summary="Buy a number")
+@router.post(
+    "/numbers", response=answers(BoughtOut, status=201), summary="Buy a number", openapi_extra=ACTS_ONCE
+)
 @requires(Role.ADMIN)
 def buy_number(request: HttpRequest, payload: BuyIn):
     """Buys a number in a tariff: it costs money, so it needs an `Idempotency-Key` and is sent once."""

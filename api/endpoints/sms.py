@@ -13,7 +13,7 @@ from ninja import Field, Query, Schema
 from accounts.models import Role
 from api.auth import TokenRouter, requires
 from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, configured_account
-from api.idempotency import act_once
+from api.idempotency import ACTS_ONCE, act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors
 from providers.once import ActionRecord
@@ -109,7 +109,12 @@ class SubaccountIn(Schema):
     email: str = ""
 
 
-@router.post("/subaccounts", response=answers(SubaccountDetailOut, status=201), summary="Create a subaccount")
+@router.post(
+    "/subaccounts",
+    response=answers(SubaccountDetailOut, status=201),
+    summary="Create a subaccount",
+    openapi_extra=ACTS_ONCE,
+)
 @requires(Role.ADMIN)
 def create_subaccount(request: HttpRequest, payload: SubaccountIn):
     """Creates a subaccount at SerwerSMS.pl with a template's permissions and settings. It acts, so it

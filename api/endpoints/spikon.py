@@ -19,7 +19,7 @@ from ninja import Field, Query, Schema, Status
 from accounts.models import Role
 from api.auth import TokenRouter, requires
 from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, configured_account, file_answer
-from api.idempotency import act_once
+from api.idempotency import ACTS_ONCE, act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors, invalid, problem_body
 from providers.once import ActionRecord
@@ -243,7 +243,9 @@ def _outcome(
     return status, answer
 
 
-@router.post("/calls", response=answers(ClickToCallOut, status=201), summary="Click-to-call")
+@router.post(
+    "/calls", response=answers(ClickToCallOut, status=201), summary="Click-to-call", openapi_extra=ACTS_ONCE
+)
 @requires(Role.OPERATOR)
 def click_to_call(request: HttpRequest, payload: CallIn):
     """Rings the phone account, then the destination. It acts, so it needs an `Idempotency-Key`."""
@@ -331,7 +333,9 @@ def _batch_out(batch: SmsBatch) -> dict:
     }
 
 
-@router.post("/sms", response=answers(SmsBatchOut, status=201), summary="Send an SMS")
+@router.post(
+    "/sms", response=answers(SmsBatchOut, status=201), summary="Send an SMS", openapi_extra=ACTS_ONCE
+)
 @requires(Role.OPERATOR)
 def sms_send(request: HttpRequest, payload: SmsIn):
     """One message to each recipient; each message gets its own state. It sends, so it needs an
@@ -530,7 +534,10 @@ def _quote(request: HttpRequest, signed: str) -> dict:
 
 
 @router.post(
-    "/announcements", response=answers(AnnouncementOut, status=201), summary="Generate an announcement"
+    "/announcements",
+    response=answers(AnnouncementOut, status=201),
+    summary="Generate an announcement",
+    openapi_extra=ACTS_ONCE,
 )
 @requires(Role.OPERATOR)
 def announcement_generate(request: HttpRequest, payload: GenerateIn):

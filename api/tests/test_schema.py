@@ -3,6 +3,7 @@ from our own static files under the strict CSP."""
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import pytest
@@ -55,6 +56,28 @@ def test_operation_ids_name_the_provider_and_the_endpoint(schema):
     ids = [operation["operationId"] for item in schema["paths"].values() for operation in item.values()]
     assert len(ids) == len(set(ids))
     assert "premium_numbers" in ids and "spikon_sms_send" in ids and "sms_create_subaccount" in ids
+
+
+ACTING = (
+    "premium_buy_number",
+    "sms_create_subaccount",
+    "spikon_click_to_call",
+    "spikon_sms_send",
+    "spikon_announcement_generate",
+)
+
+
+def test_acting_endpoints_document_the_idempotency_key(schema):
+    acting_views = {
+        view.__name__ for _method, _path, view in endpoints() if "act_once(" in inspect.getsource(view)
+    }
+    assert acting_views == {operation_id.split("_", 1)[1] for operation_id in ACTING}
+    operations = {op["operationId"]: op for item in schema["paths"].values() for op in item.values()}
+    for operation_id in ACTING:
+        headers = [p for p in operations[operation_id].get("parameters", []) if p["in"] == "header"]
+        assert [(p["name"], p["required"]) for p in headers] == [("Idempotency-Key", True)], operation_id
+    others = [op for op_id, op in operations.items() if op_id not in ACTING]
+    assert not any(p["in"] == "header" for op in others for p in op.get("parameters", []))
 
 
 def test_every_endpoint_needs_a_token_and_a_role(schema):
