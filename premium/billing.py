@@ -8,6 +8,7 @@ calls other months and tenants hold.
 from __future__ import annotations
 
 import calendar
+import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,9 +16,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import BinaryIO
 
+from django.core.files import File
 from django.db.models import Count, DecimalField, Expression, F, IntegerField, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, TruncDate
 from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -25,10 +28,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Tenant
-from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal
+from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal, PremiumAccount, Statement
 from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 from providers import csv_export
+
+logger = logging.getLogger(__name__)
 
 CSV_FETCH_ROWS = 2000  # rows per database fetch while streaming the CSV
 # Calls listed in a PDF statement (the CSV has them all), as lines of text in blocks: WeasyPrint lays
@@ -509,3 +514,52 @@ def render_full_statement(
             last = calls[-1]
         writer.write(output)
     return listed, pages
+
+
+def make_full_statement(statement: Statement) -> None:
+    """Make a claimed full statement (a PolledJob), keeping its progress in its row.
+
+    Of two deliveries of its task, one claimed it; a statement whose worker died is taken over once its
+    claim runs out (the sweeper queues it again), and given up after Statement.MAX_ATTEMPTS tries.
+    """
+    rows = Statement.objects.filter(pk=statement.pk)
+    if statement.attempts > Statement.MAX_ATTEMPTS:
+        with translation.override(statement.language):  # the requester reads it
+            reason = _("Its making stopped %(count)d times.") % {"count": Statement.MAX_ATTEMPTS}
+        statement.give_up(reason, state=Statement.State.FAILED)
+        return
+    rows.update(state=Statement.State.RENDERING, calls_done=0, pages=0)
+    tenant = statement.tenant
+    query = statement.billing_query()
+    context = {
+        "tenant": tenant,
+        "account": PremiumAccount.objects.filter(tenant=tenant).first(),
+        "generated_at": timezone.now(),
+    }
+    try:
+        rows.update(calls=query.calls(tenant).count())
+        # In the requester's language and the tenant's time zone, as the billing page's own PDF is.
+        with (
+            translation.override(statement.language),
+            timezone.override(tenant.time_zone),
+            tempfile.TemporaryFile() as output,
+        ):
+            listed, pages = render_full_statement(
+                query,
+                tenant,
+                context,
+                output,
+                on_part=lambda done, made: rows.update(calls_done=done, pages=made),
+            )
+            output.seek(0)
+            field = Statement._meta.get_field("file")
+            name = field.storage.save(field.generate_filename(statement, ""), File(output))
+    except Exception as error:  # recorded in the row for the member who asked; the traceback goes to the log
+        logger.exception("full statement %s of tenant %s failed", statement.pk, tenant.pk)
+        statement.give_up(f"{type(error).__name__}: {error}"[:500], state=Statement.State.FAILED)
+        return
+    made = statement.finish(
+        state=Statement.State.READY, file=name, calls=listed, calls_done=listed, pages=pages
+    )
+    if not made:
+        field.storage.delete(name)  # another worker took the statement over: its file counts

@@ -135,8 +135,10 @@ class RedirectResult:
     announcement: bool | None = None
 
     @property
-    def presentation_short(self) -> str:
-        return str(PRESENTATION_SHORT.get(self.presentation, ""))
+    def settings_label(self) -> str:
+        """What was set besides the target, in a few words: "caller's number, with the announcement"."""
+        announcement = _("with the announcement") if self.announcement else _("without an announcement")
+        return f"{PRESENTATION_SHORT.get(self.presentation, '')}, {announcement}"
 
 
 def set_redirects(

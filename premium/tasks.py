@@ -8,13 +8,10 @@ accounts.sync.syncing, which holds the resource's lock and records success or th
 from __future__ import annotations
 
 import logging
-import tempfile
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.files import File
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 
 from accounts.sync import SyncSkipped, queue_sync, syncing
 from premium import billing
@@ -105,56 +102,10 @@ STATEMENTS_KEPT = timedelta(days=7)
 
 @shared_task
 def render_statement(statement_id: int) -> None:
-    """Make a full statement (premium.models.Statement), keeping its progress in its row.
-
-    Claimed as a PolledJob: of two deliveries of the task, one makes it; a statement whose worker died is
-    taken over once its claim runs out (the sweeper queues it again).
-    """
+    """Make a full statement, if this delivery of the task claims it (premium.billing.make_full_statement)."""
     statement = Statement.claim(statement_id)
-    if statement is None:
-        return
-    rows = Statement.objects.filter(pk=statement_id)
-    if statement.attempts > Statement.MAX_ATTEMPTS:
-        with translation.override(statement.language):  # the requester reads it
-            reason = gettext("Its making stopped %(count)d times.") % {"count": Statement.MAX_ATTEMPTS}
-        statement.give_up(reason, state=Statement.State.FAILED)
-        return
-    rows.update(state=Statement.State.RENDERING, calls_done=0, pages=0)
-    tenant = statement.tenant
-    query = statement.billing_query()
-    now = timezone.now()
-    context = {
-        "tenant": tenant,
-        "account": PremiumAccount.objects.filter(tenant=tenant).first(),
-        "generated_at": now,
-    }
-    try:
-        rows.update(calls=query.calls(tenant).count())
-        # In the requester's language and the tenant's time zone, as the billing page's own PDF is.
-        with (
-            translation.override(statement.language),
-            timezone.override(tenant.time_zone),
-            tempfile.TemporaryFile() as output,
-        ):
-            listed, pages = billing.render_full_statement(
-                query,
-                tenant,
-                context,
-                output,
-                on_part=lambda done, made: rows.update(calls_done=done, pages=made),
-            )
-            output.seek(0)
-            field = Statement._meta.get_field("file")
-            name = field.storage.save(field.generate_filename(statement, ""), File(output))
-    except Exception as error:  # recorded in the row for the member who asked; the traceback goes to the log
-        logger.exception("full statement %s of tenant %s failed", statement_id, tenant.pk)
-        statement.give_up(f"{type(error).__name__}: {error}"[:500], state=Statement.State.FAILED)
-        return
-    made = statement.finish(
-        state=Statement.State.READY, file=name, calls=listed, calls_done=listed, pages=pages
-    )
-    if not made:
-        field.storage.delete(name)  # another worker took the statement over: its file counts
+    if statement is not None:
+        billing.make_full_statement(statement)
 
 
 @shared_task

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.models import Role
 from accounts.tenancy import TenantRequest
+from providers.accounts import TestOutcome
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,12 @@ def page_context(
 
 def _url_of(pages: tuple[SubPage, ...], key: str) -> str:
     return next(page.url_name for page in pages if page.key == key)
+
+
+def connection_test_response(request: TenantRequest, outcome: TestOutcome, account_page: str) -> HttpResponse:
+    """Test connection's answer, alike in every app: in place under HTMX, else a message on the account page
+    (`account_page`: its URL name)."""
+    if request.htmx:
+        return render(request, "providers/connection_result.html", {"outcome": outcome})
+    (messages.success if outcome.ok else messages.error)(request, outcome.message)
+    return redirect(account_page, tenant_slug=request.tenant.slug)

@@ -123,8 +123,9 @@ def new_form_token() -> str:
 class SubaccountCreation(models.Model):
     """One "create a subaccount" form: issued with a one-time token, then sent to the provider at most once.
 
-    The token makes a double-submitted form harmless: only the request that moves the row from NEW to
-    SENDING calls the provider; any other sees the outcome. The new subaccount's password is never stored.
+    The token is the form's act-once key (providers.once): only the request that starts its action calls
+    the provider, and any other, however late, sees this row's outcome. The new subaccount's password is
+    never stored.
     """
 
     class Status(models.TextChoices):

@@ -10,19 +10,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.tests.test_worker import wait_for
 from premium.models import Statement
 from premium.tests.test_statements import MONTH, YEAR, store_calls
 from providers.tasks import sweep_jobs
 from tests.faults import recording_queued_tasks
-
-
-def wait_for(condition, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.worker

@@ -18,6 +18,7 @@ from premium.forms import AccountForm
 from premium.models import PremiumAccount
 from premium.sync import SYNC_KEY, billing_resource, current_month
 from premium.views.common import get_account, no_account_response, page_context
+from providers.pages import connection_test_response
 
 INITIAL_SYNCS = ("numbers", "balance", "wallet", "invoices")
 
@@ -73,9 +74,4 @@ def account_test(request: TenantRequest) -> HttpResponse:
     account = get_account(request)
     if account is None or not account.is_configured:
         return no_account_response(request)
-    outcome = services.test_connection(account)
-    result, ok = outcome.message, outcome.ok
-    if request.htmx:
-        return render(request, "premium/account.html#connection-result", {"result": result, "ok": ok})
-    (messages.success if ok else messages.error)(request, result)
-    return redirect("premium:account", tenant_slug=request.tenant.slug)
+    return connection_test_response(request, services.test_connection(account), "premium:account")

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.tenancy import TenantRequest
 from premium.models import PremiumAccount
@@ -18,11 +18,11 @@ def get_account(request: TenantRequest) -> PremiumAccount | None:
 
 
 PAGES = (
-    pages.SubPage("numbers", _lazy("Numbers"), "premium:numbers"),
-    pages.SubPage("billing", _lazy("Billing"), "premium:billing"),
-    pages.SubPage("wallet", _lazy("Wallet"), "premium:wallet"),
-    pages.SubPage("invoices", _lazy("Invoices"), "premium:invoices"),
-    pages.SubPage("account", _lazy("Account"), "premium:account"),
+    pages.SubPage("numbers", gettext_lazy("Numbers"), "premium:numbers"),
+    pages.SubPage("billing", gettext_lazy("Billing"), "premium:billing"),
+    pages.SubPage("wallet", gettext_lazy("Wallet"), "premium:wallet"),
+    pages.SubPage("invoices", gettext_lazy("Invoices"), "premium:invoices"),
+    pages.SubPage("account", gettext_lazy("Account"), "premium:account"),
 )
 
 

@@ -143,7 +143,7 @@ def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
     if request.htmx:
         context = _list_context(request, account, bulk_results=results, bulk_target=target)
         return render(request, "premium/numbers.html#numbers-section", context)
-    succeeded = [result.number for result in results if result.outcome == "done"]
+    succeeded = [f"{result.number} ({result.settings_label})" for result in results if result.outcome == "done"]
     if succeeded:
         messages.success(
             request,

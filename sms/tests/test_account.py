@@ -135,7 +135,7 @@ def test_https_and_loopback_base_urls_are_accepted(login, tenant, tenant_admin):
 def test_test_connection_reports_the_count(login, tenant, tenant_admin, sms_account):
     response = login(tenant_admin).post(url(tenant, "sms:account-test"), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert "5" in response.content.decode() and "badge-ok" in response.content.decode()
+    assert "5" in response.content.decode() and "notice-success" in response.content.decode()
 
 
 def test_test_connection_shows_the_providers_refusal(login, tenant, tenant_admin, sms_account, sandbox):
@@ -150,7 +150,7 @@ def test_test_connection_shows_the_providers_refusal(login, tenant, tenant_admin
 
 def test_test_connection_without_an_account(login, tenant, tenant_admin):
     response = login(tenant_admin).post(url(tenant, "sms:account-test"), HTTP_HX_REQUEST="true")
-    assert response.status_code == 200 and "badge-error" in response.content.decode()
+    assert response.status_code == 200 and "notice-error" in response.content.decode()
 
 
 def test_only_admins_manage_the_account(login, tenant, operator, owner, outsider):

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.fields import secret_hint
 from accounts.models import Role
 from accounts.tenancy import TenantRequest, tenant_view
+from providers.accounts import TestOutcome
+from providers.pages import connection_test_response
 from sms import services
 from sms.forms import AccountForm
 from sms.views.common import page_context, stored_account
@@ -46,12 +48,9 @@ def account(request: TenantRequest) -> HttpResponse:
 def account_test(request: TenantRequest) -> HttpResponse:
     """Test connection: list the subaccounts with the saved credentials (a read; changes nothing)."""
     stored = stored_account(request)
-    if stored is None:
-        ok, text = False, _("Save the credentials first.")
-    else:
-        outcome = services.test_connection(stored)
-        ok, text = outcome.ok, outcome.message
-    if request.htmx:
-        return render(request, "sms/account.html#connection-result", {"ok": ok, "text": text})
-    (messages.success if ok else messages.error)(request, text)
-    return redirect("sms:account", tenant_slug=request.tenant.slug)
+    outcome = (
+        services.test_connection(stored)
+        if stored is not None
+        else TestOutcome(False, _("Save the credentials first."))
+    )
+    return connection_test_response(request, outcome, "sms:account")
