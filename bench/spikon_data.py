@@ -39,8 +39,8 @@ FROM generate_series(1, %(entries)s) AS g
 
 SMS_SQL = """
 WITH batches AS (
-    INSERT INTO spikon_smsbatch (tenant_id, form_key, user_id, username, sender, text, created_at)
-    SELECT %(tenant)s, 'bench-' || g, %(user)s, %(username)s, 'INFO',
+    INSERT INTO spikon_smsbatch (tenant_id, user_id, username, sender, text, created_at)
+    SELECT %(tenant)s, %(user)s, %(username)s, 'INFO',
            'Przypominamy o wizycie ' || g || '. Odpowiedz TAK, aby potwierdzić.',
            now() - make_interval(secs => (%(messages)s - g) * (365 * 86400.0 / %(messages)s))
     FROM generate_series(1, %(messages)s) AS g

@@ -10,10 +10,10 @@ class SpikonConfig(AppConfig):
         from providers.jobs import register_job
         from spikon.models import CallHistoryReport, PhoneBookImport, SmsMessage, TtsAnnouncement
 
-        # Part 1: balance and phone accounts (4.2), phonebooks with their entries (4.3).
+        # What is synced (spikon.sync.RESOURCES): balance and phone accounts (4.2), phonebooks with their
+        # entries (4.3), call center campaigns and agents (4.5), announcements, languages and voices (4.7).
         sync.register("spikon", "account", "spikon.tasks.sync_account")
         sync.register("spikon", "phonebooks", "spikon.tasks.sync_phonebooks")
-        # Part 2: call center campaigns and agents (4.5), text-to-speech announcements, languages and voices (4.7).
         sync.register("spikon", "callcenter", "spikon.tasks.sync_call_center")
         sync.register("spikon", "announcements", "spikon.tasks.sync_announcements")
         sync.register("spikon", "voices", "spikon.tasks.sync_voices")

@@ -14,10 +14,8 @@ def set_up_demo(tenant: Tenant, base_url: str) -> None:
     SpikonAccount.objects.update_or_create(
         tenant=tenant, defaults={"api_key": DEMO_API_KEY, "base_url": base_url.rstrip("/")}
     )
-    # Part 1: the sandbox starts afresh with every start, so the local copy is refreshed at once.
-    for resource in sync.PART1_RESOURCES:
-        sync.queue(tenant, resource)
-    # Part 2: call center, announcements and voices; and, the first time, a call history of 90 days.
-    for resource in sync.PART2_RESOURCES:
+    # The sandbox starts afresh with every start, so the local copy is refreshed at once; and, the first
+    # time, a call history of 90 days is ordered.
+    for resource in sync.RESOURCES:
         sync.queue(tenant, resource)
     order_demo_call_history.delay_on_commit(tenant.pk)

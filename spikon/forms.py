@@ -1,4 +1,5 @@
-"""Forms of the SPIKON pages, part 1: account, click-to-call, phonebooks, CSV import and SMS.
+"""Forms of the SPIKON pages: account, click-to-call, phonebooks, CSV import, SMS, call history and
+announcements.
 
 The limits come from the provider document (spikon.client); the provider checks them too, the forms say
 it first and in the operator's words.
@@ -10,21 +11,34 @@ import math
 import re
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from accounts.ids import RowsChoiceField
+from provider_api.parsing import ParseError, normalise_polish_number
 from providers.accounts import ProviderAccountForm
+from providers.once import KEY_MAX_LENGTH
 from spikon.client import (
+    CALL_HISTORY_MAX_DAYS,
     PHONE_BOOK_ENTRY_NAME_MAX_LENGTH,
     PHONE_BOOK_NAME_MAX_LENGTH,
     PHONE_NUMBER_MAX_LENGTH,
     SMS_MESSAGE_MAX_LENGTH,
     SMS_SENDERS,
     SMS_TWO_WAY_SENDER,
+    TTS_TEXT_MAX_LENGTH,
 )
-from spikon.models import FORM_KEY_MAX_LENGTH, PhoneAccount, PhoneBook, PhoneBookEntry, SpikonAccount
+from spikon.models import (
+    CallDirection,
+    PhoneAccount,
+    PhoneBook,
+    PhoneBookEntry,
+    SpikonAccount,
+    TtsLanguage,
+    TtsVoice,
+)
 
 # Separators people type inside numbers ("601 234-567", "(58) 300 11 00"), dropped before checking.
 NUMBER_SEPARATORS = re.compile(r"[\s\-().]")
@@ -53,21 +67,14 @@ def normalize_phone_number(value: str) -> str:
 
 def polish_sms_number(value: str) -> str:
     """The 9 digits the provider takes for an SMS (4.6.1), from "601234567", "+48 601 234 567" or "0048…"."""
-    compact = NUMBER_SEPARATORS.sub("", value)
-    for prefix in ("+48", "0048"):
-        if compact.startswith(prefix):
-            compact = compact[len(prefix) :]
-            break
-    else:
-        if len(compact) == 11 and compact.startswith("48"):
-            compact = compact[2:]
-    if not re.fullmatch(r"[0-9]{9}", compact):
+    try:
+        return normalise_polish_number(value)
+    except ParseError:
         raise forms.ValidationError(
             _("“%(value)s” is not a Polish number of 9 digits (SMS go only to Polish numbers).")
             % {"value": value[:40]},
             code="sms_number",
-        )
-    return compact
+        ) from None
 
 
 class PhoneNumberField(forms.CharField):
@@ -81,12 +88,12 @@ class PhoneNumberField(forms.CharField):
 
 
 class FormKeyField(forms.CharField):
-    """The idempotency key of one submission, issued with the form (spikon.models.new_form_key)."""
+    """The key of one confirmation, issued with the form (providers.once.new_action_key)."""
 
     widget = forms.HiddenInput
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(max_length=FORM_KEY_MAX_LENGTH, **kwargs)
+        super().__init__(max_length=KEY_MAX_LENGTH, **kwargs)
 
     def clean(self, value):
         value = super().clean(value)
@@ -350,3 +357,136 @@ class SmsForm(forms.Form):
             )
         cleaned["recipient_list"] = list(recipients.items())
         return cleaned
+
+
+# --- Call history (4.4.1) and its filter ----------------------------------------------------------------------
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+POLISH_NUMBER = re.compile(r"(?:\+?48|0048)?([0-9]{9})")
+
+
+class ReportOrderForm(forms.Form):
+    direction = forms.TypedChoiceField(
+        label=gettext_lazy("Direction"),
+        choices=CallDirection.choices,
+        coerce=int,
+        initial=CallDirection.BOTH,
+    )
+    date_start = forms.DateField(label=gettext_lazy("From"), widget=DATE_INPUT)
+    date_end = forms.DateField(label=gettext_lazy("To"), widget=DATE_INPUT)
+    recordings_only = forms.BooleanField(
+        label=gettext_lazy("Only calls with recordings"), required=False, initial=True
+    )
+    number = PhoneNumberField(
+        label=gettext_lazy("Number (optional)"),
+        required=False,
+        help_text=gettext_lazy("Only calls from or to this number."),
+    )
+
+    def clean_number(self) -> str:
+        """A Polish number goes as its 9 digits, the way the provider writes numbers in its reports."""
+        number = self.cleaned_data["number"]
+        polish = POLISH_NUMBER.fullmatch(number)
+        return polish.group(1) if polish else number
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_start"), data.get("date_end")
+        if start is None or end is None:
+            return data
+        if end < start:
+            self.add_error("date_end", _("The end date is before the start date."))
+        elif (end - start).days + 1 > CALL_HISTORY_MAX_DAYS:
+            # The provider counts both ends of the range (spikon.client.CALL_HISTORY_MAX_DAYS).
+            self.add_error(
+                "date_end",
+                _("A report covers at most %(days)d days; this range has %(range)d.")
+                % {"days": CALL_HISTORY_MAX_DAYS, "range": (end - start).days + 1},
+            )
+        if start > timezone.localdate():
+            self.add_error("date_start", _("The start date is in the future."))
+        return data
+
+
+class CallFilterForm(forms.Form):
+    DIRECTION_UNKNOWN = "unknown"
+
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
+    number = PhoneNumberField(label=gettext_lazy("Number"), required=False)
+    direction = forms.ChoiceField(
+        label=gettext_lazy("Direction"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("any")),
+            (str(CallDirection.INCOMING), CallDirection.INCOMING.label),
+            (str(CallDirection.OUTGOING), CallDirection.OUTGOING.label),
+            (DIRECTION_UNKNOWN, pgettext_lazy("call direction", "not known")),
+        ],
+    )
+    state = forms.CharField(label=gettext_lazy("State"), required=False, max_length=64)
+    recording = forms.ChoiceField(
+        label=pgettext_lazy("call", "Recording"),
+        required=False,
+        choices=[
+            ("", pgettext_lazy("calls with or without a recording", "any")),
+            ("yes", gettext_lazy("with")),
+            ("no", gettext_lazy("without")),
+        ],
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+# --- Announcements (4.7.3) -----------------------------------------------------------------------------------
+
+PREFERRED_LANGUAGE = "pl-PL"
+ANNOUNCEMENT_NAME_MAX_LENGTH = 200
+
+
+class AnnouncementForm(forms.Form):
+    """Language, voice (of that language), name and text of a new announcement (4.7.3)."""
+
+    language = forms.ChoiceField(label=gettext_lazy("Language"))
+    voice = forms.ChoiceField(label=gettext_lazy("Voice"))
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=ANNOUNCEMENT_NAME_MAX_LENGTH,
+        help_text=gettext_lazy("How the announcement is listed, here and in the SPIKON panel."),
+    )
+    text = forms.CharField(
+        label=gettext_lazy("Text"),
+        widget=forms.Textarea(attrs={"rows": 8, "maxlength": TTS_TEXT_MAX_LENGTH, "data-text-counter": ""}),
+        strip=True,
+    )
+
+    def __init__(self, *args, tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        languages = list(TtsLanguage.objects.filter(tenant=tenant).order_by("description", "code"))
+        self.fields["language"].choices = [(language.code, str(language)) for language in languages]
+        code = self.data.get("language") if self.is_bound else self.initial.get("language")
+        if code not in {language.code for language in languages}:
+            code = self.initial["language"] = default_language(languages)
+        self.voices = list(TtsVoice.objects.filter(tenant=tenant, language__code=code).order_by("name"))
+        self.fields["voice"].choices = [(voice.name, str(voice)) for voice in self.voices]
+
+    def clean_text(self) -> str:
+        # Browsers send line breaks as CRLF; the provider, like the counter on the page, counts one character.
+        text = self.cleaned_data["text"].replace("\r\n", "\n")
+        if len(text) > TTS_TEXT_MAX_LENGTH:
+            raise forms.ValidationError(
+                _("The text has %(length)d characters; an announcement has at most %(max)d.")
+                % {"length": len(text), "max": TTS_TEXT_MAX_LENGTH}
+            )
+        return text
+
+
+def default_language(languages: list[TtsLanguage]) -> str | None:
+    codes = [language.code for language in languages]
+    if PREFERRED_LANGUAGE in codes:
+        return PREFERRED_LANGUAGE
+    return codes[0] if codes else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ class SpikonAccount(ProviderAccount):
     api_key = EncryptedTextField(_("API key"), blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
-    # Part 1: the balance as the last sync saw it (4.2.1; may be negative).
+    # The balance as the last sync saw it (4.2.1; may be negative).
     balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
@@ -46,15 +45,7 @@ class SpikonAccount(ProviderAccount):
         return SpikonClient(self.api_key, base_url=self.api_base_url, transport=transport)
 
 
-# Part 1 (account, overview, click-to-call, phonebooks, SMS) ----------------------------------------------
-
-
-def new_form_key() -> str:
-    """The idempotency key of one form submission: a second POST with the same key acts no more."""
-    return secrets.token_urlsafe(24)
-
-
-FORM_KEY_MAX_LENGTH = 64
+# --- Phone accounts, click-to-call, phonebooks, SMS --------------------------------------------------------
 
 
 class PhoneAccount(models.Model):
@@ -138,8 +129,8 @@ class PhoneBookEntry(models.Model):
 class ClickToCall(models.Model):
     """One click-to-call form submission (4.2.3), sent to the provider at most once.
 
-    The row is made with the form's key before the provider is called: a double submit finds it and
-    calls no more. A call is never retried: if the answer is lost, the outcome is unknown.
+    Its form is acted on once (an ActionRecord of providers.once), and the call is never retried: if the
+    answer is lost, the outcome is unknown.
     """
 
     class Status(models.TextChoices):
@@ -152,7 +143,6 @@ class ClickToCall(models.Model):
     SENDING_GIVES_UP_AFTER = timedelta(minutes=2)
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    form_key = models.CharField(max_length=FORM_KEY_MAX_LENGTH)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150, blank=True)
     phone_account_id = models.PositiveBigIntegerField(_("phone account ID"))
@@ -165,9 +155,6 @@ class ClickToCall(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "form_key"], name="spikon_one_call_per_form_key")
-        ]
         indexes = [models.Index(fields=["tenant", "-created_at", "-id"], name="spikon_call_tenant_time")]
         verbose_name = _("click-to-call")
 
@@ -191,11 +178,10 @@ class ClickToCall(models.Model):
 class SmsBatch(models.Model):
     """One "send SMS" form submission: one text from one sender to one or more recipients.
 
-    Made with the form's key before anything is sent: a double submit finds it and sends no more.
+    Its form is acted on once (an ActionRecord of providers.once): a double submit sends no more.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    form_key = models.CharField(max_length=FORM_KEY_MAX_LENGTH)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150, blank=True)
     sender = models.CharField(_("sender"), max_length=20)
@@ -203,9 +189,6 @@ class SmsBatch(models.Model):
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "form_key"], name="spikon_one_batch_per_form_key")
-        ]
         verbose_name = _("SMS submission")
 
     def __str__(self) -> str:
@@ -377,7 +360,7 @@ class PhoneBookImportRow(models.Model):
         return f"{self.line}: {self.name} {self.number} ({self.status})"
 
 
-# Part 2 (call history and recordings, text-to-speech, call center) ---------------------------------------
+# --- Call history and recordings, text-to-speech, call center ---------------------------------------------
 
 
 def private_media_path(instance: models.Model, filename: str) -> str:
@@ -548,10 +531,9 @@ class TtsVoice(models.Model):
 class TtsAnnouncement(PolledJob):
     """A text-to-speech announcement at SPIKON (4.7.3-4.7.8), as generated here or seen by the list sync.
 
-    Generating costs money, so the row is made with the form's key before the provider is called and the
-    call is never repeated: a double submit finds the row. Then tts/status is polled until the provider
-    has generated it, and the audio (MP3 to play, WAV PCM 8 kHz to download) is fetched once into media
-    storage.
+    Generating costs money: a confirmation generates once, ever (an ActionRecord of providers.once, which
+    outlives the row), and the call is never repeated. Then tts/status is polled until the provider has
+    generated it, and the audio (MP3 to play, WAV PCM 8 kHz to download) is fetched once into media storage.
     """
 
     class State(models.TextChoices):
@@ -577,7 +559,6 @@ class TtsAnnouncement(PolledJob):
     text = models.TextField(_("text"), blank=True)
     cost_net = models.DecimalField(_("price net"), max_digits=10, decimal_places=2, null=True, blank=True)
     cost_gross = models.DecimalField(_("price gross"), max_digits=10, decimal_places=2, null=True, blank=True)
-    form_key = models.CharField(max_length=FORM_KEY_MAX_LENGTH, blank=True)  # empty: made elsewhere
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -588,9 +569,6 @@ class TtsAnnouncement(PolledJob):
     class Meta(PolledJob.Meta):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "provider_id"], name="spikon_one_row_per_tts"),
-            models.UniqueConstraint(
-                fields=["tenant", "form_key"], condition=~Q(form_key=""), name="spikon_one_tts_per_form_key"
-            ),
         ]
         ordering = ["-created_at", "-id"]
         verbose_name = _("announcement")
@@ -652,8 +630,17 @@ class CallCenterAgent(models.Model):
 
 
 class CampaignMonitorSnapshot(models.Model):
-    """The last answer of the campaign monitor (4.5.8), kept so that the monitor can go on showing it,
-    with its time and a warning, while the provider does not answer."""
+    """The campaign monitor (4.5.8) as a task last read it, for every screen that watches the campaign.
+
+    Pages never ask the provider: a monitor page marks the campaign watched, and while it is, a task
+    (spikon.tasks.refresh_campaign_monitor) reads the monitor every few seconds, one provider call however
+    many screens watch. When the provider does not answer, the last figures stay, with the error.
+    """
+
+    # A campaign stays watched this long after a monitor page last showed it (pages poll every 5 s).
+    WATCH_FOR = timedelta(seconds=30)
+    # A planned refresh this late did not come (its message was lost): the next page view plans one anew.
+    REFRESH_LATE = timedelta(seconds=15)
 
     campaign = models.OneToOneField(
         CallCenterCampaign, on_delete=models.CASCADE, related_name="monitor_snapshot"
@@ -663,6 +650,22 @@ class CampaignMonitorSnapshot(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)
+    watched_until = models.DateTimeField(null=True, blank=True)
+    # When the next refresh is due; None while no refresh is planned (nobody watches).
+    refresh_due_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.campaign} at {self.taken_at}"
+
+    @classmethod
+    def watch(cls, campaign: CallCenterCampaign) -> tuple[CampaignMonitorSnapshot, bool]:
+        """A screen shows the campaign's monitor: it stays watched for WATCH_FOR. The flag is True when no
+        refresh is coming (none planned, or the planned one is late): the caller queues one."""
+        snapshot, _created = cls.objects.get_or_create(campaign=campaign)
+        now = timezone.now()
+        rows = cls.objects.filter(pk=snapshot.pk)
+        rows.update(watched_until=now + cls.WATCH_FOR)
+        idle = Q(refresh_due_at__isnull=True) | Q(refresh_due_at__lt=now - cls.REFRESH_LATE)
+        start = rows.filter(idle).update(refresh_due_at=now)
+        snapshot.refresh_from_db()
+        return snapshot, bool(start)

@@ -2,8 +2,10 @@
 local rows and the audit event together.
 
 A ProviderError reaches the view (which explains it) after the failed attempt was audited; the local
-copy is then as it was. Calls that cost money or act (click-to-call, SMS, generating an announcement)
-are made once per form: the form's key is taken before the provider is called, and never sent again.
+copy is then as it was. Calls that cost money or act (click-to-call, SMS, generating an announcement) are
+made once per confirmation, ever: its key is taken (providers.once) before the provider is called. Every
+provider text is redacted before it is stored, audited or shown; follow-up tasks are queued after commit
+and never fail the request (providers.queueing).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from datetime import date
 
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts import audit
@@ -29,6 +32,9 @@ from provider_api.errors import (
     ProviderError,
     UnavailableError,
 )
+from providers.accounts import TestOutcome, test_connection
+from providers.once import ActionRecord, start_action
+from providers.queueing import queue_after_commit
 from spikon import client as api
 from spikon import sync, tasks
 from spikon.models import (
@@ -54,8 +60,29 @@ OUTGOING = "outgoing"
 RECORDING_TIMEOUT = (3.0, 10.0)
 
 
+def explained(account: SpikonAccount, error: ProviderError) -> str:
+    """What the operator reads about a failed call: our words, then the provider's, its secrets masked."""
+    return account.redact(explain(error))
+
+
 def _record_failure(account: SpikonAccount, user: User | None, action: str, error: ProviderError, **about):
-    audit.record(account.tenant, user, action, outcome="failure", message=explain(error), **about)
+    audit.record(account.tenant, user, action, outcome="failure", message=explained(account, error), **about)
+
+
+def _first_outcome(account: SpikonAccount, key: str) -> dict:
+    """What the first use of a confirmation key made (empty while that request is still at it)."""
+    record = ActionRecord.objects.filter(tenant_id=account.tenant_id, key=key).first()
+    return record.outcome if record is not None else {}
+
+
+def check_connection(account: SpikonAccount) -> TestOutcome:
+    """Test connection: the balance, the cheapest read that proves the key works."""
+    return test_connection(
+        account,
+        lambda client: client.balance(),
+        lambda balance: _("The connection works. Balance: %(balance)s zł.")
+        % {"balance": number_format(balance, decimal_pos=2, use_l10n=True)},
+    )
 
 
 # --- Phonebooks (4.3) ----------------------------------------------------------------------------------------
@@ -156,38 +183,44 @@ def delete_phone_book_entry(account: SpikonAccount, user: User, entry: PhoneBook
 # --- Click-to-call (4.2.3) -----------------------------------------------------------------------------------
 
 
+CALL_SETTLED = {
+    ClickToCall.Status.INITIATED: ActionRecord.State.DONE,
+    ClickToCall.Status.REFUSED: ActionRecord.State.FAILED,
+    ClickToCall.Status.UNKNOWN: ActionRecord.State.UNKNOWN,
+}
+
+
 def initiate_call(
-    account: SpikonAccount, user: User, *, form_key: str, phone_account: PhoneAccount, destination: str
+    account: SpikonAccount, user: User, *, key: str, phone_account: PhoneAccount, destination: str
 ) -> ClickToCall | None:
-    """Ring the phone account, then the destination; None when this form's call was already requested.
+    """Ring the phone account, then the destination; None when this confirmation was used already.
 
     Never retried: a lost answer leaves the call of unknown outcome.
     """
-    try:
-        with transaction.atomic():
-            call = ClickToCall.objects.create(
-                tenant_id=account.tenant_id,
-                form_key=form_key,
-                user=user,
-                username=user.get_username(),
-                phone_account_id=phone_account.provider_id,
-                phone_account_label=str(phone_account)[:250],
-                destination=destination,
-            )
-    except IntegrityError:
+    record = start_action(account.tenant, key, "spikon.call.initiate", user=user)
+    if record is None:
         return None
+    call = ClickToCall.objects.create(
+        tenant_id=account.tenant_id,
+        user=user,
+        username=user.get_username(),
+        phone_account_id=phone_account.provider_id,
+        phone_account_label=str(phone_account)[:250],
+        destination=destination,
+    )
     try:
         state = account.client(in_request=True).initiate_call(phone_account.provider_id, destination)
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         call.status = ClickToCall.Status.UNKNOWN if unknown else ClickToCall.Status.REFUSED
-        call.error = explain(error)
+        call.error = explained(account, error)
     else:
         call.status = ClickToCall.Status.INITIATED
-        call.provider_state = state[:100]
+        call.provider_state = account.redact(state)[:100]
     call.finished_at = timezone.now()
     with transaction.atomic():
         call.save(update_fields=["status", "error", "provider_state", "finished_at"])
+        record.settle(CALL_SETTLED[call.status], call=call.pk)
         audit.record(
             account.tenant,
             user,
@@ -208,7 +241,7 @@ def initiate_call(
 class SmsSending:
     """What became of one "send SMS" form: its batch and how many messages ended in each send status."""
 
-    batch: SmsBatch
+    batch: SmsBatch | None
     counts: dict[str, int] = field(default_factory=dict)
     already_sent: bool = False
 
@@ -229,40 +262,45 @@ def send_sms(
     account: SpikonAccount,
     user: User,
     *,
-    form_key: str,
+    key: str,
     sender: str,
     text: str,
     recipients: list[tuple[str, str]],
 ) -> SmsSending:
     """Send `text` from `sender` to each (number, name) once, and audit the submission.
 
-    A form key already used sends nothing: the first submission's batch comes back, `already_sent`.
+    A confirmation key used already sends nothing: the first submission's batch comes back (None while
+    that request has not made it yet), `already_sent`.
     """
-    try:
-        with transaction.atomic():
-            batch = SmsBatch.objects.create(
-                tenant_id=account.tenant_id,
-                form_key=form_key,
-                user=user,
-                username=user.get_username(),
-                sender=sender,
-                text=text,
-            )
-            SmsMessage.objects.bulk_create(
-                SmsMessage(
-                    tenant_id=account.tenant_id,
-                    batch=batch,
-                    recipient=number,
-                    recipient_name=name[:200],
-                    send_status=SmsMessage.SendStatus.QUEUED,
-                )
-                for number, name in recipients
-            )
-    except IntegrityError:
-        batch = SmsBatch.objects.get(tenant_id=account.tenant_id, form_key=form_key)
+    record = start_action(account.tenant, key, "spikon.sms.send", user=user)
+    if record is None:
+        first = _first_outcome(account, key).get("batch")
+        batch = SmsBatch.objects.filter(tenant_id=account.tenant_id, pk=first).first() if first else None
         return SmsSending(batch, already_sent=True)
+    with transaction.atomic():
+        batch = SmsBatch.objects.create(
+            tenant_id=account.tenant_id, user=user, username=user.get_username(), sender=sender, text=text
+        )
+        SmsMessage.objects.bulk_create(
+            SmsMessage(
+                tenant_id=account.tenant_id,
+                batch=batch,
+                recipient=number,
+                recipient_name=name[:200],
+                send_status=SmsMessage.SendStatus.QUEUED,
+            )
+            for number, name in recipients
+        )
+        record.outcome = {"batch": batch.pk}
+        record.save(update_fields=["outcome"])
     sending = SmsSending(batch, send_batch(account, batch))
-    accepted = sending.counts.get(SmsMessage.SendStatus.ACCEPTED, 0)
+    statuses = SmsMessage.SendStatus
+    accepted = sending.counts.get(statuses.ACCEPTED, 0)
+    if sending.counts.get(statuses.UNKNOWN):
+        settled = ActionRecord.State.UNKNOWN
+    else:
+        settled = ActionRecord.State.DONE if accepted else ActionRecord.State.FAILED
+    record.settle(settled)
     audit.record(
         account.tenant,
         user,
@@ -295,7 +333,7 @@ def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
             ids = client.send_sms(message.recipient, batch.text, batch.sender)
         except ProviderError as error:
             unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, explain(error))
+            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, explained(account, error))
             if isinstance(error, UnavailableError | AuthenticationError):
                 stop_reason = _(
                     "Not sent: the provider stopped answering or refused the key while sending earlier messages."
@@ -312,7 +350,7 @@ def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
         message.send_status = statuses.ACCEPTED
         message.start_polling()
         message.save(update_fields=["provider_id", "send_status", "poll_status", "next_poll_at"])
-        tasks.poll_sms_state.apply_async_on_commit((message.pk,), eta=message.next_poll_at)
+        queue_after_commit(tasks.poll_sms_state, message.pk, eta=message.next_poll_at)
     if stop_reason:
         unsent = batch.messages.filter(send_status=statuses.QUEUED)
         unsent.update(
@@ -343,26 +381,25 @@ def price_announcement(account: SpikonAccount, voice: str, text: str) -> api.Tts
 
 
 def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> TtsAnnouncement | None:
-    """Generate the announcement of a checked quote (4.7.3), once: None when the quote was used already.
+    """Generate the announcement of a checked quote (4.7.3), once ever: None when the quote was used
+    already, even if what it made was deleted or synced away since.
 
     Costs money: never retried. On a ProviderError the failure is audited; an announcement of unknown
     outcome stays listed as such (it may have been made and charged), a refused one is not kept.
     """
-    try:
-        with transaction.atomic():
-            item = TtsAnnouncement.objects.create(
-                tenant_id=account.tenant_id,
-                form_key=quote["key"],
-                state=TtsAnnouncement.State.SUBMITTING,
-                name=quote["name"],
-                voice=quote["voice"],
-                text=quote["text"],
-                cost_net=quote["net"],
-                cost_gross=quote["gross"],
-                created_by=user,
-            )
-    except IntegrityError:
+    record = start_action(account.tenant, quote["key"], "spikon.tts.generate", user=user)
+    if record is None:
         return None
+    item = TtsAnnouncement.objects.create(
+        tenant_id=account.tenant_id,
+        state=TtsAnnouncement.State.SUBMITTING,
+        name=quote["name"],
+        voice=quote["voice"],
+        text=quote["text"],
+        cost_net=quote["net"],
+        cost_gross=quote["gross"],
+        created_by=user,
+    )
     try:
         provider_id = account.client(in_request=True).generate_tts(item.voice, item.name, item.text)
     except ProviderError as error:
@@ -375,10 +412,12 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
             changes={"name": (None, item.name), "voice": (None, item.voice)},
         )
         if isinstance(error, UnavailableError) and error.outcome_unknown:
-            item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, explain(error)
+            item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, explained(account, error)
             item.save(update_fields=["state", "last_error"])
+            record.settle(ActionRecord.State.UNKNOWN, announcement=item.pk)
         else:
             item.delete()
+            record.settle(ActionRecord.State.FAILED)
         raise
     item.provider_id = provider_id
     item.state = TtsAnnouncement.State.PENDING
@@ -389,6 +428,7 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
         if synced.exclude(pk=item.pk).exists():
             sync.delete_announcements(list(synced.exclude(pk=item.pk)))
         item.save(update_fields=["provider_id", "state", "poll_status", "next_poll_at"])
+        record.settle(ActionRecord.State.DONE, announcement=item.pk)
         audit.record(
             account.tenant,
             user,
@@ -401,7 +441,7 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
                 "price gross": (None, f"{item.cost_gross} zł"),
             },
         )
-    tasks.poll_announcement.apply_async_on_commit((item.pk,), eta=item.next_poll_at)
+    queue_after_commit(tasks.poll_announcement, item.pk, eta=item.next_poll_at)
     return item
 
 
@@ -413,7 +453,7 @@ def delete_announcement(account: SpikonAccount | None, user: User, item: TtsAnno
         try:
             account.client(in_request=True).delete_tts(item.provider_id)
         except NotFoundError as error:
-            remark = explain(error)
+            remark = explained(account, error)
         except ProviderError as error:
             _record_failure(account, user, "spikon.tts.delete", error, target=item)
             raise
@@ -573,7 +613,7 @@ def order_call_history(
                 "number": (None, number or None),
             },
         )
-    tasks.poll_call_history_report.apply_async_on_commit((report.pk,), eta=report.next_poll_at)
+    queue_after_commit(tasks.poll_call_history_report, report.pk, eta=report.next_poll_at)
     return report
 
 

@@ -43,11 +43,14 @@ from spikon.models import (
 
 PROVIDER = "spikon"
 
-# Part 1: balance and phone accounts (4.2), phonebooks and their entries (4.3) ----------------------------
-
+# What is synced, one resource at a time: balance and phone accounts (4.2), phonebooks and their entries
+# (4.3), call center campaigns and agents (4.5), announcements (4.7.4), text-to-speech voices (4.7.1-4.7.2).
 ACCOUNT = "account"
 PHONEBOOKS = "phonebooks"
-PART1_RESOURCES = (ACCOUNT, PHONEBOOKS)
+CALL_CENTER = "callcenter"
+ANNOUNCEMENTS = "announcements"
+VOICES = "voices"
+RESOURCES = (ACCOUNT, PHONEBOOKS, CALL_CENTER, ANNOUNCEMENTS, VOICES)
 BATCH = 500
 
 
@@ -211,16 +214,13 @@ def _differs(row, values: dict) -> bool:
     return any(getattr(row, name) != value for name, value in values.items())
 
 
-# Part 2: call history and recordings (4.4), call center (4.5), text-to-speech (4.7) ----------------------
+# --- Call history (4.4), call center (4.5), text-to-speech (4.7) ---------------------------------------------
 
-CALL_CENTER = "callcenter"
-ANNOUNCEMENTS = "announcements"
-VOICES = "voices"
-PART2_RESOURCES = (CALL_CENTER, ANNOUNCEMENTS, VOICES)
 CALL_BATCH = 1000
-# The monitor is live data read while the operator watches: a short wait, then the last snapshot.
+# While a campaign is watched, its monitor is read this often, with a short wait for the provider.
+MONITOR_REFRESH_SECONDS = 5
 MONITOR_TIMEOUT = (2.0, 4.0)
-# Many screens watching one campaign share one provider call per this interval.
+# Two refreshes of one campaign never ask the provider within this interval of each other.
 MONITOR_MIN_INTERVAL = timedelta(seconds=2)
 
 
@@ -496,33 +496,38 @@ def download_announcement(client: api.SpikonClient, announcement: TtsAnnouncemen
     return stored
 
 
-def monitor_snapshot(account: SpikonAccount, campaign: CallCenterCampaign) -> CampaignMonitorSnapshot:
-    """The campaign's monitor (4.5.8), read now from the provider (or at most MONITOR_MIN_INTERVAL ago).
+def refresh_monitor(snapshot_id: int) -> bool:
+    """Read a watched campaign's monitor (4.5.8) into its snapshot; True while the campaign is still
+    watched (the caller plans the next refresh after MONITOR_REFRESH_SECONDS).
 
-    When the provider does not answer, the last snapshot stays, with the error and since when it fails.
+    Of several refreshes of one campaign at once (a lost message re-planned while the first was only
+    late), one asks the provider and goes on, the others stop. When the provider does not answer, the
+    last figures stay, with the error and since when it fails.
     """
-    snapshot, _created = CampaignMonitorSnapshot.objects.get_or_create(campaign=campaign)
     now = timezone.now()
-    claimed = (
-        CampaignMonitorSnapshot.objects.filter(pk=snapshot.pk)
-        .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=now - MONITOR_MIN_INTERVAL))
-        .update(last_attempt_at=now)
-    )
-    if not claimed:
-        snapshot.refresh_from_db()
-        return snapshot
+    rows = CampaignMonitorSnapshot.objects.filter(pk=snapshot_id)
+    due = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=now - MONITOR_MIN_INTERVAL)
+    if not rows.filter(due, watched_until__gte=now).update(last_attempt_at=now):
+        rows.filter(Q(watched_until__isnull=True) | Q(watched_until__lt=now)).update(refresh_due_at=None)
+        return False
+    snapshot = rows.select_related("campaign").get()
+    account = configured_account(snapshot.campaign.tenant_id)
+    if account is None:
+        rows.update(refresh_due_at=None)
+        return False
     try:
-        monitor = account.client(in_request=True, timeout=MONITOR_TIMEOUT).campaign_monitor(campaign.provider_id)
+        # Live figures: one short attempt, the next refresh is seconds away.
+        client = account.client(in_request=True, timeout=MONITOR_TIMEOUT)
+        monitor = client.campaign_monitor(snapshot.campaign.provider_id)
     except ProviderError as error:
-        CampaignMonitorSnapshot.objects.filter(pk=snapshot.pk).update(
-            last_error=explain(error)[:2000], failing_since=Coalesce(F("failing_since"), now)
-        )
+        figures = {
+            "last_error": account.redact(explain(error))[:2000],
+            "failing_since": Coalesce(F("failing_since"), now),
+        }
     else:
-        CampaignMonitorSnapshot.objects.filter(pk=snapshot.pk).update(
-            data=monitor_data(monitor), taken_at=now, last_error="", failing_since=None
-        )
-    snapshot.refresh_from_db()
-    return snapshot
+        figures = {"data": monitor_data(monitor), "taken_at": now, "last_error": "", "failing_since": None}
+    rows.update(refresh_due_at=timezone.now() + timedelta(seconds=MONITOR_REFRESH_SECONDS), **figures)
+    return True
 
 
 def monitor_data(monitor: api.CampaignMonitor) -> dict[str, object]:

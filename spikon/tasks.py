@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.models import Tenant
-from accounts.provider_errors import explain
 from provider_api.errors import (
     AuthenticationError,
     NotFoundError,
@@ -35,7 +34,7 @@ from spikon.models import (
     TtsAnnouncement,
 )
 
-# Part 1 ------------------------------------------------------------------------------------------------
+# --- Account, phonebooks and SMS ---------------------------------------------------------------------------
 
 
 @shared_task
@@ -51,12 +50,13 @@ def sync_phonebooks(tenant_id: int, resource: str) -> None:
 
 
 @shared_task
-def queue_part1_syncs() -> None:
-    """Every 15 minutes: queue the account and phonebook syncs of every tenant with a SPIKON key."""
+def queue_scheduled_syncs(resources: list[str]) -> None:
+    """Beat: queue the given syncs (sync.RESOURCES) of every tenant with a SPIKON key."""
     tenants = Tenant.objects.filter(spikon_account__isnull=False).exclude(spikon_account__api_key="")
     for tenant in tenants:
-        for resource in sync.PART1_RESOURCES:
-            sync.queue(tenant, resource, scheduled=True)
+        for resource in resources:
+            if resource in sync.RESOURCES:
+                sync.queue(tenant, resource, scheduled=True)
 
 
 @shared_task
@@ -72,13 +72,13 @@ def poll_sms_state(message_id: int) -> None:
     try:
         state = account.client(in_request=False).sms_state(message.provider_id)
     except NotFoundError as error:
-        message.give_up(explain(error))
+        message.give_up(services.explained(account, error))
         return
     except ProviderError as error:
-        if message.poll_again(error=explain(error)):
+        if message.poll_again(error=services.explained(account, error)):
             _nudge_sms(message)
         return
-    fields = {"delivery": state.code, "delivery_error": (state.error or "")[:2000]}
+    fields = {"delivery": state.code, "delivery_error": account.redact(state.error or "")[:2000]}
     if state.finished:
         message.finish(**fields)
     elif message.poll_again(**fields):
@@ -120,9 +120,9 @@ def run_phonebook_import(import_id: int) -> None:
         try:
             entry = client.add_phone_book_entry(book.provider_id, row.name, row.number)
         except AuthenticationError as error:
-            row.status, row.message = PhoneBookImportRow.Status.FAILED, explain(error)
+            row.status, row.message = PhoneBookImportRow.Status.FAILED, services.explained(account, error)
             row.save(update_fields=["status", "message"])
-            _end_import(job, stop_reason=explain(error))
+            _end_import(job, stop_reason=services.explained(account, error))
             return
         except UnavailableError as error:
             status = (
@@ -130,16 +130,16 @@ def run_phonebook_import(import_id: int) -> None:
                 if error.outcome_unknown
                 else PhoneBookImportRow.Status.TO_ADD
             )
-            row.status, row.message = status, explain(error)
+            row.status, row.message = status, services.explained(account, error)
             row.save(update_fields=["status", "message"])
             # The provider is not answering: the rest waits for the backoff instead of failing one by one.
-            if job.poll_again(error=explain(error)):
+            if job.poll_again(error=services.explained(account, error)):
                 run_phonebook_import.apply_async_on_commit((job.pk,), eta=job.next_poll_at)
             elif job.poll_status == PhoneBookImport.PollStatus.FAILED:
                 _end_import(job, stop_reason=job.last_error, released=True)
             return
         except ProviderError as error:
-            row.status, row.message = PhoneBookImportRow.Status.FAILED, explain(error)
+            row.status, row.message = PhoneBookImportRow.Status.FAILED, services.explained(account, error)
             row.save(update_fields=["status", "message"])
             continue
         PhoneBookEntry.objects.create(
@@ -231,7 +231,7 @@ def settle_abandoned_sends() -> None:
     ).update(status=ClickToCall.Status.UNKNOWN, error=reason, finished_at=now)
 
 
-# Part 2 ------------------------------------------------------------------------------------------------
+# --- Call center, announcements and call history --------------------------------------------------------
 
 
 @shared_task
@@ -254,13 +254,10 @@ def sync_announcements(tenant_id: int, resource: str) -> None:
 
 
 @shared_task
-def queue_part2_syncs(resources: list[str]) -> None:
-    """Beat: queue the given part-2 syncs of every tenant with a SPIKON key."""
-    tenants = Tenant.objects.filter(spikon_account__isnull=False).exclude(spikon_account__api_key="")
-    for tenant in tenants:
-        for resource in resources:
-            if resource in sync.PART2_RESOURCES:
-                sync.queue(tenant, resource, scheduled=True)
+def refresh_campaign_monitor(snapshot_id: int) -> None:
+    """While someone watches the campaign, read its monitor and come back in a few seconds; then stop."""
+    if sync.refresh_monitor(snapshot_id):
+        refresh_campaign_monitor.apply_async((snapshot_id,), countdown=sync.MONITOR_REFRESH_SECONDS)
 
 
 @shared_task
@@ -298,12 +295,12 @@ def poll_call_history_report(report_id: int) -> None:
     except NotReadyError:
         _report_later(report, state=state.READY, generated_at=generated_at)
     except NotFoundError as error:
-        report.give_up(f"{expired} {explain(error)}", state=state.EXPIRED)
+        report.give_up(f"{expired} {services.explained(account, error)}", state=state.EXPIRED)
     except UnavailableError as error:
         reached = state.READY if generated_at else state.PENDING
-        _report_later(report, explain(error), state=reached, generated_at=generated_at)
+        _report_later(report, services.explained(account, error), state=reached, generated_at=generated_at)
     except ProviderError as error:
-        report.give_up(explain(error), state=state.FAILED)
+        report.give_up(services.explained(account, error), state=state.FAILED)
     else:
         with transaction.atomic():
             count = sync.store_calls(report, records)
@@ -342,9 +339,10 @@ def poll_announcement(announcement_id: int) -> None:
         _announcement_later(announcement, state=state.READY, generated_at=generated_at)
     except UnavailableError as error:
         reached = state.READY if generated_at else announcement.state
-        _announcement_later(announcement, explain(error), state=reached, generated_at=generated_at)
+        error_text = services.explained(account, error)
+        _announcement_later(announcement, error_text, state=reached, generated_at=generated_at)
     except ProviderError as error:
-        announcement.give_up(explain(error), state=state.FAILED)
+        announcement.give_up(services.explained(account, error), state=state.FAILED)
     else:
         if not announcement.finish(state=state.STORED, generated_at=generated_at, **stored):
             for name in stored.values():

@@ -5,7 +5,7 @@ from spikon.views import account, callcenter, calls, history, overview, phoneboo
 
 app_name = "spikon"
 urlpatterns = [
-    # Part 1
+    # Overview, account, click-to-call, phonebooks, SMS
     path("", overview.index, name="index"),
     path("account/", account.account, name="account"),
     path("account/test/", account.account_test, name="account-test"),
@@ -40,7 +40,7 @@ urlpatterns = [
     path("sms/", sms.sms_log, name="sms-log"),
     path("sms/send/", sms.sms_send, name="sms-send"),
     path("sms/send/picker/", sms.sms_picker, name="sms-picker"),
-    # Part 2
+    # Call history and recordings, announcements, call center
     path("history/", history.calls, name="history"),
     path("history/export.csv", history.export_calls, name="history-export"),
     path("history/reports/", history.reports, name="history-reports"),

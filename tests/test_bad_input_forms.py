@@ -34,8 +34,6 @@ FORM_MODULES = (
     "premium.forms",
     "sms.forms",
     "spikon.forms",
-    "spikon.views.history",
-    "spikon.views.tts",
 )
 
 # What people and scripts send that no form expects.
@@ -328,10 +326,10 @@ def _check_document_limits(form: forms.BaseForm) -> None:
         assert 1 <= len(data["message"]) <= spikon_api.SMS_MESSAGE_MAX_LENGTH
         assert 1 <= len(data["recipient_list"]) <= 100
         assert all(NINE_DIGITS.fullmatch(number) for number, _name in data["recipient_list"])
-    if name == "spikon.views.tts.AnnouncementForm":
+    if name == "spikon.forms.AnnouncementForm":
         assert 1 <= len(data["text"]) <= spikon_api.TTS_TEXT_MAX_LENGTH
         assert data["voice"] in {voice.name for voice in form.voices}
-    if name == "spikon.views.history.ReportOrderForm":
+    if name == "spikon.forms.ReportOrderForm":
         assert data["direction"] in (0, 1, 2)
         assert 1 <= (data["date_end"] - data["date_start"]).days + 1 <= spikon_api.CALL_HISTORY_MAX_DAYS
         assert data["number"] == "" or DIALABLE.fullmatch(data["number"])

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from accounts.models import Role
 from accounts.tests.test_role_matrix import TENANT_URLS, _request, object_factories
 from premium.models import PremiumNumber
+from providers.once import new_action_key
 from sms import services as sms_services
 from sms.client import LIMIT_TYPES, LOGIN_PATTERN, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from sms.models import Subaccount
@@ -30,7 +31,6 @@ from spikon.models import (
     PhoneBook,
     PhoneBookEntry,
     TtsAnnouncement,
-    new_form_key,
 )
 from tests.providers import Received, connect, served_providers, sync_everything
 from tests.test_bad_input_forms import ODD_TEXTS
@@ -503,7 +503,7 @@ def _fill(data: dict, kwargs: dict, user, tenant) -> dict:
 
     def resolve(value):
         if value is FRESH_KEY:
-            return new_form_key()
+            return new_action_key()
         if value is FRESH_TOKEN:
             return sms_services.issue_creation_form(tenant, user).form_token
         if isinstance(value, Row):

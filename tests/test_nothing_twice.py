@@ -34,6 +34,7 @@ from premium.sync import sync_numbers
 from premium.tests.live import account_at as premium_account_at
 from premium.views.numbers import PURCHASE_TOKENS
 from provider_api.wsgi_server import Mount, serve_in_thread
+from providers.once import new_action_key
 from providers.tasks import sweep_jobs
 from sms import tasks as sms_tasks
 from sms.models import SerwerSmsAccount, Subaccount, SubaccountCreation
@@ -41,7 +42,7 @@ from sms.sandbox import DEMO_PASSWORD, DEMO_TEMPLATE_ID, DEMO_TOKEN, DEMO_USERNA
 from sms.sync import sync_subaccounts
 from spikon import sync as spikon_sync
 from spikon import tasks as spikon_tasks
-from spikon.models import ClickToCall, PhoneAccount, SmsMessage, SpikonAccount, TtsAnnouncement, new_form_key
+from spikon.models import ClickToCall, PhoneAccount, SmsMessage, SpikonAccount, TtsAnnouncement
 from spikon.sandbox import DEMO_API_KEY as SPIKON_KEY
 from spikon.sandbox import SpikonSandbox
 from tests import faults
@@ -101,7 +102,7 @@ def _send_purchase(client, tenant, data):
 
 
 def _open_sms(client, tenant) -> dict:
-    data = {"form_key": new_form_key(), "sender": "INFO", "recipients": "601000111", "message": "Dzień dobry"}
+    data = {"form_key": new_action_key(), "sender": "INFO", "recipients": "601000111", "message": "Dzień dobry"}
     review = client.post(_url("spikon:sms-send", tenant), {**data, "action": "review"})
     digest = re.search(r'name="reviewed" value="([0-9a-f]+)"', review.text).group(1)
     return {**data, "action": "send", "reviewed": digest}
@@ -123,7 +124,7 @@ def _send_tts(client, tenant, data):
 
 def _open_call(client, tenant) -> dict:
     phone_account = PhoneAccount.objects.filter(tenant=tenant).first()
-    return {"form_key": new_form_key(), "phone_account": phone_account.pk, "destination": "601234567"}
+    return {"form_key": new_action_key(), "phone_account": phone_account.pk, "destination": "601234567"}
 
 
 def _send_call(client, tenant, data):
@@ -180,8 +181,7 @@ ACTIONS = [
 
 SWEEPERS = (sweep_jobs,)
 SCHEDULES = (
-    spikon_tasks.queue_part1_syncs,
-    lambda: spikon_tasks.queue_part2_syncs(list(spikon_sync.PART2_RESOURCES)),
+    lambda: spikon_tasks.queue_scheduled_syncs(list(spikon_sync.RESOURCES)),
     lambda: premium_tasks.queue_scheduled_syncs(["numbers", "balance", "wallet", "invoices"]),
     sms_tasks.queue_subaccount_syncs,
 )

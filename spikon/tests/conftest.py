@@ -1,7 +1,4 @@
-"""Fixtures of the SPIKON tests: a seeded sandbox served over real HTTP, and the tenant's account on it.
-
-Shared by both parts of the app: add fixtures below, do not change these ones' meaning.
-"""
+"""Fixtures of the SPIKON tests: a seeded sandbox served over real HTTP, and the tenant's account on it."""
 
 from __future__ import annotations
 
@@ -43,9 +40,6 @@ def fast_timeouts(monkeypatch):
     monkeypatch.setattr(accounts, "IN_REQUEST_TIMEOUT", (2.0, 1.0))
     for module in (accounts, tasks):
         monkeypatch.setattr(module, "BACKGROUND_TIMEOUT", (2.0, 1.0))
-
-
-# Part 2
 
 
 @pytest.fixture

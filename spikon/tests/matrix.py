@@ -1,7 +1,6 @@
 """Objects the role-matrix test needs for the SPIKON URLs that take an id (see accounts/tests/matrix.py).
 
-Shared by both parts of the app: each part adds its own entries to OBJECTS. Every call makes a fresh
-object in the given tenant.
+Every call makes a fresh object in the given tenant.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from spikon.models import (
     TtsAnnouncement,
 )
 
-# Part 1
+# --- Phonebooks
 
 
 def a_book(tenant: Tenant) -> PhoneBook:
@@ -52,7 +51,7 @@ def an_import(tenant: Tenant) -> dict[str, int]:
     return {"import_id": job.pk}
 
 
-# Part 2
+# --- Call history, announcements, call center
 
 MATRIX_AUDIO = "spikon/matrix/audio.wav"
 
@@ -131,7 +130,6 @@ def a_membership(tenant: Tenant) -> dict[str, int]:
 
 
 OBJECTS = {
-    # Part 1
     "spikon:phonebook": a_phonebook,
     "spikon:phonebook-delete": a_phonebook,
     "spikon:entry-add": a_phonebook,
@@ -141,7 +139,6 @@ OBJECTS = {
     "spikon:phonebook-import-detail": an_import,
     "spikon:phonebook-import-start": an_import,
     "spikon:phonebook-import-cancel": an_import,
-    # Part 2
     "spikon:history-report": a_report,
     "spikon:history-report-fetch-again": a_report,
     "spikon:history-call": a_recorded_call,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, SyncStatus
-from spikon import sync
+from spikon import sync, tasks
 from spikon.models import CallCenterAgent, CallCenterCampaign, CampaignMonitorSnapshot
+from tests.faults import recording_queued_tasks
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_pages")]
 
@@ -195,10 +198,65 @@ def test_toggles_hide_other_tenants_and_need_the_operator_role(login, viewer, op
 # --- the monitor -------------------------------------------------------------------------------------------
 
 
-def test_the_monitor_shows_live_figures_and_refreshes_in_place(login, viewer, synced, sandbox, monkeypatch):
-    monkeypatch.setattr(sync, "MONITOR_MIN_INTERVAL", timedelta(0))
+def _screen(viewer) -> Client:
+    screen = Client(HTTP_ACCEPT_LANGUAGE="en")
+    screen.force_login(viewer)
+    return screen
+
+
+def test_monitor_pages_never_wait_on_spikon_and_share_one_call_per_refresh(
+    viewer, synced, sandbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    """SPIKON is slow; three screens watch one campaign: no page asks SPIKON, one task per refresh does."""
+    sandbox.latency_seconds = 1.0
+    hotline = campaign(1)
+    page_url = url("callcenter-monitor", synced.tenant, campaign_id=hotline.pk)
+    screens = [_screen(viewer) for _ in range(3)]
+
+    with recording_queued_tasks(monkeypatch) as queued, django_capture_on_commit_callbacks(execute=True):
+        pages = [screen.get(page_url) for screen in screens]
+        pages += [screen.get(page_url, HTTP_HX_REQUEST="true") for screen in screens]
+
+    assert [page.status_code for page in pages] == [200] * 6
+    assert "No figures from SPIKON yet." in pages[0].content.decode()
+    assert sandbox.request_count("/api/cc_monitor/show") == 0, "no page waited on SPIKON"
+    snapshot = CampaignMonitorSnapshot.objects.get(campaign=hotline)
+    assert queued.sent == [("spikon.tasks.refresh_campaign_monitor", (snapshot.pk,))], "one refresh, all screens"
+
+    # The worker's refresh: one call to SPIKON, and the next refresh planned while the campaign is watched.
+    with recording_queued_tasks(monkeypatch) as queued:
+        tasks.refresh_campaign_monitor(snapshot.pk)
+    assert sandbox.request_count("/api/cc_monitor/show") == 1
+    assert queued.names() == ["spikon.tasks.refresh_campaign_monitor"]
+
+    # The screens poll again: they show the snapshot and its age, and ask nothing of SPIKON.
+    with recording_queued_tasks(monkeypatch) as again, django_capture_on_commit_callbacks(execute=True):
+        texts = [screen.get(page_url, HTTP_HX_REQUEST="true").content.decode() for screen in screens]
+    assert all("Janina Kowalska" in text and re.search(r"\(\d seconds? ago\)", text) for text in texts)
+    assert again.sent == [] and sandbox.request_count("/api/cc_monitor/show") == 1
+
+    # The next refresh (its time come): again one call, however many screens watch.
+    CampaignMonitorSnapshot.objects.filter(pk=snapshot.pk).update(
+        last_attempt_at=timezone.now() - timedelta(seconds=10)
+    )
+    with recording_queued_tasks(monkeypatch):
+        tasks.refresh_campaign_monitor(snapshot.pk)
+        tasks.refresh_campaign_monitor(snapshot.pk)  # a second chain (a re-armed lost message) asks nothing
+    assert sandbox.request_count("/api/cc_monitor/show") == 2
+
+
+def _refreshed(campaign_row: CallCenterCampaign) -> None:
+    """What the worker does while the campaign is watched: one refresh, now."""
+    snapshot = CampaignMonitorSnapshot.objects.get(campaign=campaign_row)
+    CampaignMonitorSnapshot.objects.filter(pk=snapshot.pk).update(last_attempt_at=None)
+    sync.refresh_monitor(snapshot.pk)
+
+
+def test_the_monitor_shows_the_figures_and_refreshes_in_place(login, viewer, synced, sandbox):
     hotline = campaign(1)
     client = login(viewer)
+    client.get(url("callcenter-monitor", synced.tenant, campaign_id=hotline.pk))
+    _refreshed(hotline)
     page = client.get(url("callcenter-monitor", synced.tenant, campaign_id=hotline.pk))
     text = page.content.decode()
     assert page.status_code == 200 and "Janina Kowalska" in text and 'hx-trigger="every 5s"' in text
@@ -212,17 +270,16 @@ def test_the_monitor_shows_live_figures_and_refreshes_in_place(login, viewer, sy
         and b"<html" not in partial.content
         and b'id="campaign-monitor"' in partial.content
     )
-    assert sandbox.request_count("/api/cc_monitor/show") == 2
+    assert sandbox.request_count("/api/cc_monitor/show") == 1
 
 
-def test_the_monitor_keeps_showing_the_last_figures_with_a_warning(
-    login, viewer, synced, sandbox, monkeypatch
-):
-    monkeypatch.setattr(sync, "MONITOR_MIN_INTERVAL", timedelta(0))
+def test_the_monitor_keeps_showing_the_last_figures_with_a_warning(login, viewer, synced, sandbox):
     hotline = campaign(1)
     client = login(viewer)
     client.get(url("callcenter-monitor", synced.tenant, campaign_id=hotline.pk))
+    _refreshed(hotline)
     sandbox.set_fault("/api/cc_monitor/show", "500")
+    _refreshed(hotline)
 
     stale = client.get(
         url("callcenter-monitor", synced.tenant, campaign_id=hotline.pk), HTTP_HX_REQUEST="true"
@@ -250,6 +307,8 @@ def test_an_old_snapshot_is_marked_not_fresh(login, viewer, tenant):
 def test_the_wallboard_is_its_own_full_screen_page(login, viewer, synced, sandbox):
     hotline = campaign(1)
     client = login(viewer)
+    client.get(url("callcenter-wallboard", synced.tenant, campaign_id=hotline.pk))
+    _refreshed(hotline)
     page = client.get(url("callcenter-wallboard", synced.tenant, campaign_id=hotline.pk))
     text = page.content.decode()
     assert page.status_code == 200 and "spikon-wallboard-figure" in text and "site-header" not in text

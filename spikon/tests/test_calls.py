@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent
+from providers.once import new_action_key
 from spikon import sync
-from spikon.models import ClickToCall, PhoneAccount, new_form_key
+from spikon.models import ClickToCall, PhoneAccount
 
 pytestmark = pytest.mark.django_db
 INITIATE = "/api/call/initiate"
@@ -24,7 +25,7 @@ def phone(spikon_account) -> PhoneAccount:
 
 
 def form(phone: PhoneAccount, destination: str = "601 234-567", key: str | None = None) -> dict[str, object]:
-    return {"form_key": key or new_form_key(), "phone_account": phone.pk, "destination": destination}
+    return {"form_key": key or new_action_key(), "phone_account": phone.pk, "destination": destination}
 
 
 def test_operator_starts_a_call_and_sees_the_result(phone, sandbox, login, operator):

@@ -25,6 +25,7 @@ from django.utils.html import escape
 from accounts.models import AuditEvent, SyncStatus
 from provider_api.errors import ProviderError
 from provider_api.wsgi_server import Mount, serve_in_thread
+from providers.once import new_action_key
 from providers.tasks import sweep_jobs
 from spikon import sync, tasks
 from spikon.client import _WholeAudio
@@ -33,6 +34,7 @@ from spikon.models import (
     CallCenterCampaign,
     CallHistoryReport,
     CallRecord,
+    CampaignMonitorSnapshot,
     ClickToCall,
     PhoneAccount,
     PhoneBook,
@@ -42,10 +44,9 @@ from spikon.models import (
     SmsBatch,
     SmsMessage,
     TtsAnnouncement,
-    new_form_key,
 )
 from spikon.sandbox import RECORDING_PATH, _mp3_silence, _wav_tone
-from spikon.tests.test_sync_part2 import ordered_report
+from spikon.tests.test_sync_call_center_and_jobs import ordered_report
 from tests.faults import (
     FAULTS,
     POLISH_NOT_ANSWERING_SINCE,
@@ -121,7 +122,7 @@ def _account_test(client, tenant, state):
 
 def _click_to_call(client, tenant, state):
     data = {
-        "form_key": new_form_key(),
+        "form_key": new_action_key(),
         "phone_account": PhoneAccount.objects.filter(tenant=tenant).first().pk,
         "destination": "601234567",
     }
@@ -154,7 +155,7 @@ def _entry_delete(client, tenant, state):
 
 
 def _sms_send(client, tenant, state):
-    data = {"form_key": new_form_key(), "sender": "INFO", "recipients": "601000111", "message": "Dzień dobry"}
+    data = {"form_key": new_action_key(), "sender": "INFO", "recipients": "601000111", "message": "Dzień dobry"}
     review = client.post(url("sms-send", tenant), {**data, "action": "review"})
     digest = re.search(r'name="reviewed" value="([0-9a-f]+)"', review.text).group(1)
     return client.post(url("sms-send", tenant), {**data, "action": "send", "reviewed": digest}, follow=True)
@@ -236,7 +237,10 @@ def _default_outgoing(client, tenant, state):
 
 
 def _monitor(client, tenant, state):
+    """The page plans a refresh, the worker's refresh meets the fault, the page's next poll explains it."""
     campaign = CallCenterCampaign.objects.filter(tenant=tenant).first()
+    client.get(url("callcenter-monitor", tenant, campaign_id=campaign.pk))
+    sync.refresh_monitor(CampaignMonitorSnapshot.objects.get(campaign=campaign).pk)
     return client.get(url("callcenter-monitor", tenant, campaign_id=campaign.pk))
 
 
@@ -290,12 +294,12 @@ def _assert_attempts_recorded_as_failed(fault: str) -> None:
     for message in SmsMessage.objects.all():
         assert message.send_status in (SmsMessage.SendStatus.REFUSED, SmsMessage.SendStatus.UNKNOWN)
         assert message.provider_id is None and message.poll_status == SmsMessage.PollStatus.FAILED
-    for item in TtsAnnouncement.objects.filter(form_key__gt=""):
+    for item in TtsAnnouncement.objects.filter(created_by__isnull=False):
         assert item.state == TtsAnnouncement.State.UNKNOWN and item.provider_id is None
     if fault in ("refused", "auth"):
         assert not ClickToCall.objects.exclude(status=ClickToCall.Status.REFUSED).exists()
         assert not SmsMessage.objects.exclude(send_status=SmsMessage.SendStatus.REFUSED).exists()
-        assert not TtsAnnouncement.objects.filter(form_key__gt="").exists()
+        assert not TtsAnnouncement.objects.filter(created_by__isnull=False).exists()
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -342,28 +346,28 @@ SYNC_CALLS = [
         ("/api/balance/show", "/api/phone_account/list"),
         "index",
         tasks.sync_account,
-        tasks.queue_part1_syncs,
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
     ),
     SyncCall(
         sync.PHONEBOOKS,
         ("/api/phone_book/list", "/api/phone_book/show"),
         "phonebooks",
         tasks.sync_phonebooks,
-        tasks.queue_part1_syncs,
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
     ),
     SyncCall(
         sync.CALL_CENTER,
         ("/api/cc_campaigns/list", "/api/cc_agent/list"),
         "callcenter",
         tasks.sync_call_center,
-        lambda: tasks.queue_part2_syncs(list(sync.PART2_RESOURCES)),
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
     ),
     SyncCall(
         sync.VOICES,
         ("/api/tts/language_list", "/api/tts/voice_list"),
         "tts-new",
         tasks.sync_voices,
-        lambda: tasks.queue_part2_syncs(list(sync.PART2_RESOURCES)),
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
         member="operator",
     ),
     SyncCall(
@@ -371,7 +375,7 @@ SYNC_CALLS = [
         ("/api/tts/list",),
         "tts",
         tasks.sync_announcements,
-        lambda: tasks.queue_part2_syncs(list(sync.PART2_RESOURCES)),
+        lambda: tasks.queue_scheduled_syncs(list(sync.RESOURCES)),
     ),
 ]
 SYNC_CASES = [(call, path) for call in SYNC_CALLS for path in call.paths]
@@ -423,7 +427,7 @@ def test_a_sync_records_the_fault_keeps_the_data_and_backs_off(
 
 def _accepted_sms(account, tenant) -> SmsMessage:
     provider_id = account.client(in_request=True).send_sms("601000111", "Dzień dobry", "INFO")[0]
-    batch = SmsBatch.objects.create(tenant=tenant, form_key=new_form_key(), sender="INFO", text="Dzień dobry")
+    batch = SmsBatch.objects.create(tenant=tenant, sender="INFO", text="Dzień dobry")
     message = SmsMessage(
         tenant=tenant,
         batch=batch,

@@ -131,7 +131,7 @@ def test_ordering_needs_an_account_and_the_operator_role(login, operator, viewer
 def test_the_report_page_updates_in_place_and_stops_polling_when_done(
     login, viewer, spikon_account, sandbox, django_capture_on_commit_callbacks
 ):
-    from spikon.tests.test_sync_part2 import ordered_report, poll_report
+    from spikon.tests.test_sync_call_center_and_jobs import ordered_report, poll_report
 
     report = ordered_report(spikon_account)
     client = login(viewer)
@@ -298,7 +298,7 @@ def test_the_export_streams_the_filtered_calls_safely(login, viewer, tenant, oth
 
 def recorded_call(account, sandbox) -> CallRecord:
     """A call whose recording link comes from the sandbox's own report, as a real fetch would store it."""
-    from spikon.tests.test_sync_part2 import ordered_report
+    from spikon.tests.test_sync_call_center_and_jobs import ordered_report
 
     report = ordered_report(account, recordings_only=True)
     sandbox.report_polls = 0

@@ -1,9 +1,10 @@
-"""100 SPIKON jobs in flight survive a worker killed mid-poll and a flushed broker, and none is done twice.
+"""105 SPIKON jobs of every kind survive a worker killed mid-poll and a flushed broker, and none is done twice.
 
 34 call history reports, 33 announcements and 33 SMS deliveries are followed by a real Celery worker against
-the sandbox over HTTP, each needing several polls. The worker is killed with SIGKILL while it polls, every
-message in the broker is flushed, a new worker starts and the sweeper runs as beat runs it: every job still
-reaches its end, and nothing that acts or stores is done twice.
+the sandbox over HTTP, each needing several polls. The worker is killed with SIGKILL while it polls; five
+phonebook imports are started while no worker runs; every message in the broker is flushed, a new worker
+starts and the one sweeper (providers.tasks.sweep_jobs) runs as beat runs it: every job still reaches its
+end, and nothing that acts or stores is done twice.
 
 The broker is one of the test's own: with Redis (as in CI) database 15, flushed with FLUSHDB, for this
 test process and its workers alike; with the development broker (files), the test's own queue, purged.
@@ -30,18 +31,30 @@ from django.utils import timezone
 
 from config.celery import app
 from providers.tasks import sweep_jobs
-from spikon import services, tasks
-from spikon.models import CallDirection, CallHistoryReport, CallRecord, SmsBatch, SmsMessage, TtsAnnouncement
+from spikon import services, sync, tasks
+from spikon.models import (
+    CallDirection,
+    CallHistoryReport,
+    CallRecord,
+    PhoneBook,
+    PhoneBookImport,
+    PhoneBookImportRow,
+    SmsBatch,
+    SmsMessage,
+    TtsAnnouncement,
+)
 from tests.faults import files_under
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 REPORTS, ANNOUNCEMENTS, MESSAGES = 34, 33, 33
+IMPORTS, ROWS_PER_IMPORT = 5, 4
 TEST_REDIS_DB = 15
 # Longer than every lease and sweep grace: how far the jobs' clocks are moved on while no worker runs.
 SWEEP_EVERY_SECONDS = 5
 MINUTES_WITHOUT_A_WORKER = max(
-    model.CLAIM_LEASE + model.SWEEP_GRACE for model in (CallHistoryReport, TtsAnnouncement, SmsMessage)
+    model.CLAIM_LEASE + model.SWEEP_GRACE
+    for model in (CallHistoryReport, TtsAnnouncement, SmsMessage, PhoneBookImport)
 ) + timedelta(minutes=1)
 
 
@@ -110,7 +123,7 @@ def wait_for(condition, timeout: float) -> bool:
 
 
 def _jobs() -> list:
-    return [CallHistoryReport.objects, TtsAnnouncement.objects, SmsMessage.objects]
+    return [CallHistoryReport.objects, TtsAnnouncement.objects, SmsMessage.objects, PhoneBookImport.objects]
 
 
 def _polling() -> int:
@@ -147,15 +160,36 @@ def _start_the_jobs(account, sandbox) -> None:
         item.start_polling()
         item.save()
         tasks.poll_announcement.apply_async_on_commit((item.pk,), eta=item.next_poll_at)
-    batch = SmsBatch.objects.create(
-        tenant=account.tenant, form_key="jobs-survive", sender="INFO", text="Test"
-    )
+    batch = SmsBatch.objects.create(tenant=account.tenant, sender="INFO", text="Test")
     SmsMessage.objects.bulk_create(
         SmsMessage(tenant=account.tenant, batch=batch, recipient=f"601{index:06d}")
         for index in range(MESSAGES)
     )
     outcome = services.send_batch(account, batch)
     assert outcome == {SmsMessage.SendStatus.ACCEPTED: MESSAGES}
+
+
+def _start_the_imports(account) -> None:
+    """What an import's Start button does: its previewed rows to add, the job due, its first run queued."""
+    sync.sync_phonebooks(account.tenant_id)
+    book = PhoneBook.objects.filter(tenant=account.tenant).first()
+    for index in range(IMPORTS):
+        job = PhoneBookImport(
+            tenant=account.tenant, book=book, file_name=f"klienci-{index}.csv", stage=PhoneBookImport.Stage.IMPORTING
+        )
+        job.start_polling()
+        job.save()
+        PhoneBookImportRow.objects.bulk_create(
+            PhoneBookImportRow(
+                row_import=job,
+                line=row + 1,
+                name=f"Klient {index}-{row}",
+                number=f"60{index}{row:06d}",
+                status=PhoneBookImportRow.Status.TO_ADD,
+            )
+            for row in range(ROWS_PER_IMPORT)
+        )
+        tasks.run_phonebook_import.apply_async_on_commit((job.pk,))
 
 
 POLL_PATHS = {
@@ -200,6 +234,7 @@ def test_every_job_completes_once_after_a_killed_worker_and_a_flushed_broker(
     assert real_worker.process.returncode == -signal.SIGKILL
     assert _polling() == 1, "the dead worker left the job it was polling claimed"
     assert _unfinished() > 0
+    _start_the_imports(spikon_account)  # their messages wait for a worker, and are lost with the others
 
     assert _flush_broker() > 0
     # No worker for a while: the dead worker's lease runs out and the jobs' turns pass unanswered.
@@ -230,10 +265,13 @@ def test_every_job_completes_once_after_a_killed_worker_and_a_flushed_broker(
     assert set(TtsAnnouncement.objects.values_list("state", flat=True)) == {TtsAnnouncement.State.STORED}
     assert set(SmsMessage.objects.values_list("delivery", flat=True)) == {SmsMessage.Delivery.DELIVERED}
     assert SmsMessage.objects.count() == MESSAGES and TtsAnnouncement.objects.count() == ANNOUNCEMENTS
+    assert set(PhoneBookImport.objects.values_list("stage", flat=True)) == {PhoneBookImport.Stage.DONE}
+    assert set(PhoneBookImportRow.objects.values_list("status", flat=True)) == {PhoneBookImportRow.Status.ADDED}
     # ...and nothing that acts was done twice: the sweeper and the new worker only ever poll.
     assert sandbox.request_count("/api/call_list/order") == REPORTS
     assert sandbox.request_count("/api/tts/generate") == ANNOUNCEMENTS
     assert sandbox.request_count("/api/sms/send") == MESSAGES
+    assert sandbox.request_count("/api/phone_book_element/add") == IMPORTS * ROWS_PER_IMPORT
     # Each report's calls stored once: the widest range holds every other's calls, one row per call.
     stored = CallRecord.objects.filter(tenant=spikon_account.tenant)
     counts = list(CallHistoryReport.objects.order_by("date_start").values_list("calls_stored", flat=True))

@@ -43,9 +43,9 @@ def test_a_negative_balance_is_said_clearly(spikon_account, login, operator):
 
 def test_without_an_account_the_page_says_how_to_set_it_up(tenant, login, tenant_admin, viewer):
     admin_page = login(tenant_admin).get(url(tenant)).content.decode()
-    assert "Skonfiguruj konto" in admin_page
+    assert "Skonfiguruj je" in admin_page
     viewer_page = login(viewer).get(url(tenant)).content.decode()
-    assert "Może je skonfigurować administrator" in viewer_page
+    assert "Administrator może je skonfigurować" in viewer_page
 
 
 def test_provider_text_is_escaped(spikon_account, sandbox, login, viewer):

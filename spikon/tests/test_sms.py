@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from providers.once import new_action_key
 from spikon import sync, tasks
 from spikon.forms import sms_parts
-from spikon.models import PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage, new_form_key
+from spikon.models import PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage
 
 pytestmark = pytest.mark.django_db
 SEND = "/api/sms/send"
@@ -24,7 +25,7 @@ def url(tenant, name: str = "spikon:sms-send") -> str:
 
 def compose(recipients: str = "601 000 111", message: str = "Dzień dobry", **extra) -> dict[str, object]:
     return {
-        "form_key": new_form_key(),
+        "form_key": new_action_key(),
         "sender": "INFO",
         "recipients": recipients,
         "message": message,
@@ -233,7 +234,7 @@ def test_an_entry_of_another_tenant_cannot_be_picked(spikon_account, other_tenan
 
 def test_send_again_prefills_an_earlier_message(spikon_account, login, operator):
     batch = SmsBatch.objects.create(
-        tenant=spikon_account.tenant, form_key=new_form_key(), sender="OFERTA", text="Promocja!"
+        tenant=spikon_account.tenant, sender="OFERTA", text="Promocja!"
     )
     message = SmsMessage.objects.create(tenant=spikon_account.tenant, batch=batch, recipient="601000111")
     page = login(operator).get(url(spikon_account.tenant), {"again": message.pk}).content.decode()
@@ -266,7 +267,7 @@ def test_wrong_methods(spikon_account, login, operator):
 
 
 def make_message(tenant, **fields) -> SmsMessage:
-    batch = SmsBatch.objects.create(tenant=tenant, form_key=new_form_key(), sender="SMS", text="Test")
+    batch = SmsBatch.objects.create(tenant=tenant, sender="SMS", text="Test")
     return SmsMessage.objects.create(tenant=tenant, batch=batch, recipient="601000111", **fields)
 
 

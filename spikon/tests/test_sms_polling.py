@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from providers.tasks import sweep_jobs
 from spikon import services, tasks
-from spikon.models import SmsBatch, SmsMessage, new_form_key
+from spikon.models import SmsBatch, SmsMessage
 
 pytestmark = pytest.mark.django_db
 
 
 def accepted_message(account, sandbox_sms_id: int, **fields) -> SmsMessage:
-    batch = SmsBatch.objects.create(tenant=account.tenant, form_key=new_form_key(), sender="SMS", text="Test")
+    batch = SmsBatch.objects.create(tenant=account.tenant, sender="SMS", text="Test")
     message = SmsMessage(
         tenant=account.tenant,
         batch=batch,
@@ -168,8 +168,9 @@ def test_the_sweeper_nudges_overdue_jobs_only(spikon_account, monkeypatch):
 def test_the_beat_schedule_runs_the_fan_out_and_the_sweeper(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["spikon-sync-account-and-phonebooks"] == {
-        "task": "spikon.tasks.queue_part1_syncs",
+        "task": "spikon.tasks.queue_scheduled_syncs",
         "schedule": 900.0,
+        "args": (["account", "phonebooks"],),
     }
     assert schedule["providers-sweep-jobs"]["task"] == "providers.tasks.sweep_jobs"
 
@@ -182,7 +183,7 @@ def test_a_real_worker_follows_sent_sms_and_the_sweeper_requeues_a_lost_one(
     real_worker, spikon_account, sandbox
 ):
     batch = SmsBatch.objects.create(
-        tenant=spikon_account.tenant, form_key=new_form_key(), sender="SMS", text="Hej"
+        tenant=spikon_account.tenant, sender="SMS", text="Hej"
     )
     sent = SmsMessage.objects.create(tenant=spikon_account.tenant, batch=batch, recipient="601000111")
     # Accepted and due for a minute, but its Celery message never arrived (a flushed Redis, say).

@@ -55,7 +55,7 @@ def test_the_form_offers_the_voices_of_the_chosen_language(login, operator, voic
     assert (
         page.status_code == 200 and 'value="pl-PL" selected' in text and "Jacek" in text and "Amy" not in text
     )
-    assert 'hx-get="' + url("tts-voices", voices.tenant) in text and "part2-tts.js" in text
+    assert 'hx-get="' + url("tts-voices", voices.tenant) in text and "tts-counter.js" in text
     assert f'maxlength="{TTS_TEXT_MAX_LENGTH}"' in text
 
     # Without JavaScript: "Show voices" reloads the page for the language, keeping name and text.
@@ -132,7 +132,7 @@ def test_generating_happens_once_even_when_the_form_is_sent_twice(
     assert first.status_code == 302 and first["Location"] == url("tts", voices.tenant)
     assert "already sent with this form" in second.content.decode()
     assert sandbox.request_count("/api/tts/generate") == 1 and len(queued) == 1
-    item = TtsAnnouncement.objects.get(form_key__gt="")
+    item = TtsAnnouncement.objects.get(created_by__isnull=False)
     assert (item.state, item.provider_id, item.name, item.voice) == ("pending", 3, "Powitanie 2", "Ewa")
     assert (
         item.text == "Dzień dobry,\nzapraszamy."

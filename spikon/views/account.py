@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,10 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import audit
 from accounts.fields import secret_hint
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
-from provider_api.errors import ProviderError
-from spikon import sync
+from spikon import services, sync
 from spikon.forms import AccountForm
 from spikon.models import SpikonAccount
 from spikon.views.overview import page_context, spikon_account
@@ -59,7 +56,7 @@ def account(request: TenantRequest) -> HttpResponse:
                     request.tenant, request.user, "spikon.account.update", target=account, changes=changes
                 )
                 # New or changed credentials: read everything the account has, not only at the next schedule.
-                for resource in (*sync.PART1_RESOURCES, *sync.PART2_RESOURCES):
+                for resource in sync.RESOURCES:
                     sync.queue(request.tenant, resource)
         messages.success(
             request, _("SPIKON account saved.") if changes or saved is None else _("Nothing changed.")
@@ -76,15 +73,8 @@ def account_test(request: TenantRequest) -> HttpResponse:
     if saved is None or not saved.is_configured:
         ok, text = False, _("Save an API key first.")
     else:
-        try:
-            balance = saved.client(in_request=True).balance()
-        except ProviderError as error:
-            ok, text = False, explain(error)
-        else:
-            ok = True
-            text = _("The connection works. Balance: %(balance)s zł.") % {
-                "balance": number_format(balance, decimal_pos=2, use_l10n=True)
-            }
+        outcome = services.check_connection(saved)
+        ok, text = outcome.ok, outcome.message
     if request.htmx:
         return render(
             request,

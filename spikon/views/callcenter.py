@@ -1,7 +1,8 @@
 """Call center (4.5): agents × campaigns with their memberships, and the live monitor of a campaign.
 
 The agents page reads the synced copy; each toggle changes the membership at the provider
-(spikon.services, 4.5.3-4.5.7) and shows the provider's answer in the agent's row. The monitor is the exception to "pages read the local copy": see `monitor`.
+(spikon.services, 4.5.3-4.5.7) and shows the provider's answer in the agent's row. The monitor shows the
+snapshot that a task keeps fresh while the campaign is watched (spikon.tasks.refresh_campaign_monitor).
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.ids import row_id
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError
+from providers.queueing import queue_after_commit
 from spikon import services, sync
 from spikon.models import CallCenterAgent, CallCenterCampaign, CampaignMonitorSnapshot
 from spikon.services import INCOMING
+from spikon.tasks import refresh_campaign_monitor
 from spikon.views.overview import page_context, spikon_account
 
-# The monitor page and the wallboard ask for fresh figures this often (seconds).
-MONITOR_REFRESH_SECONDS = 5
 # A snapshot older than this is shown with a warning even if no error was recorded.
 MONITOR_STALE_SECONDS = 30
 
@@ -118,7 +118,7 @@ def membership(request: TenantRequest, agent_id: int, campaign_id: int, directio
     try:
         services.set_membership(account, request.user, agent, campaign, direction=direction, add=add)
     except ProviderError as error:
-        return _row_response(request, agent, explain(error), ok=False)
+        return _row_response(request, agent, services.explained(account, error), ok=False)
     text = (
         _("added to “%(campaign)s” (%(direction)s); SPIKON answered OK.")
         if add
@@ -147,7 +147,7 @@ def default_outgoing(request: TenantRequest, agent_id: int) -> HttpResponse:
     try:
         services.set_default_outgoing_campaign(account, request.user, agent, campaign)
     except ProviderError as error:
-        return _row_response(request, agent, explain(error), ok=False)
+        return _row_response(request, agent, services.explained(account, error), ok=False)
     text = _("default outbound campaign set to “%(campaign)s”; SPIKON answered OK.") % {
         "campaign": campaign.name
     }
@@ -155,17 +155,14 @@ def default_outgoing(request: TenantRequest, agent_id: int) -> HttpResponse:
 
 
 def _monitor_context(request: TenantRequest, campaign_id: int) -> dict[str, object]:
-    """The campaign's monitor, read live.
-
-    The one documented exception to "pages read the local copy": a monitor is live data, so this asks the
-    provider on every request, with a short timeout and at most once per MONITOR_MIN_INTERVAL whoever
-    watches. The answer is kept as the campaign's snapshot; when the provider does not answer, the last
-    snapshot is shown with its time and a warning.
-    """
+    """The campaign's monitor as the last refresh read it, with its age; showing it keeps the campaign
+    watched, so that a task goes on refreshing it (no page waits on the provider)."""
     campaign = get_object_or_404(CallCenterCampaign, pk=campaign_id, tenant=request.tenant)
     account = sync.configured_account(request.tenant.pk)
     if account is not None:
-        snapshot = sync.monitor_snapshot(account, campaign)
+        snapshot, start = CampaignMonitorSnapshot.watch(campaign)
+        if start:
+            queue_after_commit(refresh_campaign_monitor, snapshot.pk)
     else:
         snapshot = CampaignMonitorSnapshot.objects.filter(campaign=campaign).first()
     monitor = snapshot.data if snapshot is not None else None
@@ -176,10 +173,9 @@ def _monitor_context(request: TenantRequest, campaign_id: int) -> dict[str, obje
         for call in (monitor or {}).get("waiting_calls", [])
         if isinstance(call, dict)
     ]
+    age = (timezone.now() - snapshot.taken_at).total_seconds() if snapshot and snapshot.taken_at else None
     stale = snapshot is not None and (
-        bool(snapshot.failing_since)
-        or snapshot.taken_at is None
-        or (timezone.now() - snapshot.taken_at).total_seconds() > MONITOR_STALE_SECONDS
+        bool(snapshot.failing_since) or age is None or age > MONITOR_STALE_SECONDS
     )
     return page_context(
         request,
@@ -190,7 +186,8 @@ def _monitor_context(request: TenantRequest, campaign_id: int) -> dict[str, obje
         monitor=monitor,
         waiting_calls=waiting_calls,
         stale=stale,
-        refresh_seconds=MONITOR_REFRESH_SECONDS,
+        age_seconds=max(int(age or 0), 0),
+        refresh_seconds=sync.MONITOR_REFRESH_SECONDS,
     )
 
 

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_http_methods
 from accounts.ids import row_id
 from accounts.models import Role
 from accounts.tenancy import TenantRequest, tenant_view
+from providers.once import new_action_key
 from spikon import services
 from spikon.forms import ClickToCallForm
-from spikon.models import ClickToCall, PhoneAccount, new_form_key
+from spikon.models import ClickToCall, PhoneAccount
 from spikon.views.overview import page_context, spikon_account
 
 RECENT_CALLS = 20
@@ -24,7 +25,7 @@ RECENT_CALLS = 20
 def _prefilled_form(request: TenantRequest) -> ClickToCallForm:
     """A fresh form with a new key; `?number=` and `?account=` come from a phonebook entry or a phone account."""
     initial: dict[str, object] = {
-        "form_key": new_form_key(),
+        "form_key": new_action_key(),
         "destination": request.GET.get("number", "")[:40],
     }
     account_id = row_id(request.GET.get("account", ""))
@@ -69,7 +70,7 @@ def click_to_call(request: TenantRequest) -> HttpResponse:
     call = services.initiate_call(
         account,
         request.user,
-        form_key=form.cleaned_data["form_key"],
+        key=form.cleaned_data["form_key"],
         phone_account=form.cleaned_data["phone_account"],
         destination=destination,
     )

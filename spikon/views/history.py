@@ -7,30 +7,30 @@ The calls page reads only the stored calls: filters, keyset pages and a streamed
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
-from django import forms
 from django.contrib import messages
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.models import Role
 from accounts.pagination import keyset_page
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError, UnavailableError
+from providers.csv_export import csv_lines, csv_response
+from providers.queueing import queue_after_commit
 from spikon import services
 from spikon.client import CALL_HISTORY_MAX_DAYS, CALL_HISTORY_REPORT_LIFETIME
-from spikon.forms import PhoneNumberField
+from spikon.forms import POLISH_NUMBER, CallFilterForm, ReportOrderForm
 from spikon.models import CallDirection, CallHistoryReport, CallRecord
 from spikon.tasks import poll_call_history_report
 from spikon.views.overview import page_context, spikon_account
@@ -39,85 +39,6 @@ CALLS_PER_PAGE = 50
 REPORTS_PER_PAGE = 20
 # How many distinct call states the filter offers (the provider's own words, e.g. "Odebrane").
 STATE_CHOICES_LIMIT = 50
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-POLISH_NUMBER = re.compile(r"(?:\+?48|0048)?([0-9]{9})")
-
-
-class ReportOrderForm(forms.Form):
-    direction = forms.TypedChoiceField(
-        label=gettext_lazy("Direction"),
-        choices=CallDirection.choices,
-        coerce=int,
-        initial=CallDirection.BOTH,
-    )
-    date_start = forms.DateField(label=gettext_lazy("From"), widget=DATE_INPUT)
-    date_end = forms.DateField(label=gettext_lazy("To"), widget=DATE_INPUT)
-    recordings_only = forms.BooleanField(
-        label=gettext_lazy("Only calls with recordings"), required=False, initial=True
-    )
-    number = PhoneNumberField(
-        label=gettext_lazy("Number (optional)"),
-        required=False,
-        help_text=gettext_lazy("Only calls from or to this number."),
-    )
-
-    def clean_number(self) -> str:
-        """A Polish number goes as its 9 digits, the way the provider writes numbers in its reports."""
-        number = self.cleaned_data["number"]
-        polish = POLISH_NUMBER.fullmatch(number)
-        return polish.group(1) if polish else number
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_start"), data.get("date_end")
-        if start is None or end is None:
-            return data
-        if end < start:
-            self.add_error("date_end", _("The end date is before the start date."))
-        elif (end - start).days + 1 > CALL_HISTORY_MAX_DAYS:
-            # The provider counts both ends of the range (spikon.client.CALL_HISTORY_MAX_DAYS).
-            self.add_error(
-                "date_end",
-                _("A report covers at most %(days)d days; this range has %(range)d.")
-                % {"days": CALL_HISTORY_MAX_DAYS, "range": (end - start).days + 1},
-            )
-        if start > timezone.localdate():
-            self.add_error("date_start", _("The start date is in the future."))
-        return data
-
-
-class CallFilterForm(forms.Form):
-    DIRECTION_UNKNOWN = "unknown"
-
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
-    number = PhoneNumberField(label=gettext_lazy("Number"), required=False)
-    direction = forms.ChoiceField(
-        label=gettext_lazy("Direction"),
-        required=False,
-        choices=[
-            ("", gettext_lazy("any")),
-            (str(CallDirection.INCOMING), CallDirection.INCOMING.label),
-            (str(CallDirection.OUTGOING), CallDirection.OUTGOING.label),
-            (DIRECTION_UNKNOWN, pgettext_lazy("call direction", "not known")),
-        ],
-    )
-    state = forms.CharField(label=gettext_lazy("State"), required=False, max_length=64)
-    recording = forms.ChoiceField(
-        label=pgettext_lazy("call", "Recording"),
-        required=False,
-        choices=[
-            ("", pgettext_lazy("calls with or without a recording", "any")),
-            ("yes", gettext_lazy("with")),
-            ("no", gettext_lazy("without")),
-        ],
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("The end date is before the start date."))
-        return data
 
 
 def number_variants(number: str) -> list[str]:
@@ -210,19 +131,6 @@ def call_states(tenant_id: int) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _csv_safe(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ or a control character gets a quote."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\n") else text
-
-
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 @tenant_view(Role.VIEWER)
 def export_calls(request: TenantRequest) -> HttpResponse:
@@ -235,36 +143,27 @@ def export_calls(request: TenantRequest) -> HttpResponse:
     calls = filtered_calls(request, form).order_by("-started_at", "-id")
     zone = timezone.get_current_timezone()
     directions = dict(CallDirection.choices)
-    writer = csv.writer(_Echo())
 
-    def rows() -> Iterator[str]:
-        yield "\ufeff"  # a byte-order mark, so that spreadsheet programs read the file as UTF-8
-        yield writer.writerow(
-            [_("Start"), _("Direction"), _("From"), _("To"), _("Duration (s)"), _("State"), _("Recording")]
-        )
+    def rows() -> Iterator[list[object]]:
         for call in calls.iterator(chunk_size=2000):
             recording = (
                 call.recording_file_name
                 if call.recording_is_ftp
                 else (_("yes") if call.has_recording else "")
             )
-            yield writer.writerow(
-                [
-                    _csv_safe(timezone.localtime(call.started_at, zone).strftime("%Y-%m-%d %H:%M:%S")),
-                    _csv_safe(directions.get(call.direction, "")),
-                    _csv_safe(call.source),
-                    _csv_safe(call.destination),
-                    call.duration_seconds,
-                    _csv_safe(call.state),
-                    _csv_safe(recording),
-                ]
-            )
+            yield [
+                timezone.localtime(call.started_at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+                directions.get(call.direction, ""),
+                call.source,
+                call.destination,
+                call.duration_seconds,
+                call.state,
+                recording,
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="calls-{request.tenant.slug}-{timezone.localdate():%Y%m%d}.csv"'
-    )
-    return response
+    header = [_("Start"), _("Direction"), _("From"), _("To"), _("Duration (s)"), _("State"), _("Recording")]
+    filename = f"calls-{request.tenant.slug}-{timezone.localdate():%Y%m%d}.csv"
+    return csv_response(filename, csv_lines(header, rows()))
 
 
 def _reports_context(
@@ -289,13 +188,11 @@ def _reports_context(
 @tenant_view(Role.VIEWER)
 def reports(request: TenantRequest) -> HttpResponse:
     """The ordered reports (newest first) and, for operators, the order form. The list polls while a
-    report on it is still running, and stops (HTTP 286) once none is."""
+    report on it is still running, and stops once none is."""
     context = _reports_context(request)
     if request.htmx:
-        response = render(request, "spikon/history_reports.html#report-list", context)
-        if not context["any_active"]:
-            response.status_code = 286
-        return response
+        response_class = HttpResponse if context["any_active"] else HttpResponseStopPolling
+        return response_class(render_to_string("spikon/history_reports.html#report-list", context, request))
     return render(request, "spikon/history_reports.html", context)
 
 
@@ -322,7 +219,7 @@ def order_report(request: TenantRequest) -> HttpResponse:
                     "Nothing is followed here; order again if no report appears."
                 ),
             )
-        form.add_error(None, explain(error))
+        form.add_error(None, services.explained(account, error))
         return render(request, "spikon/history_reports.html", _reports_context(request, form), status=400)
     messages.success(
         request, _("Report ordered. Its calls are stored here as soon as the provider has generated it.")
@@ -346,7 +243,7 @@ def _can_fetch_again(report: CallHistoryReport) -> bool:
 @require_GET
 @tenant_view(Role.VIEWER)
 def report(request: TenantRequest, report_id: int) -> HttpResponse:
-    """One report's progress; polled in place while it runs, and the polling stops (HTTP 286) when it ends."""
+    """One report's progress; polled in place while it runs, and the polling stops when it ends."""
     job = _report_or_404(request, report_id)
     context = page_context(
         request,
@@ -357,10 +254,8 @@ def report(request: TenantRequest, report_id: int) -> HttpResponse:
         + (f"&number={job.number}" if job.number else ""),
     )
     if request.htmx:
-        response = render(request, "spikon/history_report.html#progress", context)
-        if job.is_done:
-            response.status_code = 286
-        return response
+        response_class = HttpResponseStopPolling if job.is_done else HttpResponse
+        return response_class(render_to_string("spikon/history_report.html#progress", context, request))
     return render(request, "spikon/history_report.html", context)
 
 
@@ -382,7 +277,7 @@ def fetch_again(request: TenantRequest, report_id: int) -> HttpResponse:
         finished_at=None,
     )
     if restarted:
-        poll_call_history_report.delay_on_commit(job.pk)
+        queue_after_commit(poll_call_history_report, job.pk)
         messages.info(
             request,
             ngettext(

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
 from accounts.tenancy import TenantRequest, tenant_view
+from providers import pages
+from providers.pages import SubPage
 from spikon.models import PhoneAccount, SpikonAccount
-from spikon.sync import ACCOUNT
+from spikon.sync import ACCOUNT, PROVIDER
+
+# The sub-navigation of every SPIKON page (the shell: spikon/base.html).
+PAGES = (
+    SubPage("overview", gettext_lazy("Overview"), "spikon:index"),
+    SubPage("click-to-call", gettext_lazy("Click-to-call"), "spikon:click-to-call", Role.OPERATOR),
+    SubPage("phonebooks", gettext_lazy("Phonebooks"), "spikon:phonebooks"),
+    SubPage("sms", gettext_lazy("SMS"), "spikon:sms-log"),
+    SubPage("history", gettext_lazy("Call history"), "spikon:history"),
+    SubPage("tts", gettext_lazy("Announcements"), "spikon:tts"),
+    SubPage("callcenter", gettext_lazy("Call center"), "spikon:callcenter"),
+    SubPage("account", gettext_lazy("Account"), "spikon:account", Role.ADMIN),
+)
 
 
 def spikon_account(request: TenantRequest) -> SpikonAccount | None:
@@ -18,16 +33,20 @@ def spikon_account(request: TenantRequest) -> SpikonAccount | None:
 
 
 def page_context(request: TenantRequest, current: str, **extra: object) -> dict[str, object]:
-    """What every SPIKON page needs: the highlighted entries (`current`: the sub-navigation's) and the
-    member's powers."""
-    context: dict[str, object] = {
-        "section": "spikon",
-        "spikon_page": current,
-        "can_operate": request.role >= Role.OPERATOR,
-        "can_manage": request.role >= Role.ADMIN,
-    }
-    context.update(extra)
-    return context
+    """What every SPIKON page needs: the shell (the sub-navigation with `current` marked, the notice while
+    there is no API key, the sync line of `sync_resource` if given) and the member's powers."""
+    account = extra.pop("account") if "account" in extra else spikon_account(request)
+    resource = extra.pop("sync_resource", "")
+    return pages.page_context(
+        request,
+        provider_name="SPIKON",
+        pages=PAGES,
+        current=current,
+        account=account,
+        account_page="account",
+        sync=(PROVIDER, resource) if resource else None,
+        **extra,
+    )
 
 
 @require_GET

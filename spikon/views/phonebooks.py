@@ -18,15 +18,18 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import AlreadyExistsError, ProviderError
+from providers.csv_export import FORMULA_STARTS, csv_lines, csv_response
+from providers.queueing import queue_after_commit
 from spikon import services
 from spikon.client import PHONE_BOOK_ENTRY_NAME_MAX_LENGTH
 from spikon.forms import (
@@ -45,8 +48,6 @@ from spikon.views.overview import page_context, spikon_account
 ENTRIES_PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
 IMPORT_ROWS_SHOWN = 500
-# Characters a spreadsheet reads as the start of a formula (CSV injection): such cells get a leading "'".
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_WORDS = {"name", "nazwa", "imię i nazwisko", "number", "numer", "telefon", "phone"}
 
 
@@ -95,13 +96,14 @@ def phonebook_add(request: TenantRequest) -> HttpResponse:
     error = _no_account_error(request)
     if error:
         return _books_page(request, form, status=400, error=error)
+    account = spikon_account(request)
     try:
-        book = services.add_phone_book(spikon_account(request), request.user, form.cleaned_data["name"])
+        book = services.add_phone_book(account, request.user, form.cleaned_data["name"])
     except AlreadyExistsError:
         form.add_error("name", _("SPIKON already has a phonebook with this name: choose another name."))
         return _books_page(request, form, status=400)
     except ProviderError as error:
-        return _books_page(request, form, status=400, error=explain(error))
+        return _books_page(request, form, status=400, error=services.explained(account, error))
     messages.success(request, _("Phonebook “%(name)s” added.") % {"name": book.name})
     return redirect("spikon:phonebook", tenant_slug=request.tenant.slug, book_id=book.pk)
 
@@ -118,10 +120,11 @@ def phonebook_delete(request: TenantRequest, book_id: int) -> HttpResponse:
     elif request.method == "POST" and form.is_valid():
         error = _no_account_error(request)
         if not error:
+            account = spikon_account(request)
             try:
-                services.delete_phone_book(spikon_account(request), request.user, book)
+                services.delete_phone_book(account, request.user, book)
             except ProviderError as provider_error:
-                error = explain(provider_error)
+                error = services.explained(account, provider_error)
             else:
                 messages.success(request, _("Phonebook “%(name)s” deleted.") % {"name": book.name})
                 return redirect("spikon:phonebooks", tenant_slug=request.tenant.slug)
@@ -196,10 +199,12 @@ def entry_add(request: TenantRequest, book_id: int) -> HttpResponse:
     if error:
         return _entry_change_response(request, book, error=error, entry_form=form)
     name, number = form.cleaned_data["name"], form.cleaned_data["number"]
+    account = spikon_account(request)
     try:
-        entry = services.add_phone_book_entry(spikon_account(request), request.user, book, name, number)
+        entry = services.add_phone_book_entry(account, request.user, book, name, number)
     except ProviderError as provider_error:
-        return _entry_change_response(request, book, error=explain(provider_error), entry_form=form)
+        error = services.explained(account, provider_error)
+        return _entry_change_response(request, book, error=error, entry_form=form)
     messages.success(request, _("“%(name)s” added to the phonebook.") % {"name": entry.name})
     return _entry_change_response(request, book)
 
@@ -217,10 +222,11 @@ def entry_delete(request: TenantRequest, book_id: int, entry_id: int) -> HttpRes
     error = _no_account_error(request)
     if error:
         return _entry_change_response(request, book, error=error)
+    account = spikon_account(request)
     try:
-        services.delete_phone_book_entry(spikon_account(request), request.user, entry)
+        services.delete_phone_book_entry(account, request.user, entry)
     except ProviderError as provider_error:
-        return _entry_change_response(request, book, error=explain(provider_error))
+        return _entry_change_response(request, book, error=services.explained(account, provider_error))
     messages.success(request, _("“%(name)s” deleted from the phonebook.") % {"name": entry.name})
     return _entry_change_response(request, book)
 
@@ -228,31 +234,14 @@ def entry_delete(request: TenantRequest, book_id: int, entry_id: int) -> HttpRes
 # --- CSV export --------------------------------------------------------------------------------------------
 
 
-def csv_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula (the import strips the "'" again)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 @require_GET
 @tenant_view(Role.OPERATOR)
 def phonebook_export(request: TenantRequest, book_id: int) -> HttpResponse:
     """The book as CSV: semicolons and a BOM, as a Polish spreadsheet opens it without asking."""
     book = _book_or_404(request, book_id)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_("name"), _("number")])
-    for name, number in (
-        PhoneBookEntry.objects.filter(book=book)
-        .order_by("name", "id")
-        .values_list("name", "number")
-        .iterator()
-    ):
-        writer.writerow([csv_cell(name), csv_cell(number)])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    filename = f"{slugify(book.name) or 'phonebook'}-{book.provider_id}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    entries = PhoneBookEntry.objects.filter(book=book).order_by("name", "id").values_list("name", "number")
+    lines = csv_lines([_("name"), _("number")], entries.iterator(), delimiter=";")
+    return csv_response(f"{slugify(book.name) or 'phonebook'}-{book.provider_id}.csv", lines)
 
 
 # --- CSV import --------------------------------------------------------------------------------------------
@@ -304,7 +293,8 @@ def read_csv_lines(text: str) -> list[tuple[int, list[str]]]:
 
 
 def _unquote(cell: str) -> str:
-    """A cell as written by our export: a leading "'" before a formula character is not part of the value."""
+    """A cell as written by our export (providers.csv_export): a leading "'" before a formula character is
+    not part of the value."""
     cell = cell.strip()
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
@@ -419,10 +409,10 @@ def phonebook_import_detail(request: TenantRequest, import_id: int) -> HttpRespo
     job = _import_or_404(request, import_id)
     context = _import_context(request, job)
     if request.htmx and request.htmx.target == "import-progress":
-        response = render(request, "spikon/phonebook_import_detail.html#import-progress", context)
-        if not context["in_progress"]:
-            response.status_code = 286  # done: htmx stops polling
-        return response
+        response_class = HttpResponse if context["in_progress"] else HttpResponseStopPolling
+        return response_class(
+            render_to_string("spikon/phonebook_import_detail.html#import-progress", context, request)
+        )
     return render(request, "spikon/phonebook_import_detail.html", context)
 
 
@@ -445,7 +435,7 @@ def phonebook_import_start(request: TenantRequest, import_id: int) -> HttpRespon
             created_at=now,
         )
         if started:
-            run_phonebook_import.delay_on_commit(job.pk)
+            queue_after_commit(run_phonebook_import, job.pk)
             messages.success(request, _("Adding the entries; this page follows the progress."))
     return redirect("spikon:phonebook-import-detail", tenant_slug=request.tenant.slug, import_id=job.pk)
 

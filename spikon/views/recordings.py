@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError
 from spikon import services, sync
@@ -107,7 +106,8 @@ def _recording_problem(request: TenantRequest, call: CallRecord) -> tuple[str, i
     try:
         services.fetch_recording(account, call)
     except ProviderError as error:
-        return _("The recording cannot be fetched from the provider. %(why)s") % {"why": explain(error)}, 502
+        why = services.explained(account, error)
+        return _("The recording cannot be fetched from the provider. %(why)s") % {"why": why}, 502
     return "", 200
 
 

@@ -2,8 +2,8 @@
 state, which a Celery poller follows (spikon.tasks.poll_sms_state) and the page shows updating in place.
 
 One message per recipient, each its own request to the provider and its own row (spikon.services.send_sms).
-Nothing is ever sent twice by itself: a double submit finds the submission made with the form's key, and a
-send whose answer is lost is "unknown — check state".
+Nothing is ever sent twice by itself: a form's key acts once (a double submit shows the first submission),
+and a send whose answer is lost is "unknown — check state".
 """
 
 from __future__ import annotations
@@ -12,18 +12,21 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.ids import row_id, row_ids
 from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
+from providers.once import new_action_key
 from spikon import services
 from spikon.forms import SMS_MAX_RECIPIENTS, SmsForm, polish_sms_number, sms_parts
-from spikon.models import PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage, new_form_key
+from spikon.models import PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage
 from spikon.views.overview import page_context, spikon_account
 
 LOG_PER_PAGE = 50
@@ -48,13 +51,18 @@ def sms_log(request: TenantRequest) -> HttpResponse:
         message.parts = sms_parts(message.batch.text)[2]
     settled = all(message.is_settled for message in page.items)
     context = page_context(
-        request, "sms", page=page, batch=batch, settled=settled, account=spikon_account(request)
+        request,
+        "sms",
+        page=page,
+        batch=batch,
+        pager_query=f"batch={batch.pk}" if batch else "",
+        settled=settled,
+        account=spikon_account(request),
     )
     if request.htmx and request.htmx.target == "sms-log":
-        response = render(request, "spikon/sms_log.html#sms-log", context)
-        if settled:
-            response.status_code = 286  # every shown message is final: htmx stops polling
-        return response
+        # htmx stops polling once every shown message is final.
+        response_class = HttpResponseStopPolling if settled else HttpResponse
+        return response_class(render_to_string("spikon/sms_log.html#sms-log", context, request))
     return render(request, "spikon/sms_log.html", context)
 
 
@@ -105,7 +113,7 @@ def _compose_page(
 def _initial(request: TenantRequest) -> dict[str, object]:
     """A new form with its key; `?to=` from a phonebook entry, `?again=<message>` to send a text again."""
     initial: dict[str, object] = {
-        "form_key": new_form_key(),
+        "form_key": new_action_key(),
         "sender": "SMS",
         "recipients": request.GET.get("to", "")[:40],
     }
@@ -185,7 +193,7 @@ def sms_send(request: TenantRequest) -> HttpResponse:
     sending = services.send_sms(
         account,
         request.user,
-        form_key=form.cleaned_data["form_key"],
+        key=form.cleaned_data["form_key"],
         sender=form.cleaned_data["sender"],
         text=form.cleaned_data["message"],
         recipients=form.cleaned_data["recipient_list"],
@@ -196,7 +204,8 @@ def sms_send(request: TenantRequest) -> HttpResponse:
         )
     else:
         _report(request, sending)
-    return redirect(f"{reverse('spikon:sms-log', args=[request.tenant.slug])}?batch={sending.batch.pk}")
+    log = reverse("spikon:sms-log", args=[request.tenant.slug])
+    return redirect(f"{log}?batch={sending.batch.pk}" if sending.batch else log)
 
 
 def _report(request: TenantRequest, sending: services.SmsSending) -> None:

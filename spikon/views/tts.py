@@ -2,84 +2,39 @@
 
 Generating costs money, so it takes three steps: choose the language, the voice and write the text; see the
 provider's price (net and gross, 4.7.7); confirm. The confirmation carries the checked text and price
-signed, with a form key: the announcement's row is made with that key before the provider is called, so a
-double submit finds the row and generates nothing, and the call is never repeated. Celery then follows
-the generation and stores the audio (spikon.tasks.poll_announcement).
+signed, with its key: a confirmation generates once, ever, whatever becomes of the announcement
+(spikon.services.generate_announcement), and the call is never repeated. Celery then follows the generation
+and stores the audio (spikon.tasks.poll_announcement).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError, UnavailableError
+from providers.once import new_action_key
 from spikon import services, sync
 from spikon.client import TTS_TEXT_MAX_LENGTH
-from spikon.models import TtsAnnouncement, TtsLanguage, TtsVoice, new_form_key
+from spikon.forms import ANNOUNCEMENT_NAME_MAX_LENGTH, AnnouncementForm
+from spikon.models import SpikonAccount, TtsAnnouncement
 from spikon.views.overview import page_context, spikon_account
 from spikon.views.recordings import serve_audio
 
 QUOTE_SALT = "spikon.tts.quote"
 # How long a checked price may be confirmed: the provider's price list could change meanwhile.
 QUOTE_MAX_AGE = 30 * 60
-PREFERRED_LANGUAGE = "pl-PL"
 AUDIO_FORMATS = {"mp3": ("audio_mp3", "audio/mpeg"), "wav": ("audio_wav", "audio/wav")}
-NAME_MAX_LENGTH = 200
-
-
-class AnnouncementForm(forms.Form):
-    """Language, voice (of that language), name and text of a new announcement (4.7.3)."""
-
-    language = forms.ChoiceField(label=gettext_lazy("Language"))
-    voice = forms.ChoiceField(label=gettext_lazy("Voice"))
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=NAME_MAX_LENGTH,
-        help_text=gettext_lazy("How the announcement is listed, here and in the SPIKON panel."),
-    )
-    text = forms.CharField(
-        label=gettext_lazy("Text"),
-        widget=forms.Textarea(attrs={"rows": 8, "maxlength": TTS_TEXT_MAX_LENGTH, "data-text-counter": ""}),
-        strip=True,
-    )
-
-    def __init__(self, *args, tenant, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        languages = list(TtsLanguage.objects.filter(tenant=tenant).order_by("description", "code"))
-        self.fields["language"].choices = [(language.code, str(language)) for language in languages]
-        code = self.data.get("language") if self.is_bound else self.initial.get("language")
-        if code not in {language.code for language in languages}:
-            code = self.initial["language"] = default_language(languages)
-        self.voices = list(TtsVoice.objects.filter(tenant=tenant, language__code=code).order_by("name"))
-        self.fields["voice"].choices = [(voice.name, str(voice)) for voice in self.voices]
-
-    def clean_text(self) -> str:
-        # Browsers send line breaks as CRLF; the provider, like the counter on the page, counts one character.
-        text = self.cleaned_data["text"].replace("\r\n", "\n")
-        if len(text) > TTS_TEXT_MAX_LENGTH:
-            raise forms.ValidationError(
-                _("The text has %(length)d characters; an announcement has at most %(max)d.")
-                % {"length": len(text), "max": TTS_TEXT_MAX_LENGTH}
-            )
-        return text
-
-
-def default_language(languages: list[TtsLanguage]) -> str | None:
-    codes = [language.code for language in languages]
-    if PREFERRED_LANGUAGE in codes:
-        return PREFERRED_LANGUAGE
-    return codes[0] if codes else None
 
 
 def _list_context(request: TenantRequest) -> dict[str, object]:
@@ -105,14 +60,12 @@ def _announcement_or_404(request: TenantRequest, announcement_id: int) -> TtsAnn
 @require_GET
 @tenant_view(Role.VIEWER)
 def announcement(request: TenantRequest, announcement_id: int) -> HttpResponse:
-    """One announcement: its row in the list (HTMX; polled while generating, then HTTP 286), or a page."""
+    """One announcement: its row in the list (HTMX; polled while generating), or a page."""
     item = _announcement_or_404(request, announcement_id)
     context = page_context(request, "tts", item=item)
     if request.htmx:
-        response = render(request, "spikon/tts.html#announcement-row", context)
-        if not item.is_in_progress:
-            response.status_code = 286
-        return response
+        response_class = HttpResponse if item.is_in_progress else HttpResponseStopPolling
+        return response_class(render_to_string("spikon/tts.html#announcement-row", context, request))
     return render(request, "spikon/tts_announcement.html", context)
 
 
@@ -160,7 +113,7 @@ def new_announcement(request: TenantRequest) -> HttpResponse:
         for key, limit in (
             ("language", 16),
             ("voice", 64),
-            ("name", NAME_MAX_LENGTH),
+            ("name", ANNOUNCEMENT_NAME_MAX_LENGTH),
             ("text", TTS_TEXT_MAX_LENGTH),
         )
     }
@@ -192,12 +145,12 @@ def price(request: TenantRequest) -> HttpResponse:
     try:
         quote = services.price_announcement(account, data["voice"], data["text"])
     except ProviderError as error:
-        form.add_error(None, explain(error))
+        form.add_error(None, services.explained(account, error))
         return _form_page(request, form, status=400)
     signed = signing.dumps(
         {
             "tenant": request.tenant.pk,
-            "key": new_form_key(),
+            "key": new_action_key(),
             "language": data["language"],
             "voice": data["voice"],
             "name": data["name"],
@@ -245,7 +198,7 @@ def generate(request: TenantRequest) -> HttpResponse:
     try:
         item = services.generate_announcement(account, request.user, quote)
     except ProviderError as error:
-        return _generation_failed(request, quote, error)
+        return _generation_failed(request, account, quote, error)
     if item is None:
         messages.info(request, _("This announcement was already sent with this form; its state is below."))
         return redirect("spikon:tts", tenant_slug=request.tenant.slug)
@@ -256,7 +209,9 @@ def generate(request: TenantRequest) -> HttpResponse:
     return redirect("spikon:tts", tenant_slug=request.tenant.slug)
 
 
-def _generation_failed(request: TenantRequest, quote: dict, error: ProviderError) -> HttpResponse:
+def _generation_failed(
+    request: TenantRequest, account: SpikonAccount, quote: dict, error: ProviderError
+) -> HttpResponse:
     if isinstance(error, UnavailableError) and error.outcome_unknown:
         messages.warning(
             request,
@@ -270,7 +225,7 @@ def _generation_failed(request: TenantRequest, quote: dict, error: ProviderError
         {key: quote[key] for key in ("language", "voice", "name", "text")}, tenant=request.tenant
     )
     form.is_valid()
-    form.add_error(None, explain(error))
+    form.add_error(None, services.explained(account, error))
     return _form_page(request, form, status=400)
 
 
@@ -295,7 +250,7 @@ def delete(request: TenantRequest, announcement_id: int) -> HttpResponse:
     try:
         services.delete_announcement(account, request.user, item)
     except ProviderError as error:
-        context["error"] = explain(error)
+        context["error"] = services.explained(account, error)
         return render(request, "spikon/tts_delete.html", context, status=400)
     messages.success(request, _("Announcement “%(name)s” deleted.") % {"name": item.name})
     return redirect("spikon:tts", tenant_slug=request.tenant.slug)

@@ -1,5 +1,5 @@
-"""Part 2 against the sandbox over real HTTP: the report and announcement jobs step by step, the call
-center, voices and announcement syncs, the stored calls' upserts and the monitor snapshot."""
+"""Against the sandbox over real HTTP: the report and announcement jobs step by step, the call center,
+voices and announcement syncs, the stored calls' upserts and the monitor snapshot."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from spikon.models import (
     CallDirection,
     CallHistoryReport,
     CallRecord,
+    CampaignMonitorSnapshot,
     PhoneAccount,
     SpikonAccount,
     TtsAnnouncement,
@@ -433,30 +434,58 @@ def test_a_failing_sync_keeps_the_copy_and_records_the_error(spikon_account, san
     assert status.failing_since is not None and "502" in status.last_error
 
 
+def _watched(spikon_account) -> CampaignMonitorSnapshot:
+    sync.sync_call_center(spikon_account.tenant_id)
+    snapshot, start = CampaignMonitorSnapshot.watch(CallCenterCampaign.objects.get(provider_id=1))
+    assert start and snapshot.refresh_due_at is not None
+    return snapshot
+
+
 def test_the_monitor_keeps_the_last_snapshot_when_the_provider_stops_answering(
     spikon_account, sandbox, monkeypatch
 ):
-    sync.sync_call_center(spikon_account.tenant_id)
-    campaign = CallCenterCampaign.objects.get(provider_id=1)
+    snapshot = _watched(spikon_account)
     monkeypatch.setattr(sync, "MONITOR_MIN_INTERVAL", timedelta(0))
 
-    first = sync.monitor_snapshot(spikon_account, campaign)
+    assert sync.refresh_monitor(snapshot.pk)
+    first = CampaignMonitorSnapshot.objects.get(pk=snapshot.pk)
     assert first.data["members"] and first.last_error == "" and first.failing_since is None
     sandbox.set_fault("/api/cc_monitor/show", "500")
-    failing = sync.monitor_snapshot(spikon_account, campaign)
+    assert sync.refresh_monitor(snapshot.pk), "a failing provider does not stop the refreshes"
 
+    failing = CampaignMonitorSnapshot.objects.get(pk=snapshot.pk)
     assert failing.data == first.data and failing.taken_at == first.taken_at
     assert failing.failing_since is not None and "HTTP 500" in failing.last_error
 
 
-def test_many_viewers_share_one_monitor_call(spikon_account, sandbox):
-    sync.sync_call_center(spikon_account.tenant_id)
-    campaign = CallCenterCampaign.objects.get(provider_id=1)
+def test_refreshes_of_one_campaign_share_one_monitor_call(spikon_account, sandbox):
+    snapshot = _watched(spikon_account)
 
-    for _ in range(5):
-        sync.monitor_snapshot(spikon_account, campaign)
+    going_on = [sync.refresh_monitor(snapshot.pk) for _ in range(5)]
 
+    assert going_on == [True, False, False, False, False], "one refresh goes on, the others stop"
     assert sandbox.request_count("/api/cc_monitor/show") == 1
+
+
+def test_the_refreshes_stop_when_nobody_watches_and_start_again_with_a_screen(spikon_account, sandbox):
+    snapshot = _watched(spikon_account)
+    CampaignMonitorSnapshot.objects.filter(pk=snapshot.pk).update(
+        watched_until=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert not sync.refresh_monitor(snapshot.pk)
+
+    assert sandbox.request_count("/api/cc_monitor/show") == 0
+    assert CampaignMonitorSnapshot.objects.get(pk=snapshot.pk).refresh_due_at is None
+    _again, start = CampaignMonitorSnapshot.watch(snapshot.campaign)
+    assert start, "the next screen plans a refresh again"
+    _again, start = CampaignMonitorSnapshot.watch(snapshot.campaign)
+    assert not start, "one is planned already"
+    CampaignMonitorSnapshot.objects.filter(pk=snapshot.pk).update(
+        refresh_due_at=timezone.now() - CampaignMonitorSnapshot.REFRESH_LATE - timedelta(seconds=1)
+    )
+    _again, start = CampaignMonitorSnapshot.watch(snapshot.campaign)
+    assert start, "a planned refresh that never came (a lost message) is planned anew"
 
 
 # --- the sweeper and the beat ------------------------------------------------------------------------------
@@ -473,7 +502,6 @@ def test_the_sweeper_nudges_overdue_jobs_and_settles_abandoned_generations(spiko
         tenant=spikon_account.tenant,
         name="B",
         state="submitting",
-        form_key="k" * 32,
         created_at=timezone.now() - timedelta(minutes=3),
     )
     reports, announcements = [], []
@@ -488,7 +516,7 @@ def test_the_sweeper_nudges_overdue_jobs_and_settles_abandoned_generations(spiko
     assert abandoned.state == "unknown" and abandoned.last_error
 
 
-def test_the_beat_schedule_fans_out_part2_and_sweeps(settings, tenant, other_tenant, monkeypatch):
+def test_the_beat_schedule_fans_out_the_call_center_and_announcement_syncs(settings, tenant, other_tenant, monkeypatch):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["providers-sweep-jobs"]["task"] == "providers.tasks.sweep_jobs"
     assert schedule["spikon-sync-call-center-and-announcements"]["args"] == (["callcenter", "announcements"],)
@@ -499,6 +527,6 @@ def test_the_beat_schedule_fans_out_part2_and_sweeps(settings, tenant, other_ten
         sync, "queue", lambda tenant, resource, scheduled: queued.append((tenant.slug, resource))
     )
 
-    tasks.queue_part2_syncs(["callcenter", "announcements", "not-a-resource"])
+    tasks.queue_scheduled_syncs(["callcenter", "announcements", "not-a-resource"])
 
     assert queued == [("acme", "callcenter"), ("acme", "announcements")]

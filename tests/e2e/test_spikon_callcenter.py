@@ -34,7 +34,9 @@ def tenant_with_account(transactional_db, served):
     return tenant
 
 
-def test_toggle_a_membership_then_watch_the_monitor(live_server, watched_page, served, tenant_with_account):
+def test_toggle_a_membership_then_watch_the_monitor(
+    live_server, watched_page, served, tenant_with_account, real_worker
+):
     sandbox = served[0]
     page = watched_page
     tenant = tenant_with_account
@@ -68,7 +70,7 @@ def test_toggle_a_membership_then_watch_the_monitor(live_server, watched_page, s
     marta.refresh_from_db()
     assert marta.default_outgoing_campaign_id == 2
 
-    # The live monitor refreshes in place.
+    # The live monitor refreshes in place: the worker reads SPIKON while the page watches.
     hotline = CallCenterCampaign.objects.get(tenant=tenant, name="Infolinia")
     page.goto(f"{live_server.url}/t/{tenant.slug}/spikon/callcenter/campaigns/{hotline.pk}/monitor/")
     expect(page.locator("#campaign-monitor")).to_contain_text("Janina Kowalska")

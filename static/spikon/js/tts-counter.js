@@ -1,4 +1,4 @@
-// SPIKON part 2: the live character count of an announcement's text (progressive enhancement only:
+// SPIKON announcements: the live character count of an announcement's text (progressive enhancement only:
 // the textarea's maxlength and the server's check hold without it).
 (function () {
   "use strict";

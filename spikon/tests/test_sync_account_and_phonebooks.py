@@ -1,4 +1,4 @@
-"""Part 1 syncs against the sandbox over real HTTP: balance, phone accounts, phonebooks and entries."""
+"""Syncs against the sandbox over real HTTP: balance, phone accounts, phonebooks and entries."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def test_refresh_queues_the_sync_task(spikon_account, login, operator, django_ca
         response = client.post(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     send_task.assert_called_once_with(
-        "spikon.tasks.sync_phonebooks", args=[spikon_account.tenant_id, "phonebooks"]
+        "spikon.tasks.sync_phonebooks", args=(spikon_account.tenant_id, "phonebooks")
     )
 
 
@@ -169,7 +169,7 @@ def test_the_periodic_fan_out_queues_both_syncs_of_tenants_with_a_key(
         mock.patch("config.celery.app.send_task") as send_task,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        tasks.queue_part1_syncs()
+        tasks.queue_scheduled_syncs([sync.ACCOUNT, sync.PHONEBOOKS])
     sent = sorted(call.args[0] for call in send_task.call_args_list)
     assert sent == ["spikon.tasks.sync_account", "spikon.tasks.sync_phonebooks"]
     assert {tuple(call.kwargs["args"]) for call in send_task.call_args_list} == {
