@@ -22,9 +22,9 @@ from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, configure
 from api.idempotency import ACTS_ONCE, act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors, invalid, problem_body
-from providers.once import ActionRecord
+from providers.once import ActionRecord, new_action_key
 from spikon import services
-from spikon.forms import ClickToCallForm, EntryForm, PhoneBookForm, SmsForm
+from spikon.forms import AnnouncementForm, ClickToCallForm, EntryForm, PhoneBookForm, ReportOrderForm, SmsForm
 from spikon.models import (
     CallCenterAgent,
     CallCenterCampaign,
@@ -37,11 +37,9 @@ from spikon.models import (
     SmsBatch,
     SpikonAccount,
     TtsAnnouncement,
-    new_form_key,
 )
-from spikon.views.history import ReportOrderForm
 from spikon.views.recordings import serve_audio
-from spikon.views.tts import AUDIO_FORMATS, QUOTE_MAX_AGE, QUOTE_SALT, AnnouncementForm
+from spikon.views.tts import AUDIO_FORMATS, QUOTE_MAX_AGE, QUOTE_SALT
 
 router = TokenRouter(tags=["SPIKON"])
 
@@ -254,7 +252,7 @@ def click_to_call(request: HttpRequest, payload: CallIn):
     def call(_record: ActionRecord) -> tuple[int, dict]:
         form = ClickToCallForm(
             {
-                "form_key": new_form_key(),
+                "form_key": new_action_key(),
                 "phone_account": data["phone_account_id"],
                 "destination": data["destination"],
             },
@@ -265,7 +263,7 @@ def click_to_call(request: HttpRequest, payload: CallIn):
         made = services.initiate_call(
             _account(request),
             request.user,
-            form_key=form.cleaned_data["form_key"],
+            key=form.cleaned_data["form_key"],
             phone_account=form.cleaned_data["phone_account"],
             destination=form.cleaned_data["destination"],
         )
@@ -345,7 +343,7 @@ def sms_send(request: HttpRequest, payload: SmsIn):
     def send(_record: ActionRecord) -> tuple[int, dict]:
         form = SmsForm(
             {
-                "form_key": new_form_key(),
+                "form_key": new_action_key(),
                 "sender": data["sender"],
                 "recipients": "\n".join(data["recipients"]),
                 "message": data["text"],
@@ -357,7 +355,7 @@ def sms_send(request: HttpRequest, payload: SmsIn):
         sending = services.send_sms(
             _account(request),
             request.user,
-            form_key=form.cleaned_data["form_key"],
+            key=form.cleaned_data["form_key"],
             sender=form.cleaned_data["sender"],
             text=form.cleaned_data["message"],
             recipients=form.cleaned_data["recipient_list"],
@@ -493,7 +491,7 @@ def announcement_price(request: HttpRequest, payload: AnnouncementIn):
     quote = signing.dumps(
         {
             "tenant": request.tenant.pk,
-            "key": new_form_key(),
+            "key": new_action_key(),
             **{key: data[key] for key in ("language", "voice", "name", "text")},
             "net": str(price.net),
             "gross": str(price.gross),

@@ -55,7 +55,7 @@ def objects(tenant) -> dict[str, object]:
         "entry_id": PhoneBookEntry.objects.create(
             tenant=tenant, book=book, provider_id=1, name="Jan", number="601123456"
         ).pk,
-        "batch_id": SmsBatch.objects.create(tenant=tenant, form_key="m" * 20, sender="2way", text="x").pk,
+        "batch_id": SmsBatch.objects.create(tenant=tenant, sender="2way", text="x").pk,
         "report_id": CallHistoryReport.objects.create(
             tenant=tenant, provider_report_id=1, direction=2, date_start=date.today(), date_end=date.today()
         ).pk,
