@@ -20,6 +20,7 @@ from spikon.models import (
     TtsAnnouncement,
     TtsVoice,
 )
+from tests.faults import use_short_timeouts
 
 pytestmark = pytest.mark.django_db
 
@@ -262,3 +263,21 @@ def test_call_center_matrix_toggle_and_default(api_as, all_synced, tenant):
     assert default.json()["default_outgoing_campaign_id"] == campaign["id"]
     missing = api.put(f"/spikon/callcenter/agents/{agent['id']}/default-outgoing", {"campaign_id": 0})
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "campaign_id"
+
+
+def test_a_call_of_unknown_outcome_is_answered_so_again_and_never_repeated(
+    monkeypatch, api_as, all_synced, tenant
+):
+    use_short_timeouts(monkeypatch)
+    all_synced.spikon.fault_timeout_seconds = 0.5
+    all_synced.spikon.set_fault("/api/call/initiate", "timeout")
+    phone = PhoneAccount.objects.filter(tenant=tenant).first()
+    body = {"phone_account_id": phone.pk, "destination": "601234567"}
+    api = api_as(Role.OPERATOR)
+    mark = all_synced.mark()
+    first = api.post("/spikon/calls", body, key="lost-call")
+    assert first.status_code == 503 and first.json()["type"].endswith("/outcome-unknown")
+    all_synced.spikon.clear_faults()
+    again = api.post("/spikon/calls", body, key="lost-call")
+    assert again.status_code == 503 and again["Idempotent-Replayed"] == "true"
+    assert len(provider_calls(all_synced, mark, "spikon", "call/initiate")) == 1
