@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.openapi.docs import DocsBase
@@ -118,6 +119,7 @@ def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_exception_handler(ObjectDoesNotExist, not_found)
 
 
+@csrf_exempt  # as every API endpoint: a token, not a cookie, says who asks
 def unknown_endpoint(request: HttpRequest, rest: str) -> HttpResponse:
     """Any other address under /api/v1/: a problem too, not the site's HTML 404 page."""
     return problem_response(request, Problem("not-found", _("There is no such endpoint; see /api/v1/docs.")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -156,8 +157,21 @@ def test_problems_are_in_the_requests_language(tenant, viewer):
     assert response.json()["detail"] == "Ten token API jest nieprawidłowy."
 
 
-def test_an_unknown_endpoint_is_a_problem_too(client):
-    response = client.get("/api/v1/premium/nothing-here")
-    assert response.status_code == 404
-    assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["type"].endswith("/not-found")
+def test_an_unknown_endpoint_is_a_problem_too():
+    client = Client(enforce_csrf_checks=True)
+    for response in (client.get("/api/v1/premium/nothing-here"), client.post("/api/v1/nothing")):
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["type"].endswith("/not-found")
+
+
+def test_api_calls_need_no_csrf_cookie(tenant, operator):
+    _token, text = make_token(tenant, operator, Role.OPERATOR)
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        "/api/v1/spikon/phonebooks",
+        {"name": "x"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {text}"},
+    )
+    assert response.status_code == 409  # past CSRF and the token: the tenant has no SPIKON account
