@@ -4,6 +4,7 @@ tenant's token 404 for an object of this tenant."""
 
 from __future__ import annotations
 
+import inspect
 import re
 from datetime import date, timedelta
 
@@ -121,3 +122,16 @@ def test_another_tenants_token_gets_404(method, path, view, api_as, objects):
     response = send(api_as("outsider"), method, path, objects)
     assert response.status_code == 404, f"{method} {path}: {response.status_code} {response.content[:200]}"
     assert response.json()["type"].endswith("/not-found")
+
+
+PAGED = [(m, p, v) for m, p, v in ENDPOINTS if m == "get" and "limit" in inspect.signature(v).parameters]
+
+
+@pytest.mark.parametrize(("method", "path", "view"), PAGED, ids=[f"{m} {p}" for m, p, _v in PAGED])
+def test_lists_name_a_bad_page_size_or_cursor(method, path, view, api_as, objects):
+    url = re.sub(r"\{(\w+)\}", lambda match: str(objects[match.group(1)]), path).removeprefix("/api/v1")
+    api = api_as(Role.VIEWER)
+    for params, field in (({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"cursor": "%%"}, "cursor")):
+        response = api.get(url, **params)
+        assert response.status_code == 422, f"{path} {params}: {response.status_code}"
+        assert response.json()["errors"][0]["field"] == field
