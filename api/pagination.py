@@ -32,7 +32,9 @@ def in_order_of(queryset: QuerySet, cursor: str | None, *, field: str, limit: in
     """A page in ascending order of one unique text field (e.g. premium numbers by number)."""
     if cursor:
         try:
-            after = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
+            after = base64.b64decode(
+                cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True
+            ).decode()
         except ValueError:
             raise _bad_cursor() from None
         if not after:
