@@ -32,7 +32,7 @@ from provider_api.errors import (
     ProviderError,
     UnavailableError,
 )
-from providers.accounts import TestOutcome, test_connection
+from providers import accounts as provider_accounts
 from providers.once import ActionRecord, start_action
 from providers.queueing import queue_after_commit
 from spikon import client as api
@@ -75,14 +75,17 @@ def _first_outcome(account: SpikonAccount, key: str) -> dict:
     return record.outcome if record is not None else {}
 
 
-def check_connection(account: SpikonAccount) -> TestOutcome:
+def test_connection(account: SpikonAccount) -> provider_accounts.TestOutcome:
     """Test connection: the balance, the cheapest read that proves the key works."""
-    return test_connection(
+    return provider_accounts.test_connection(
         account,
         lambda client: client.balance(),
         lambda balance: _("The connection works. Balance: %(balance)s zł.")
         % {"balance": number_format(balance, decimal_pos=2, use_l10n=True)},
     )
+
+
+test_connection.__test__ = False  # a page's action, not a test
 
 
 # --- Phonebooks (4.3) ----------------------------------------------------------------------------------------

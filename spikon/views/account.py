@@ -14,6 +14,8 @@ from accounts import audit
 from accounts.fields import secret_hint
 from accounts.models import Role
 from accounts.tenancy import TenantRequest, tenant_view
+from providers.accounts import TestOutcome
+from providers.pages import connection_test_response
 from spikon import services, sync
 from spikon.forms import AccountForm
 from spikon.models import SpikonAccount
@@ -71,16 +73,7 @@ def account_test(request: TenantRequest) -> HttpResponse:
     """Ask the provider for the balance with the saved key: the cheapest call that proves the key works."""
     saved = spikon_account(request)
     if saved is None or not saved.is_configured:
-        ok, text = False, _("Save an API key first.")
+        outcome = TestOutcome(False, _("Save an API key first."))
     else:
-        outcome = services.check_connection(saved)
-        ok, text = outcome.ok, outcome.message
-    if request.htmx:
-        return render(
-            request,
-            "spikon/account.html#test-result",
-            {"test_ok": ok, "test_text": text},
-            status=200 if ok else 400,
-        )
-    (messages.success if ok else messages.error)(request, text)
-    return redirect("spikon:account", tenant_slug=request.tenant.slug)
+        outcome = services.test_connection(saved)
+    return connection_test_response(request, outcome, "spikon:account")
