@@ -13,8 +13,10 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.responses import NinjaJSONEncoder
 
@@ -24,6 +26,8 @@ from provider_api.errors import ProviderError, UnavailableError
 from providers.once import ActionRecord, start_action
 
 HEADER = "Idempotency-Key"
+# A first request still "acting" after this long died with its process: its outcome is unknown.
+STILL_RUNNING_FOR = timedelta(minutes=2)
 KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,40}")
 # The `openapi_extra` of an endpoint that acts once per key: the header in its OpenAPI description.
 ACTS_ONCE = {
@@ -116,7 +120,10 @@ def _replay(record: ActionRecord, fingerprint: str) -> HttpResponse:
             _("This Idempotency-Key was used for another request; use a new key for a new request."),
         )
     if "api_status" not in record.outcome:
-        if record.state == ActionRecord.State.ACTING:
+        if (
+            record.state == ActionRecord.State.ACTING
+            and timezone.now() - record.created_at < STILL_RUNNING_FOR
+        ):
             raise Problem(
                 "idempotency-key-in-use",
                 _("The first request with this Idempotency-Key is still running; ask again in a moment."),

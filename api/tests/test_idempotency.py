@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role
 from api.tests.conftest import provider_calls
@@ -45,6 +48,19 @@ def test_a_key_still_in_use_is_409(api_as, providers, tenant):
     busy = api.post("/premium/numbers", {"tariff": 5}, key="busy")
     assert busy.status_code == 409
     assert busy.json()["type"].endswith("/idempotency-key-in-use") and busy["Retry-After"] == "1"
+    assert len(provider_calls(providers, mark, "premium", "addNumber")) == 1
+
+
+def test_a_first_request_that_died_while_acting_is_of_unknown_outcome(api_as, providers, tenant):
+    api = api_as(Role.ADMIN)
+    mark = providers.mark()
+    assert api.post("/premium/numbers", {"tariff": 5}, key="died").status_code == 201
+    # As if the process had died waiting for the provider, three minutes ago:
+    ActionRecord.objects.filter(tenant=tenant, kind="premium.number.buy").update(
+        state=ActionRecord.State.ACTING, outcome={}, created_at=timezone.now() - timedelta(minutes=3)
+    )
+    again = api.post("/premium/numbers", {"tariff": 5}, key="died")
+    assert again.status_code == 503 and again.json()["type"].endswith("/outcome-unknown")
     assert len(provider_calls(providers, mark, "premium", "addNumber")) == 1
 
 
