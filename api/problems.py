@@ -18,7 +18,6 @@ from provider_api.errors import (
     AlreadyExistsError,
     AuthenticationError,
     ForbiddenError,
-    InvalidInputError,
     NotFoundError,
     NotReadyError,
     ProviderError,
@@ -35,7 +34,6 @@ TYPES: dict[str, tuple[int, Any]] = {
     "unauthenticated": (401, gettext_lazy("Missing or unusable API token")),
     "forbidden": (403, gettext_lazy("The token's role does not allow this")),
     "not-found": (404, gettext_lazy("Not found")),
-    "method-not-allowed": (405, gettext_lazy("Method not allowed")),
     "conflict": (409, gettext_lazy("Conflict with the current state")),
     "account-not-configured": (409, gettext_lazy("The provider account is not set up")),
     "idempotency-key-in-use": (
@@ -117,9 +115,7 @@ def from_provider_error(
         slug = "provider-conflict"
     elif isinstance(error, ForbiddenError):
         slug = "provider-forbidden"
-    elif isinstance(error, InvalidInputError):
-        slug = "provider-refused"
-    else:
+    else:  # the provider rejected the data, or refused in words of its own
         slug = "provider-refused"
     provider = {
         "name": error.provider,

@@ -1,4 +1,5 @@
-"""What the endpoints of every provider share: the answer schemas of a page and of a problem."""
+"""What the endpoints of every provider share: the answer schemas of a page and of a problem, the
+tenant's account at a provider, and the secrets to mask in what a provider says."""
 
 from typing import Generic, TypeVar
 
