@@ -230,17 +230,6 @@ class ClickToCallOut(Schema):
     created_at: datetime
 
 
-def _outcome(
-    request: HttpRequest, status: int, answer: dict, state: str, error: str, *, refused: str, unknown: str
-):
-    """(status, answer) of an action that records its own failure instead of raising it."""
-    if state == unknown:
-        return 503, problem_body(request, Problem("outcome-unknown", error))
-    if state == refused:
-        return 422, problem_body(request, Problem("provider-refused", error))
-    return status, answer
-
-
 @router.post(
     "/calls", response=answers(ClickToCallOut, status=201), summary="Click-to-call", openapi_extra=ACTS_ONCE
 )
@@ -267,16 +256,12 @@ def click_to_call(request: HttpRequest, payload: CallIn):
             phone_account=form.cleaned_data["phone_account"],
             destination=form.cleaned_data["destination"],
         )
-        answer = ClickToCallOut.from_orm(made).dict()
-        return _outcome(
-            request,
-            201,
-            answer,
-            made.status,
-            made.error,
-            refused=ClickToCall.Status.REFUSED,
-            unknown=ClickToCall.Status.UNKNOWN,
-        )
+        # initiate_call keeps a refusal or a lost answer in the call's row: they are this key's answer too.
+        if made.status == ClickToCall.Status.UNKNOWN:
+            return 503, problem_body(request, Problem("outcome-unknown", made.error))
+        if made.status == ClickToCall.Status.REFUSED:
+            return 422, problem_body(request, Problem("provider-refused", made.error))
+        return 201, ClickToCallOut.from_orm(made).dict()
 
     return act_once(request, "spikon.call.initiate", data, call)
 
