@@ -16,14 +16,14 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Schema, Status
 
-from accounts.models import Role
+from accounts.models import Role, SyncStatus
 from api.auth import TokenRouter, requires
 from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, configured_account, file_answer
 from api.idempotency import ACTS_ONCE, act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors, invalid, problem_body
 from providers.once import ActionRecord, new_action_key
-from spikon import services
+from spikon import services, sync
 from spikon.forms import AnnouncementForm, ClickToCallForm, EntryForm, PhoneBookForm, ReportOrderForm, SmsForm
 from spikon.models import (
     CallCenterAgent,
@@ -63,9 +63,12 @@ class BalanceOut(Schema):
 @requires(Role.VIEWER)
 def balance(request: HttpRequest):
     account = SpikonAccount.objects.filter(tenant=request.tenant).first()
+    synced = SyncStatus.objects.filter(
+        tenant=request.tenant, provider=sync.PROVIDER, resource=sync.ACCOUNT
+    ).first()
     return {
         "balance": account.balance if account else None,
-        "read_at": account.updated_at if account and account.balance is not None else None,
+        "read_at": synced.last_success_at if synced and account and account.balance is not None else None,
     }
 
 

@@ -31,7 +31,8 @@ def a_book(tenant) -> PhoneBook:
 
 def test_balance_and_phone_accounts(api_as, all_synced, tenant):
     api = api_as(Role.VIEWER)
-    assert api.get("/spikon/balance").json()["balance"] is not None
+    balance = api.get("/spikon/balance").json()
+    assert balance["balance"] is not None and balance["read_at"] is not None
     accounts = api.get("/spikon/phone-accounts").json()
     assert len(accounts) == PhoneAccount.objects.filter(tenant=tenant).count() > 0
     assert {"registered", "number"} <= set(accounts[0])
