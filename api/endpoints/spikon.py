@@ -64,7 +64,7 @@ class BalanceOut(Schema):
 def balance(request: HttpRequest):
     account = SpikonAccount.objects.filter(tenant=request.tenant).first()
     synced = SyncStatus.objects.filter(
-        tenant=request.tenant, provider=sync.PROVIDER, resource=sync.ACCOUNT
+        tenant=request.tenant, provider=sync.SYNC_KEY, resource=sync.ACCOUNT
     ).first()
     return {
         "balance": account.balance if account else None,
