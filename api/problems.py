@@ -34,6 +34,7 @@ TYPES: dict[str, tuple[int, Any]] = {
     "unauthenticated": (401, gettext_lazy("Missing or unusable API token")),
     "forbidden": (403, gettext_lazy("The token's role does not allow this")),
     "not-found": (404, gettext_lazy("Not found")),
+    "method-not-allowed": (405, gettext_lazy("Method not allowed")),
     "conflict": (409, gettext_lazy("Conflict with the current state")),
     "account-not-configured": (409, gettext_lazy("The provider account is not set up")),
     "idempotency-key-in-use": (

@@ -1,6 +1,8 @@
 """The REST API, version 1, at /api/v1/: the endpoints of each provider, the error shape, the docs."""
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
@@ -117,6 +119,31 @@ def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_exception_handler(ObjectDoesNotExist, not_found)
+
+
+def _wrong_method_as_problem(view: Callable) -> Callable:
+    """A wrong method is answered as a problem too (django-ninja answers it in plain text)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405:
+            return response
+        allowed = response["Allow"]
+        problem = Problem("method-not-allowed", _("Use %(methods)s here.") % {"methods": allowed})
+        refused = problem_response(request, problem)
+        refused["Allow"] = allowed
+        return refused
+
+    return wrapper
+
+
+def url_patterns() -> tuple[list, str, str]:
+    """The API's URL configuration, for config/urls.py."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = _wrong_method_as_problem(pattern.callback)
+    return patterns, app_name, namespace
 
 
 @csrf_exempt  # as every API endpoint: a token, not a cookie, says who asks

@@ -3,8 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from api.v1 import api as api_v1
-from api.v1 import unknown_endpoint
+from api.v1 import unknown_endpoint, url_patterns
 
 # Every URL under /t/<tenant_slug>/ is a tenant view: the role-matrix test walks them all.
 tenant_patterns = [
@@ -20,7 +19,7 @@ urlpatterns = [
     path("healthz", accounts_views.healthz, name="healthz"),
     path("tenants/new/", accounts_views.tenant_create, name="tenant-create"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
-    path("api/v1/", api_v1.urls),
+    path("api/v1/", url_patterns()),
     path("api/v1/<path:rest>", unknown_endpoint),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -175,3 +175,12 @@ def test_api_calls_need_no_csrf_cookie(tenant, operator):
         headers={"Authorization": f"Bearer {text}"},
     )
     assert response.status_code == 409  # past CSRF and the token: the tenant has no SPIKON account
+
+
+def test_a_wrong_method_is_a_problem_too(tenant, viewer):
+    _token, text = make_token(tenant, viewer, Role.VIEWER)
+    response = ApiClient(text).delete("/premium/numbers")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+    assert response.json()["type"].endswith("/method-not-allowed")
