@@ -37,10 +37,12 @@ class TokenAuth(HttpBearer):
         self.min_role = min_role
 
     def __call__(self, request: HttpRequest) -> ApiToken:
-        token = super().__call__(request)
-        if token is None:
+        # Read here rather than by HttpBearer, which logs a header of another scheme whole (a token sent as
+        # "Token dsh_…" would reach the log).
+        scheme, _sep, token = request.headers.get(self.header, "").partition(" ")
+        if scheme.lower() != self.openapi_scheme or not token.strip():
             raise _unauthenticated(_("Send an API token in the header: Authorization: Bearer <token>."))
-        return token
+        return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
         prefix, _sep, secret = token.removeprefix(TOKEN_MARK).partition("_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -184,3 +185,12 @@ def test_a_wrong_method_is_a_problem_too(tenant, viewer):
     assert response["Content-Type"] == "application/problem+json"
     assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
     assert response.json()["type"].endswith("/method-not-allowed")
+
+
+def test_a_token_sent_the_wrong_way_never_reaches_the_log(settings, caplog, tenant, viewer):
+    settings.DEBUG = True
+    _token, text = make_token(tenant, viewer, Role.VIEWER)
+    with caplog.at_level(logging.DEBUG):
+        response = Client().get("/api/v1/premium/numbers", headers={"Authorization": f"Token {text}"})
+    assert response.status_code == 401
+    assert caplog.records and text.split("_")[2][:8] not in caplog.text
