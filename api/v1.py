@@ -4,7 +4,6 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -117,8 +116,6 @@ def provider_error(request: HttpRequest, exc: ProviderError) -> HttpResponse:
 def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem_response(request, Problem("not-found", _("There is no such object in this tenant.")))
 
-
-api.add_exception_handler(ObjectDoesNotExist, not_found)
 
 
 def _wrong_method_as_problem(view: Callable) -> Callable:
