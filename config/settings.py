@@ -23,7 +23,9 @@ from config import env
 from config.celery import broker_transport_options
 from premium import schedules as premium_schedules
 from providers import schedules as providers_schedules
+from redirect_schedules import schedules as redirect_schedules_schedules
 from sms import schedules as sms_schedules
+from snapshots import schedules as snapshots_schedules
 from spikon import schedules as spikon_schedules
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -94,6 +96,9 @@ INSTALLED_APPS = [
     "premium",
     "spikon",
     "sms",
+    "snapshots",  # the provider set-up as a whole: after the provider apps
+    "redirect_schedules",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -232,11 +237,18 @@ globals().update(env.parse_email_url("EMAIL_URL", _email_url or "dummy://"))
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "dashboard@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Celery ------------------------------------------------------------------------------------------
+# Celery and the cache ----------------------------------------------------------------------------
 # Queues and routes are in config/celery.py. A namespace (a test run) keeps its messages apart from
 # those of a worker running on the same broker.
 BROKER_NAMESPACE = env.get_str("BROKER_NAMESPACE")
 REDIS_URL = env.get_str("REDIS_URL")
+# The cache holds the API's request counts: on Redis every web process shares them; without Redis
+# (development) each process counts its own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 if REDIS_URL:
     CELERY_BROKER_URL = env.check_url_scheme("REDIS_URL", REDIS_URL, ("redis", "rediss"))
 else:
@@ -258,7 +270,11 @@ CELERY_BEAT_SCHEDULE = {
     **premium_schedules.BEAT_SCHEDULE,
     **spikon_schedules.BEAT_SCHEDULE,
     **sms_schedules.BEAT_SCHEDULE,
+    **snapshots_schedules.BEAT_SCHEDULE,
+    **redirect_schedules_schedules.BEAT_SCHEDULE,
 }
+# Configuration snapshots older than this many days are deleted (the daily snapshot task).
+SNAPSHOT_RETENTION_DAYS = env.get_int("SNAPSHOT_RETENTION_DAYS", 90)
 
 # Health ------------------------------------------------------------------------------------------
 # /healthz/ready fails once the worker heartbeat (a task beat queues every minute) is older than this.
@@ -266,6 +282,9 @@ WORKER_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("WORKER_HEARTBEAT_MAX_A
 # Beat touches this file on every tick; `manage.py check_beat` (its health check) reads its age.
 BEAT_HEARTBEAT_FILE = Path(env.get_str("BEAT_HEARTBEAT_FILE", str(DATA_DIR / "beat-heartbeat")))
 BEAT_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("BEAT_HEARTBEAT_MAX_AGE", 60))
+
+# REST API ----------------------------------------------------------------------------------------
+API_REQUESTS_PER_MINUTE = env.get_int("API_REQUESTS_PER_MINUTE", 120)
 
 # Security ----------------------------------------------------------------------------------------
 # Behind a TLS proxy the client's address is read from X-Forwarded-For, at the place the trusted
