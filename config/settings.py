@@ -138,7 +138,11 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "providers.context_processors.demo_data",
             ],
-            "builtins": ["django.templatetags.i18n", "template_partials.templatetags.partials"],
+            "builtins": [
+                "django.templatetags.i18n",
+                "template_partials.templatetags.partials",
+                "providers.templatetags.numbers",
+            ],
         },
     }
 ]

@@ -82,8 +82,10 @@ def test_connection(account: SpikonAccount) -> provider_accounts.TestOutcome:
     return provider_accounts.test_connection(
         account,
         lambda client: client.balance(),
-        lambda balance: _("The connection works. Balance: %(balance)s zł.")
-        % {"balance": number_format(balance, decimal_pos=2, use_l10n=True)},
+        lambda balance: (
+            _("The connection works. Balance: %(balance)s zł.")
+            % {"balance": number_format(balance, decimal_pos=2, use_l10n=True)}
+        ),
     )
 
 
@@ -502,7 +504,12 @@ def set_membership(
     }[(direction, add)]
     field_name = "incoming_campaign_ids" if direction == INCOMING else "outgoing_campaign_ids"
     label = _("inbound campaigns") if direction == INCOMING else _("outbound campaigns")
-    action = f"spikon.agent.{direction}.{'add' if add else 'remove'}"
+    action = {
+        (INCOMING, True): "spikon.agent.incoming.add",
+        (INCOMING, False): "spikon.agent.incoming.remove",
+        (OUTGOING, True): "spikon.agent.outgoing.add",
+        (OUTGOING, False): "spikon.agent.outgoing.remove",
+    }[(direction, add)]
     about = {"target": agent, "object_label": f"{agent.name} – {campaign.name}"}
     try:
         call(agent.provider_id, campaign.provider_id)

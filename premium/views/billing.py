@@ -21,7 +21,7 @@ from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import billing as billing_data
-from premium import tasks
+from premium import earnings, tasks
 from premium.forms import BillingFilterForm
 from premium.models import Call, PremiumNumber, Statement
 from premium.views.common import get_account, page_context
@@ -60,21 +60,27 @@ def _number_options(request: TenantRequest) -> SafeString:
 @tenant_view(Role.VIEWER)
 def billing(request: TenantRequest) -> HttpResponse:
     form, query = _filters(request)
+    account = get_account(request)
     page = summary = None
     if query is not None:
+        prices = earnings.prices(account)
         page = keyset_page(
             query.calls(request.tenant),
             request.GET.get("after"),
             fields=("started_at", "id"),
             per_page=PER_PAGE,
         )
+        for call in page.items:
+            call.paid = prices.get(call.number, earnings.UNKNOWN).paid(call.billed_seconds)
         # A page of rows (HTMX "Older") needs no summaries: only the first render computes them.
         if not (request.htmx and request.GET.get("after")):
-            summary = billing_data.summarise(query, request.tenant, busiest=billing_data.BUSIEST_NUMBERS)
+            summary = billing_data.summarise(
+                query, request.tenant, busiest=billing_data.BUSIEST_NUMBERS, prices=prices
+            )
     context = page_context(
         request,
         "billing",
-        get_account(request),
+        account,
         form=form,
         query=query,
         page=page,
@@ -110,7 +116,8 @@ def billing_export(request: TenantRequest) -> HttpResponse:
     if query is None:
         return _refused_filters(request, form)
     filename = f"billing-{request.tenant.slug}-{_period_name(query)}.csv"
-    return csv_response(filename, billing_data.csv_lines(query, request.tenant))
+    rows = billing_data.csv_rows(query, request.tenant)
+    return csv_response(request, filename, billing_data.csv_columns(), rows)
 
 
 @require_GET

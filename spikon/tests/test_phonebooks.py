@@ -346,6 +346,11 @@ def test_export_is_csv_a_spreadsheet_cannot_run(books, login, operator):
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
     assert ['\'=HYPERLINK("http://x")', "601"] in rows and ["'@SUM(A1)", "'+48601000222"] in rows
 
+    raw = login(operator).get(url(book.tenant, "phonebook-export", book_id=book.pk), {"variant": "raw"})
+    assert 'filename="klienci-vip-1-raw.csv"' in raw["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(raw.streaming_content).decode("utf-8"))))
+    assert rows[0] == ["name", "number"] and ["'@SUM(A1)", "'+48601000222"] in rows
+
 
 def test_export_needs_an_operator(books, login, viewer):
     assert login(viewer).get(url(books[1].tenant, "phonebook-export", book_id=books[1].pk)).status_code == 403
