@@ -157,7 +157,7 @@ def test_every_tenant_page_fits_a_laptop_and_a_phone(live_server, watched_page, 
 
 
 # An inline editor opens in place (a table row turns into its form).
-INLINE_EDITORS = "main a[hx-get][hx-target='closest tr']"
+INLINE_EDITORS = "main tr a[hx-get][hx-target='closest tr']"
 
 
 def open_inline_editor(page) -> None:
