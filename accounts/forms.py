@@ -84,6 +84,10 @@ class MemberRoleForm(forms.Form):
         self.fields["role"].choices = assignable_roles(actor_role)
 
 
+def _areas() -> list[tuple[str, str]]:
+    return [("", _("All")), *sorted(audit.AREAS.items(), key=lambda item: str(item[1]))]
+
+
 class CalendarDateField(forms.DateField):
     """A date in the years a filter can mean: the date arithmetic of a filter stays in Python's calendar."""
 
@@ -93,10 +97,6 @@ class CalendarDateField(forms.DateField):
         super().validate(value)
         if value is not None and not self.FIRST <= value <= self.LAST:
             raise forms.ValidationError(_("Enter a date in the years 2000–2099."), code="out_of_range")
-
-
-def _areas() -> list[tuple[str, str]]:
-    return [("", _("All")), *sorted(audit.AREAS.items(), key=lambda item: str(item[1]))]
 
 
 class AuditFilterForm(forms.Form):

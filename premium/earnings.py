@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from accounts.models import Tenant
 from premium.models import PremiumAccount, PremiumNumber
 
 CENT = Decimal("0.01")
@@ -36,14 +37,17 @@ class Price:
 UNKNOWN = Price(None, None)
 
 
-def prices(account: PremiumAccount | None) -> dict[str, Price]:
-    """Every number of the account's tenant -> its Price."""
-    if account is None:
-        return {}
-    rows = PremiumNumber.objects.filter(tenant_id=account.tenant_id).values_list(
-        "number", "tariff", "price_net"
+def prices(tenant: Tenant, account: PremiumAccount | None) -> dict[str, Price]:
+    """Every number of the tenant, in order -> its Price (no share without the account)."""
+    rows = (
+        PremiumNumber.objects.filter(tenant=tenant)
+        .order_by("number")
+        .values_list("number", "tariff", "price_net")
     )
-    return {number: Price(price, account.earning_share(tariff)) for number, tariff, price in rows}
+    return {
+        number: Price(price, account.earning_share(tariff) if account is not None else None)
+        for number, tariff, price in rows
+    }
 
 
 def total(values: list[Decimal | None]) -> Decimal | None:

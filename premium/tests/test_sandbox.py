@@ -103,7 +103,6 @@ def test_demo_has_three_months_of_billing_with_a_few_hundred_calls_each(client):
     assert counts == {3: 0, 4: 300, 5: 300, 6: 300}
 
 
-
 def test_the_demo_holds_this_months_calls_made_so_far_and_none_in_the_future():
     demo = demo_app()  # the real clock: the demo tenant's sandbox
     demo.calls_per_month = 3000
@@ -114,6 +113,7 @@ def test_the_demo_holds_this_months_calls_made_so_far_and_none_in_the_future():
 
     assert all(call.start <= now for call in this_month)
     assert len(this_month) < demo.calls_per_month  # the rest of the month's calls are still to come
+
 
 def test_demo_wallet_balance_matches_its_history(client, sandbox):
     balance = client.balance()

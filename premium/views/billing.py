@@ -3,6 +3,7 @@ and the full statements made in the background."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from html import escape
 
@@ -23,7 +24,7 @@ from accounts.tenancy import TenantRequest, tenant_view
 from premium import billing as billing_data
 from premium import earnings, tasks
 from premium.forms import BillingFilterForm
-from premium.models import Call, PremiumNumber, Statement
+from premium.models import Call, Statement
 from premium.views.common import get_account, page_context
 from providers.csv_export import csv_response
 from providers.queueing import queue_after_commit
@@ -47,13 +48,10 @@ def _filter_query(request: TenantRequest) -> str:
     return query.urlencode()
 
 
-def _number_options(request: TenantRequest) -> SafeString:
+def _number_options(numbers: Iterable[str]) -> SafeString:
     """The number filter's suggestions, joined here: a template loop took 3 ms for 1,000 numbers and
     format_html_join 6 ms; the standard library's escape() and one join take a tenth of that."""
-    numbers = PremiumNumber.objects.filter(tenant=request.tenant).order_by("number")
-    return mark_safe(  # every number is escaped
-        "".join(f'<option value="{escape(number)}">' for number in numbers.values_list("number", flat=True))
-    )
+    return mark_safe("".join(f'<option value="{escape(number)}">' for number in numbers))  # each escaped
 
 
 @require_GET
@@ -62,8 +60,9 @@ def billing(request: TenantRequest) -> HttpResponse:
     form, query = _filters(request)
     account = get_account(request)
     page = summary = None
+    # The numbers with their prices, read once: for the filter's suggestions and for what callers paid.
+    prices = earnings.prices(request.tenant, account)
     if query is not None:
-        prices = earnings.prices(account)
         page = keyset_page(
             query.calls(request.tenant),
             request.GET.get("after"),
@@ -86,7 +85,7 @@ def billing(request: TenantRequest) -> HttpResponse:
         page=page,
         summary=summary,
         filter_query=_filter_query(request),
-        number_options=_number_options(request) if not request.htmx else "",
+        number_options=_number_options(prices) if not request.htmx else "",
         dispositions=Call.Disposition,
         statement_limit=billing_data.STATEMENT_CALL_LIMIT,
     )

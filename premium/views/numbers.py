@@ -403,7 +403,7 @@ def number(request: TenantRequest, number_id: int) -> HttpResponse:
         except ProviderError as error:
             context["billing_error"] = account.redact(explain(error))
         else:
-            price = earnings.prices(account).get(premium_number.number, earnings.UNKNOWN)
+            price = earnings.prices(request.tenant, account).get(premium_number.number, earnings.UNKNOWN)
             states = dict(Call.Disposition.choices)
             chart = billing_data.day_chart(calls, first, last)
             latest = sorted(calls, key=lambda call: call.start, reverse=True)[:NUMBER_PAGE_CALLS]
