@@ -147,6 +147,7 @@ TEMPLATES = [
                 "django.templatetags.i18n",
                 "template_partials.templatetags.partials",
                 "providers.templatetags.numbers",
+                "providers.templatetags.texts",
             ],
         },
     }

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from accounts.media_checks import MP3, file_audio_type
 from accounts.models import User
-from accounts.provider_errors import explain
+from accounts.provider_errors import explain, explain_later
 from provider_api.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -65,6 +65,11 @@ RECORDING_TIMEOUT = (3.0, 10.0)
 def explained(account: SpikonAccount, error: ProviderError) -> str:
     """What the operator reads about a failed call: our words, then the provider's, its secrets masked."""
     return account.redact(explain(error))
+
+
+def explained_later(account: SpikonAccount, error: ProviderError) -> str:
+    """explained() as a worker stores it: shown later in the viewer's language (providers.texts)."""
+    return explain_later(error, account.redact)
 
 
 def _record_failure(account: SpikonAccount, user: User | None, action: str, error: ProviderError, **about):

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import audit
 from accounts.models import Tenant
@@ -21,6 +21,7 @@ from provider_api.errors import (
     UnavailableError,
 )
 from providers.accounts import BACKGROUND_TIMEOUT
+from providers.texts import later
 from spikon import services, sync
 from spikon.client import CALL_HISTORY_REPORT_LIFETIME
 from spikon.models import (
@@ -67,15 +68,15 @@ def poll_sms_state(message_id: int) -> None:
         return  # not due, final, or being polled by another worker
     account = sync.configured_account(message.tenant_id)
     if account is None or message.provider_id is None:
-        message.give_up(_("The SPIKON account has no API key any more."))
+        message.give_up(gettext_noop("The SPIKON account has no API key any more."))
         return
     try:
         state = account.client(in_request=False).sms_state(message.provider_id)
     except NotFoundError as error:
-        message.give_up(services.explained(account, error))
+        message.give_up(services.explained_later(account, error))
         return
     except ProviderError as error:
-        if message.poll_again(error=services.explained(account, error)):
+        if message.poll_again(error=services.explained_later(account, error)):
             _nudge_sms(message)
         return
     fields = {"delivery": state.code, "delivery_error": account.redact(state.error or "")[:2000]}
@@ -102,11 +103,11 @@ def run_phonebook_import(import_id: int) -> None:
     # A row left "sending" by a worker that died may have been added: it is never sent again.
     job.rows.filter(status=PhoneBookImportRow.Status.SENDING).update(
         status=PhoneBookImportRow.Status.UNKNOWN,
-        message=_("The worker stopped while adding this entry: check the phonebook."),
+        message=gettext_noop("The worker stopped while adding this entry: check the phonebook."),
     )
     account = sync.configured_account(job.tenant_id)
     if account is None:
-        _end_import(job, stop_reason=_("The SPIKON account has no API key any more."))
+        _end_import(job, stop_reason=gettext_noop("The SPIKON account has no API key any more."))
         return
     client = account.client(in_request=False)
     book = job.book
@@ -120,9 +121,12 @@ def run_phonebook_import(import_id: int) -> None:
         try:
             entry = client.add_phone_book_entry(book.provider_id, row.name, row.number)
         except AuthenticationError as error:
-            row.status, row.message = PhoneBookImportRow.Status.FAILED, services.explained(account, error)
+            row.status, row.message = (
+                PhoneBookImportRow.Status.FAILED,
+                services.explained_later(account, error),
+            )
             row.save(update_fields=["status", "message"])
-            _end_import(job, stop_reason=services.explained(account, error))
+            _end_import(job, stop_reason=services.explained_later(account, error))
             return
         except UnavailableError as error:
             status = (
@@ -130,16 +134,19 @@ def run_phonebook_import(import_id: int) -> None:
                 if error.outcome_unknown
                 else PhoneBookImportRow.Status.TO_ADD
             )
-            row.status, row.message = status, services.explained(account, error)
+            row.status, row.message = status, services.explained_later(account, error)
             row.save(update_fields=["status", "message"])
             # The provider is not answering: the rest waits for the backoff instead of failing one by one.
-            if job.poll_again(error=services.explained(account, error)):
+            if job.poll_again(error=services.explained_later(account, error)):
                 run_phonebook_import.apply_async_on_commit((job.pk,), eta=job.next_poll_at)
             elif job.poll_status == PhoneBookImport.PollStatus.FAILED:
                 _end_import(job, stop_reason=job.last_error, released=True)
             return
         except ProviderError as error:
-            row.status, row.message = PhoneBookImportRow.Status.FAILED, services.explained(account, error)
+            row.status, row.message = (
+                PhoneBookImportRow.Status.FAILED,
+                services.explained_later(account, error),
+            )
             row.save(update_fields=["status", "message"])
             continue
         PhoneBookEntry.objects.create(
@@ -187,24 +194,26 @@ def _end_import(job: PhoneBookImport, *, stop_reason: str = "", released: bool =
         target=job.book,
         changes={"entries": (None, added)},
         outcome="failure" if stop_reason else "success",
-        message=_(
-            "%(file)s: %(added)d added, %(failed)d not added, %(unknown)d unknown, %(skipped)d skipped."
-        )
-        % {
-            "file": job.file_name,
-            "added": added,
-            "failed": counts.get(PhoneBookImportRow.Status.FAILED, 0),
-            "unknown": counts.get(PhoneBookImportRow.Status.UNKNOWN, 0),
-            "skipped": counts.get(PhoneBookImportRow.Status.DUPLICATE, 0)
+        message=later(
+            gettext_noop(
+                "%(file)s: %(added)d added, %(failed)d not added, %(unknown)d unknown, %(skipped)d skipped."
+            ),
+            file=job.file_name,
+            added=added,
+            failed=counts.get(PhoneBookImportRow.Status.FAILED, 0),
+            unknown=counts.get(PhoneBookImportRow.Status.UNKNOWN, 0),
+            skipped=counts.get(PhoneBookImportRow.Status.DUPLICATE, 0)
             + counts.get(PhoneBookImportRow.Status.INVALID, 0),
-        },
+        ),
     )
 
 
 def settle_abandoned_sends() -> None:
     """A send or call still "being sent" long after its request began died with its process: unknown."""
     now = timezone.now()
-    reason = _("The request ended before the provider's answer was recorded: check before sending again.")
+    reason = gettext_noop(
+        "The request ended before the provider's answer was recorded: check before sending again."
+    )
     SmsMessage.objects.filter(
         Q(sent_at__lt=now - SmsMessage.SENDING_GIVES_UP_AFTER)
         | Q(sent_at__isnull=True, created_at__lt=now - SmsMessage.SENDING_GIVES_UP_AFTER),
@@ -223,7 +232,7 @@ def settle_abandoned_sends() -> None:
         send_status=SmsMessage.SendStatus.NOT_SENT,
         poll_status=SmsMessage.PollStatus.FAILED,
         next_poll_at=None,
-        last_error=_("Not sent: the request stopped before this message's turn."),
+        last_error=gettext_noop("Not sent: the request stopped before this message's turn."),
         finished_at=now,
     )
     ClickToCall.objects.filter(
@@ -270,9 +279,9 @@ def poll_call_history_report(report_id: int) -> None:
     state = CallHistoryReport.State
     account = sync.configured_account(report.tenant_id)
     if account is None:
-        report.give_up(_("The SPIKON account has no API key any more."), state=state.FAILED)
+        report.give_up(gettext_noop("The SPIKON account has no API key any more."), state=state.FAILED)
         return
-    expired = _(
+    expired = gettext_noop(
         "The provider no longer keeps this report (it keeps reports a month after generating them). "
         "Order a new one."
     )
@@ -295,12 +304,17 @@ def poll_call_history_report(report_id: int) -> None:
     except NotReadyError:
         _report_later(report, state=state.READY, generated_at=generated_at)
     except NotFoundError as error:
-        report.give_up(f"{expired} {services.explained(account, error)}", state=state.EXPIRED)
+        report.give_up(
+            later("%(what)s %(then)s", what=expired, then=services.explained_later(account, error)),
+            state=state.EXPIRED,
+        )
     except UnavailableError as error:
         reached = state.READY if generated_at else state.PENDING
-        _report_later(report, services.explained(account, error), state=reached, generated_at=generated_at)
+        _report_later(
+            report, services.explained_later(account, error), state=reached, generated_at=generated_at
+        )
     except ProviderError as error:
-        report.give_up(services.explained(account, error), state=state.FAILED)
+        report.give_up(services.explained_later(account, error), state=state.FAILED)
     else:
         with transaction.atomic():
             count = sync.store_calls(report, records)
@@ -324,7 +338,7 @@ def poll_announcement(announcement_id: int) -> None:
     state = TtsAnnouncement.State
     account = sync.configured_account(announcement.tenant_id)
     if account is None or announcement.provider_id is None:
-        announcement.give_up(_("The SPIKON account has no API key any more."), state=state.FAILED)
+        announcement.give_up(gettext_noop("The SPIKON account has no API key any more."), state=state.FAILED)
         return
     client = account.client(in_request=False)
     generated_at = announcement.generated_at
@@ -339,10 +353,10 @@ def poll_announcement(announcement_id: int) -> None:
         _announcement_later(announcement, state=state.READY, generated_at=generated_at)
     except UnavailableError as error:
         reached = state.READY if generated_at else announcement.state
-        error_text = services.explained(account, error)
+        error_text = services.explained_later(account, error)
         _announcement_later(announcement, error_text, state=reached, generated_at=generated_at)
     except ProviderError as error:
-        announcement.give_up(services.explained(account, error), state=state.FAILED)
+        announcement.give_up(services.explained_later(account, error), state=state.FAILED)
     else:
         if not announcement.finish(state=state.STORED, generated_at=generated_at, **stored):
             for name in stored.values():
@@ -363,7 +377,9 @@ def settle_abandoned_generations() -> None:
         created_at__lt=timezone.now() - TtsAnnouncement.SUBMITTING_GIVES_UP_AFTER,
     ).update(
         state=TtsAnnouncement.State.UNKNOWN,
-        last_error=_("The request ended before the provider's answer was recorded: check the list."),
+        last_error=gettext_noop(
+            "The request ended before the provider's answer was recorded: check the list."
+        ),
     )
 
 
