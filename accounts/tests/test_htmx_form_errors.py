@@ -20,7 +20,8 @@ def test_a_refused_htmx_form_is_answered_422_with_its_error(login, tenant, owner
 
 def test_a_refused_form_without_htmx_stays_a_400_page(login, tenant, owner):
     response = login(owner).post(
-        reverse("member-add", kwargs={"tenant_slug": tenant.slug}), {"username": "", "role": Role.VIEWER}
+        reverse("member-invite", kwargs={"tenant_slug": tenant.slug}),
+        {"email": "not an address", "role": Role.VIEWER},
     )
     assert response.status_code == 400
     assert "<html" in response.text and "errorlist" in response.text
