@@ -23,6 +23,7 @@ from accounts.sync import queue_sync
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import billing as billing_data
 from premium import earnings, services
+from premium import sync as premium_sync
 from premium.client import NumberNotOnAccount
 from premium.forms import (
     BulkRedirectForm,
@@ -391,9 +392,7 @@ def number(request: TenantRequest, number_id: int) -> HttpResponse:
         first = date(year, month, 1)
         last = date(year, month, calendar.monthrange(year, month)[1])
         try:
-            calls = account.client(in_request=True).number_billing(
-                premium_number.number, month=month, year=year
-            )
+            calls = premium_sync.number_calls(account, premium_number.number, year, month)
         except NumberNotOnAccount:
             context["billing_error"] = _(
                 "The provider says this number is not on your account any more: it may have been deleted "
