@@ -258,7 +258,9 @@ def test_an_import_stopped_by_the_credentials_goes_on_with_the_rows_left(
     assert set(job.rows.values_list("status", flat=True)) == {PhoneBookImportRow.Status.TO_ADD}
     client = login(tenant_admin)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    page = client.get(url(spikon_account.tenant, "phonebook-import-detail", import_id=job.pk)).content.decode()
+    page = client.get(
+        url(spikon_account.tenant, "phonebook-import-detail", import_id=job.pk)
+    ).content.decode()
     assert "waits for the SPIKON credentials to be fixed" in page
 
     refused()
