@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
@@ -22,6 +22,7 @@ from accounts.validators import clean_provider_base_url
 from provider_api.errors import ProviderError
 from provider_api.http import HttpTransport
 from provider_api.redaction import redact
+from providers.jobs import resume_waiting_for_credentials
 
 # (connect, read) seconds.
 IN_REQUEST_TIMEOUT = (3.0, 8.0)
@@ -148,7 +149,8 @@ def test_connection(account: ProviderAccount, read, describe) -> TestOutcome:
     """Test connection: one in-request read with the stored credentials.
 
     `read(client)` makes the app's cheapest read; `describe(answer)` says what it proved. A failure is
-    explained, with the provider's words redacted.
+    explained, with the provider's words redacted. Success proves the credentials work: the tenant's jobs
+    that stopped on them go on.
     """
     if not account.is_configured:
         return TestOutcome(False, gettext("Save the credentials first."))
@@ -156,7 +158,13 @@ def test_connection(account: ProviderAccount, read, describe) -> TestOutcome:
         answer = read(account.client(in_request=True))
     except ProviderError as error:
         return TestOutcome(False, account.redact(explain(error)))
-    return TestOutcome(True, describe(answer))
+    message = describe(answer)
+    resumed = resume_waiting_for_credentials(account)
+    if resumed:
+        message += " " + ngettext(
+            "%(count)d stopped job goes on.", "%(count)d stopped jobs go on.", resumed
+        ) % {"count": resumed}
+    return TestOutcome(True, message)
 
 
 test_connection.__test__ = False  # a page's action, not a test
