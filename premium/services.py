@@ -19,7 +19,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts import audit
-from accounts.models import AuditEvent, Tenant, User
+from accounts.models import Tenant, User
 from accounts.provider_errors import explain
 from accounts.sync import queue_sync
 from premium.client import Prezentacja
@@ -27,32 +27,13 @@ from premium.models import PRESENTATION_SHORT, Invoice, PremiumAccount, PremiumN
 from premium.sync import CENT, SYNC_KEY, save_balance
 from provider_api.errors import InvalidInputError, ProviderError, UnavailableError
 from providers import accounts as provider_accounts
+from providers.accounts import record_failure
 from providers.once import ActionRecord
 
 # How the wallet history describes a purchase ("Zakup numeru 708… (taryfa 5)" in the sandbox; unverified for
 # the real provider): without a match the buy page says the price is not known here.
 NUMBER_PURCHASE_WORDS = "zakup numeru"
 NO_FUNDS_WORDS = ("środków", "srodkow", "funds")
-
-
-def record_failure(
-    account: PremiumAccount,
-    user: User,
-    action: str,
-    error: ProviderError,
-    *,
-    target: PremiumNumber | None = None,
-    **kw,
-) -> None:
-    audit.record(
-        account.tenant,
-        user,
-        action,
-        target=target,
-        outcome=AuditEvent.Outcome.FAILURE,
-        message=account.redact(error.describe()),
-        **kw,
-    )
 
 
 def test_connection(account: PremiumAccount) -> provider_accounts.TestOutcome:

@@ -16,7 +16,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Tenant
+from accounts import audit
+from accounts.models import AuditEvent, Tenant, User
 from accounts.provider_errors import explain
 from accounts.validators import clean_provider_base_url
 from provider_api.errors import ProviderError
@@ -134,6 +135,20 @@ class ProviderAccountForm(forms.ModelForm):
             else:
                 cleaned[name] = self.stored[name]
         return cleaned
+
+
+def record_failure(
+    account: ProviderAccount, user: User | None, action: str, error: ProviderError, **about
+) -> None:
+    """Audit a provider write that failed: what happened and the provider's words, the secrets masked."""
+    audit.record(
+        account.tenant,
+        user,
+        action,
+        outcome=AuditEvent.Outcome.FAILURE,
+        message=account.redact(explain(error)),
+        **about,
+    )
 
 
 @dataclass(frozen=True)

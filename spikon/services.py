@@ -35,6 +35,7 @@ from provider_api.errors import (
     UnavailableReason,
 )
 from providers import accounts as provider_accounts
+from providers.accounts import record_failure
 from providers.once import ActionRecord, start_action
 from providers.queueing import queue_after_commit
 from spikon import client as api
@@ -67,10 +68,6 @@ def explained(account: SpikonAccount, error: ProviderError) -> str:
     return account.redact(explain(error))
 
 
-def _record_failure(account: SpikonAccount, user: User | None, action: str, error: ProviderError, **about):
-    audit.record(account.tenant, user, action, outcome="failure", message=explained(account, error), **about)
-
-
 def _first_outcome(account: SpikonAccount, key: str) -> dict:
     """What the first use of a confirmation key made (empty while that request is still at it)."""
     record = ActionRecord.objects.filter(tenant_id=account.tenant_id, key=key).first()
@@ -100,7 +97,7 @@ def add_phone_book(account: SpikonAccount, user: User, name: str) -> PhoneBook:
     except AlreadyExistsError:
         raise
     except ProviderError as error:
-        _record_failure(account, user, "spikon.phonebook.add", error, object_label=name)
+        record_failure(account, user, "spikon.phonebook.add", error, object_label=name)
         raise
     with transaction.atomic():
         book, _created = PhoneBook.objects.update_or_create(
@@ -119,7 +116,7 @@ def delete_phone_book(account: SpikonAccount, user: User, book: PhoneBook) -> No
     except NotFoundError:
         pass
     except ProviderError as error:
-        _record_failure(account, user, "spikon.phonebook.delete", error, target=book)
+        record_failure(account, user, "spikon.phonebook.delete", error, target=book)
         raise
     with transaction.atomic():
         audit.record(
@@ -137,7 +134,7 @@ def add_phone_book_entry(account: SpikonAccount, user: User, book: PhoneBook, na
         added = account.client(in_request=True).add_phone_book_entry(book.provider_id, name, number)
     except ProviderError as error:
         label = f"{name} ({number})"
-        _record_failure(account, user, "spikon.phonebook_entry.add", error, object_label=label)
+        record_failure(account, user, "spikon.phonebook_entry.add", error, object_label=label)
         raise
     with transaction.atomic():
         entry = PhoneBookEntry.objects.create(
@@ -168,7 +165,7 @@ def delete_phone_book_entry(account: SpikonAccount, user: User, entry: PhoneBook
     except NotFoundError:
         pass
     except ProviderError as error:
-        _record_failure(account, user, "spikon.phonebook_entry.delete", error, target=entry)
+        record_failure(account, user, "spikon.phonebook_entry.delete", error, target=entry)
         raise
     with transaction.atomic():
         audit.record(
@@ -408,7 +405,7 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
     try:
         provider_id = account.client(in_request=True).generate_tts(item.voice, item.name, item.text)
     except ProviderError as error:
-        _record_failure(
+        record_failure(
             account,
             user,
             "spikon.tts.generate",
@@ -460,7 +457,7 @@ def delete_announcement(account: SpikonAccount | None, user: User, item: TtsAnno
         except NotFoundError as error:
             remark = explained(account, error)
         except ProviderError as error:
-            _record_failure(account, user, "spikon.tts.delete", error, target=item)
+            record_failure(account, user, "spikon.tts.delete", error, target=item)
             raise
     with transaction.atomic():
         audit.record(
@@ -507,7 +504,7 @@ def set_membership(
     try:
         call(agent.provider_id, campaign.provider_id)
     except ProviderError as error:
-        _record_failure(account, user, action, error, **about)
+        record_failure(account, user, action, error, **about)
         if isinstance(error, AlreadyExistsError | NotFoundError):
             sync.queue(account.tenant, sync.CALL_CENTER)  # the copy here was out of date: fetch it anew
         raise
@@ -538,7 +535,7 @@ def set_default_outgoing_campaign(
     try:
         account.client(in_request=True).set_default_outgoing_campaign(agent.provider_id, campaign.provider_id)
     except ProviderError as error:
-        _record_failure(account, user, action, error, target=agent)
+        record_failure(account, user, action, error, target=agent)
         raise
     before = agent.default_outgoing_campaign_id
     agent.default_outgoing_campaign_id = campaign.provider_id
@@ -583,7 +580,7 @@ def order_call_history(
             number=number or None,
         )
     except ProviderError as error:
-        _record_failure(
+        record_failure(
             account,
             user,
             "spikon.history.order",
