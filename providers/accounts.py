@@ -83,6 +83,15 @@ class ProviderAccount(models.Model):
         return redact(text, self.secrets(), extra=extra)
 
 
+def secret_field(label, *, max_length: int = 200, required_message=None, **kwargs) -> forms.CharField:
+    """A secret of an account form (one of its SECRET_FIELDS): ProviderAccountForm makes it write-only and
+    decides when it must be typed; `required_message` is what the form says then."""
+    error_messages = {"required": required_message} if required_message else {}
+    return forms.CharField(
+        label=label, required=False, max_length=max_length, error_messages=error_messages, **kwargs
+    )
+
+
 class ProviderAccountForm(forms.ModelForm):
     """The account form of every provider app.
 
