@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.models import Tenant, User
-from accounts.provider_errors import explain
 from accounts.sync import queue_sync
 from premium.client import Prezentacja
 from premium.models import PRESENTATION_SHORT, Invoice, PremiumAccount, PremiumNumber, WalletEntry
@@ -145,7 +144,7 @@ def set_redirects(
         try:
             set_redirect(account, user, number, target, presentation, announcement)
         except ProviderError as error:
-            results.append(RedirectResult(number.number, "failed", account.redact(explain(error))))
+            results.append(RedirectResult(number.number, "failed", account.explain(error)))
             stopped = isinstance(error, UnavailableError)
         else:
             results.append(RedirectResult(number.number, "done", "", presentation, announcement))
@@ -205,7 +204,7 @@ def buy_number(
             action.settle(
                 ActionRecord.State.UNKNOWN if unknown else ActionRecord.State.FAILED,
                 tariff=tariff,
-                message=account.redact(explain(error)),
+                message=account.explain(error),
             )
             if unknown:
                 # The provider may have bought it: the next sync shows the truth on the list and in the wallet.

@@ -82,6 +82,11 @@ class ProviderAccount(models.Model):
         """A provider's text with this account's secrets (and `extra`, e.g. a just-chosen password) masked."""
         return redact(text, self.secrets(), extra=extra)
 
+    def explain(self, error: ProviderError, *, extra: tuple[str, ...] = ()) -> str:
+        """What the operator reads about a failed call: what happened and what to do, then the provider's
+        code and words, this account's secrets (and `extra`) masked."""
+        return self.redact(explain(error), extra=extra)
+
 
 def secret_field(label, *, max_length: int = 200, required_message=None, **kwargs) -> forms.CharField:
     """A secret of an account form (one of its SECRET_FIELDS): ProviderAccountForm makes it write-only and
@@ -155,7 +160,7 @@ def record_failure(
         user,
         action,
         outcome=AuditEvent.Outcome.FAILURE,
-        message=account.redact(explain(error)),
+        message=account.explain(error),
         **about,
     )
 
@@ -179,7 +184,7 @@ def test_connection(account: ProviderAccount, read, describe) -> TestOutcome:
     try:
         answer = read(account.client(in_request=True))
     except ProviderError as error:
-        return TestOutcome(False, account.redact(explain(error)))
+        return TestOutcome(False, account.explain(error))
     return TestOutcome(True, describe(answer))
 
 

@@ -13,7 +13,6 @@ from django.utils.translation import ngettext
 
 from accounts import audit
 from accounts.models import AuditEvent, Tenant, User
-from accounts.provider_errors import explain
 from provider_api.errors import NotFoundError, ProviderError, UnavailableError
 from providers import accounts as provider_accounts
 from providers.accounts import record_failure
@@ -138,7 +137,7 @@ def create_subaccount(
         )
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-        explanation = account.redact(explain(error), extra=(password,))
+        explanation = account.explain(error, extra=(password,))
         with transaction.atomic():
             SubaccountCreation.objects.filter(pk=creation.pk).update(
                 status=SubaccountCreation.Status.UNKNOWN if unknown else SubaccountCreation.Status.REFUSED,

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from accounts.media_checks import MP3, file_audio_type
 from accounts.models import User
-from accounts.provider_errors import explain
 from provider_api.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -61,11 +60,6 @@ INCOMING = "incoming"
 OUTGOING = "outgoing"
 # A recording is fetched while the operator waits to play it.
 RECORDING_TIMEOUT = (3.0, 10.0)
-
-
-def explained(account: SpikonAccount, error: ProviderError) -> str:
-    """What the operator reads about a failed call: our words, then the provider's, its secrets masked."""
-    return account.redact(explain(error))
 
 
 def _first_outcome(account: SpikonAccount, key: str) -> dict:
@@ -215,7 +209,7 @@ def initiate_call(
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         call.status = ClickToCall.Status.UNKNOWN if unknown else ClickToCall.Status.REFUSED
-        call.error = explained(account, error)
+        call.error = account.explain(error)
     else:
         call.status = ClickToCall.Status.INITIATED
         call.provider_state = account.redact(state)[:100]
@@ -335,7 +329,7 @@ def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
             ids = client.send_sms(message.recipient, batch.text, batch.sender)
         except ProviderError as error:
             unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, explained(account, error))
+            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, account.explain(error))
             if isinstance(error, UnavailableError | AuthenticationError):
                 stop_reason = _(
                     "Not sent: the provider stopped answering or refused the key while sending earlier messages."
@@ -414,7 +408,7 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
             changes={"name": (None, item.name), "voice": (None, item.voice)},
         )
         if isinstance(error, UnavailableError) and error.outcome_unknown:
-            item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, explained(account, error)
+            item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, account.explain(error)
             item.save(update_fields=["state", "last_error"])
             record.settle(ActionRecord.State.UNKNOWN, announcement=item.pk)
         else:
@@ -455,7 +449,7 @@ def delete_announcement(account: SpikonAccount | None, user: User, item: TtsAnno
         try:
             account.client(in_request=True).delete_tts(item.provider_id)
         except NotFoundError as error:
-            remark = explained(account, error)
+            remark = account.explain(error)
         except ProviderError as error:
             record_failure(account, user, "spikon.tts.delete", error, target=item)
             raise
