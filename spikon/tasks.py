@@ -14,13 +14,13 @@ from django.utils.translation import gettext_noop
 from accounts import audit
 from accounts.models import Tenant
 from provider_api.errors import (
-    AuthenticationError,
     NotFoundError,
     NotReadyError,
     ProviderError,
     UnavailableError,
 )
 from providers.accounts import BACKGROUND_TIMEOUT
+from providers.jobs import stops_on_credentials
 from providers.texts import later
 from spikon import services, sync
 from spikon.client import CALL_HISTORY_REPORT_LIFETIME
@@ -76,7 +76,9 @@ def poll_sms_state(message_id: int) -> None:
         message.give_up(services.explained_later(account, error))
         return
     except ProviderError as error:
-        if message.poll_again(error=services.explained_later(account, error)):
+        if stops_on_credentials(error):
+            message.wait_for_credentials(services.explained_later(account, error))
+        elif message.poll_again(error=services.explained_later(account, error)):
             _nudge_sms(message)
         return
     fields = {"delivery": state.code, "delivery_error": account.redact(state.error or "")[:2000]}
@@ -120,14 +122,6 @@ def run_phonebook_import(import_id: int) -> None:
             continue
         try:
             entry = client.add_phone_book_entry(book.provider_id, row.name, row.number)
-        except AuthenticationError as error:
-            row.status, row.message = (
-                PhoneBookImportRow.Status.FAILED,
-                services.explained_later(account, error),
-            )
-            row.save(update_fields=["status", "message"])
-            _end_import(job, stop_reason=services.explained_later(account, error))
-            return
         except UnavailableError as error:
             status = (
                 PhoneBookImportRow.Status.UNKNOWN
@@ -143,6 +137,12 @@ def run_phonebook_import(import_id: int) -> None:
                 _end_import(job, stop_reason=job.last_error, released=True)
             return
         except ProviderError as error:
+            if stops_on_credentials(error):
+                # Refused before anything was added: the row waits with the rest for the fixed credentials.
+                row.status, row.message = PhoneBookImportRow.Status.TO_ADD, ""
+                row.save(update_fields=["status", "message"])
+                job.wait_for_credentials(services.explained_later(account, error))
+                return
             row.status, row.message = (
                 PhoneBookImportRow.Status.FAILED,
                 services.explained_later(account, error),
@@ -314,7 +314,14 @@ def poll_call_history_report(report_id: int) -> None:
             report, services.explained_later(account, error), state=reached, generated_at=generated_at
         )
     except ProviderError as error:
-        report.give_up(services.explained_later(account, error), state=state.FAILED)
+        if stops_on_credentials(error):
+            # Kept where it was (the provider's report and how far it got): it goes on once they are fixed.
+            reached = state.READY if generated_at else state.PENDING
+            report.wait_for_credentials(
+                services.explained_later(account, error), state=reached, generated_at=generated_at
+            )
+        else:
+            report.give_up(services.explained_later(account, error), state=state.FAILED)
     else:
         with transaction.atomic():
             count = sync.store_calls(report, records)
@@ -356,7 +363,12 @@ def poll_announcement(announcement_id: int) -> None:
         error_text = services.explained_later(account, error)
         _announcement_later(announcement, error_text, state=reached, generated_at=generated_at)
     except ProviderError as error:
-        announcement.give_up(services.explained_later(account, error), state=state.FAILED)
+        if stops_on_credentials(error):
+            reached = state.READY if generated_at else announcement.state
+            error_text = services.explained_later(account, error)
+            announcement.wait_for_credentials(error_text, state=reached, generated_at=generated_at)
+        else:
+            announcement.give_up(services.explained_later(account, error), state=state.FAILED)
     else:
         if not announcement.finish(state=state.STORED, generated_at=generated_at, **stored):
             for name in stored.values():

@@ -63,8 +63,16 @@ def written_action_codes() -> dict[str, str]:
     trees = {path: ast.parse(path.read_text(), str(path)) for path in _sources()}
     codes: dict[str, str] = {}
     unreadable = []
+    # A public helper (providers.accounts.record_failure) is called from every app; a private one
+    # (`_record_failure`) only in its own module, where another module may use the name for something else.
+    shared = {
+        name: at
+        for tree in trees.values()
+        for name, at in _wrappers(tree).items()
+        if not name.startswith("_")
+    }
     for path, tree in trees.items():
-        wrappers = _wrappers(tree)  # audit helpers are private to their module
+        wrappers = {**shared, **_wrappers(tree)}
         for function in [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]:
             parameters = {arg.arg for arg in function.args.args}
             for call in (node for node in ast.walk(function) if isinstance(node, ast.Call)):

@@ -18,7 +18,6 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts import audit
 from accounts.models import AuditEvent, Role
 from accounts.pagination import KeysetPage
-from accounts.provider_errors import explain
 from accounts.sync import queue_sync
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import billing as billing_data
@@ -124,7 +123,7 @@ def number_redirect(request: TenantRequest, number_id: int) -> HttpResponse:
             account, request.user, number, data["target"], data["presentation"], data["announcement"]
         )
     except ProviderError as error:
-        form.add_error(None, account.redact(explain(error)))
+        form.add_error(None, account.explain(error))
         return _redirect_form_response(request, number, form, status=422)
     messages.success(
         request,
@@ -318,7 +317,7 @@ def number_buy(request: TenantRequest) -> HttpResponse:
             tariff=tariff,
             form=retry,
             problem=problem,
-            error=account.redact(explain(error)),
+            error=account.explain(error),
             outcome_unknown=unknown,
         )
         return render(request, "premium/number_buy.html", context, status=422)
@@ -348,7 +347,7 @@ def number_delete(request: TenantRequest, number_id: int) -> HttpResponse:
             try:
                 services.delete_number(account, request.user, number)
             except ProviderError as error:
-                form.add_error(None, account.redact(explain(error)))
+                form.add_error(None, account.explain(error))
                 status = 422
             else:
                 messages.success(request, _("Number %(number)s deleted.") % {"number": number.number})
@@ -400,7 +399,7 @@ def number(request: TenantRequest, number_id: int) -> HttpResponse:
             )
             queue_sync(request.tenant, SYNC_KEY, "numbers")
         except ProviderError as error:
-            context["billing_error"] = account.redact(explain(error))
+            context["billing_error"] = account.explain(error)
         else:
             price = earnings.prices(request.tenant, account).get(premium_number.number, earnings.UNKNOWN)
             states = dict(Call.Disposition.choices)
