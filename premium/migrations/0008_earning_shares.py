@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('premium', '0006_shared_provider_core'),
+        ('premium', '0007_jobs_wait_for_credentials'),
     ]
 
     operations = [
