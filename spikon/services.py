@@ -501,7 +501,12 @@ def set_membership(
     }[(direction, add)]
     field_name = "incoming_campaign_ids" if direction == INCOMING else "outgoing_campaign_ids"
     label = _("inbound campaigns") if direction == INCOMING else _("outbound campaigns")
-    action = f"spikon.agent.{direction}.{'add' if add else 'remove'}"
+    action = {
+        (INCOMING, True): "spikon.agent.incoming.add",
+        (INCOMING, False): "spikon.agent.incoming.remove",
+        (OUTGOING, True): "spikon.agent.outgoing.add",
+        (OUTGOING, False): "spikon.agent.outgoing.remove",
+    }[(direction, add)]
     about = {"target": agent, "object_label": f"{agent.name} – {campaign.name}"}
     try:
         call(agent.provider_id, campaign.provider_id)

@@ -52,7 +52,10 @@ def _wrappers(tree: ast.Module) -> dict[str, int]:
         if isinstance(node, ast.FunctionDef):
             names = [arg.arg for arg in node.args.args]
             if "action" in names and any(
-                isinstance(call, ast.Call) and _is_audit_record(call) for call in ast.walk(node)
+                isinstance(call, ast.Call)
+                and _is_audit_record(call)
+                and getattr(_action_argument(call, 2), "id", "") == "action"
+                for call in ast.walk(node)
             ):
                 found[node.name] = names.index("action")
     return found
