@@ -72,30 +72,62 @@ def login(client):
     return _login
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _tasks_stay_in_this_test_run():
-    """Tasks that tests queue go to a queue of this run only, deleted at the end.
+_broker_namespace = {"in use": ""}
 
-    So a developer's running worker never picks up a test's task, and no message outlives the run.
-    (`real_worker` switches to a queue of its own test and back.)
+
+def use_broker_namespace(namespace: str) -> str:
+    """Send this process's tasks under a broker namespace of their own (see config.celery); returns the
+    namespace used until now.
+
+    Celery keeps a connection and a producer pool per app: forgetting them makes the next task take the
+    new options. The pools themselves are kombu's, shared per options, and stay open for later tests.
     """
-    import contextlib
-    import uuid
+    from django.conf import settings
 
-    from kombu import Queue
+    from config.celery import app, broker_transport_options
+
+    app.conf.broker_transport_options = broker_transport_options(
+        str(app.conf.broker_url).startswith("redis"), settings.DATA_DIR, namespace
+    )
+    app._pool = None
+    app.amqp._producer_pool = None
+    previous, _broker_namespace["in use"] = _broker_namespace["in use"], namespace
+    return previous
+
+
+def delete_broker_namespace(namespace: str) -> None:
+    """Every message and key left under a namespace, at the end of the test run or test that made it."""
+    import shutil
+
+    import redis
+    from django.conf import settings
 
     from config.celery import app
 
-    queue = f"test-run-{uuid.uuid4().hex[:12]}"
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
+    if not namespace:
+        raise ValueError("only a namespace of its own is deleted, never the whole broker")
+    if str(app.conf.broker_url).startswith("redis"):
+        broker = redis.Redis.from_url(app.conf.broker_url)
+        for key in broker.scan_iter(match=f"{namespace}:*"):
+            broker.delete(key)
+    else:
+        shutil.rmtree(settings.DATA_DIR / "broker" / namespace, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_stay_in_this_test_run():
+    """Tasks that tests queue stay under a broker namespace of this run only, deleted at the end.
+
+    So a developer's running worker never picks up a test's task, and no message outlives the run.
+    (`real_worker` switches to a namespace of its own test and back.)
+    """
+    import uuid
+
+    namespace = f"test-run-{uuid.uuid4().hex[:12]}"
+    use_broker_namespace(namespace)
     yield
-    app.conf.task_default_queue = previous
-    with contextlib.suppress(Exception), app.connection_for_write() as connection:
-        # kombu deletes only what its own channel declared: declare it here, then delete it.
-        leftover = Queue(queue, channel=connection.default_channel)
-        leftover.declare()
-        leftover.delete()
+    use_broker_namespace("")
+    delete_broker_namespace(namespace)
 
 
 @pytest.fixture(autouse=True)
@@ -129,12 +161,27 @@ def worker_environment() -> dict[str, str]:
     return {}
 
 
+# The worker command of the start command (scripts/start): one worker consuming every queue. The solo
+# pool makes the process that a test kills the one that runs the task.
+WORKER_COMMAND = [
+    "celery",
+    "-A",
+    "config",
+    "worker",
+    "--queues",
+    "interactive,sync,reports",
+    "--loglevel",
+    "INFO",
+]
+
+
 @pytest.fixture
 def real_worker(transactional_db, tmp_path, worker_environment):
-    """A real Celery worker process on the configured broker, consuming a queue of this test's own.
+    """A real Celery worker process on the configured broker, consuming every queue under a broker
+    namespace of this test's own.
 
     Yields a function that stops the worker (idempotent), so a test can kill it mid-work; its
-    `start_again()` starts a new worker process on the same queue once the first has stopped.
+    `start_again()` starts a new worker process on the same queues once the first has stopped.
     """
     import signal
     import subprocess
@@ -144,39 +191,30 @@ def real_worker(transactional_db, tmp_path, worker_environment):
 
     from django.conf import settings
 
-    from config.celery import app
-
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
+    namespace = f"test-{uuid.uuid4().hex[:12]}"
+    previous_namespace = use_broker_namespace(namespace)
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_subprocesses(),
         "DEBUG": "1",
         "PYTHONUNBUFFERED": "1",
-        # Tasks the worker queues itself (the next poll of a job) must come back to this queue too.
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        # Tasks the worker queues itself (the next poll of a job) stay in this test's namespace too.
+        "BROKER_NAMESPACE": namespace,
         **worker_environment,
     }
-    celery = Path(sys.executable).parent / "celery"
+    celery = str(Path(sys.executable).parent / "celery")
     log = (tmp_path / "worker.log").open("w")
 
     def start() -> subprocess.Popen:
         # Started directly (no shell), so that `process.pid` is the worker's own PID.
         return subprocess.Popen(
             [
-                str(celery),
-                "-A",
-                "config",
-                "worker",
+                celery,
+                *WORKER_COMMAND[1:],
                 "--pool",
                 "solo",
-                "--queues",
-                queue,
                 "--hostname",
-                f"{queue}@%h",
-                "--loglevel",
-                "INFO",
+                f"{namespace}@%h",
                 "--without-gossip",
                 "--without-mingle",
             ],
@@ -209,4 +247,5 @@ def real_worker(transactional_db, tmp_path, worker_environment):
     finally:
         stop()
         log.close()
-        app.conf.task_default_queue = previous_queue
+        use_broker_namespace(previous_namespace)
+        delete_broker_namespace(namespace)

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_otp import user_has_device
 
-from accounts.views import healthz
+from accounts.views import healthz_live, healthz_ready
 
 
 class HtmxMessagesMiddleware:
@@ -44,19 +44,21 @@ class HtmxMessagesMiddleware:
 
 
 class HealthCheckMiddleware:
-    """Answers /healthz before host validation and the HTTPS redirect.
+    """Answers the health checks before host validation and the HTTPS redirect.
 
     Container and load-balancer probes call it by IP over plain HTTP, which ALLOWED_HOSTS and
     SECURE_SSL_REDIRECT would otherwise refuse.
     """
 
+    # /healthz: what probes called before readiness and liveness were apart; it means ready.
+    VIEWS = {"/healthz/live": healthz_live, "/healthz/ready": healthz_ready, "/healthz": healthz_ready}
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path == "/healthz":
-            return healthz(request)
-        return self.get_response(request)
+        view = self.VIEWS.get(request.path)
+        return view(request) if view else self.get_response(request)
 
 
 class TwoFactorMiddleware:

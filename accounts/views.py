@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -233,25 +234,37 @@ def audit_log(request: TenantRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and broker reachability for load balancers and `docker compose` (200 or 503)."""
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches nothing else, so a database or broker blip restarts nothing."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness (200 or 503): the database and the broker answer, and a worker ran the heartbeat lately."""
     checks: dict[str, object] = {}
+    worker_ok = False
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
         heartbeat = WorkerHeartbeat.objects.filter(name="default").first()
         checks["worker_last_seen"] = heartbeat.seen_at.isoformat() if heartbeat else None
-    except Exception as exc:  # any failure of the database means "not healthy", whatever its class
+        worker_ok = (
+            heartbeat is not None and timezone.now() - heartbeat.seen_at <= settings.WORKER_HEARTBEAT_MAX_AGE
+        )
+    except Exception as exc:  # any failure of the database means "not ready", whatever its class
         checks["database"] = f"error: {exc.__class__.__name__}"
+    checks["worker"] = "ok" if worker_ok else "error: no heartbeat for too long"
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         checks["broker"] = "ok"
     except Exception as exc:  # same: any broker failure is reported, not raised
         checks["broker"] = f"error: {exc.__class__.__name__}"
-    healthy = checks["database"] == "ok" and checks["broker"] == "ok"
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    ready = checks["database"] == "ok" and checks["broker"] == "ok" and worker_ok
+    return JsonResponse({"status": "ok" if ready else "error", **checks}, status=200 if ready else 503)
 
 
 def _same_site_referer(request: HttpRequest) -> str:

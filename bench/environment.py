@@ -50,7 +50,7 @@ def django_environment() -> dict[str, str]:
         "DEBUG": "0",
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
-        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
+        "BROKER_NAMESPACE": QUEUE,
         "DATA_DIR": str(DATA_DIR),
         "MEDIA_ROOT": str(DATA_DIR / "media"),
         "STATIC_ROOT": str(DATA_DIR / "static"),

@@ -20,6 +20,7 @@ from bench.environment import (
     DATA_DIR,
     PYTHON,
     QUEUE,
+    REDIS_URL,
     children,
     django_environment,
     free_port,
@@ -81,7 +82,7 @@ def worker_command() -> list[str]:
         "--concurrency",
         str(PROCESSES),
         "--queues",
-        QUEUE,
+        "interactive,sync,reports",
         "--hostname",
         f"{QUEUE}@%h",
         "--loglevel",
@@ -93,21 +94,12 @@ def worker_command() -> list[str]:
 
 
 def _delete_queue() -> None:
-    """The bench's queue, with what is left in it, and the routing keys kombu keeps for it in Redis.
+    """Every message and key the bench left under its broker namespace."""
+    import redis
 
-    Declared first: kombu deletes only the bindings its channel knows, so a plain queue_delete on a
-    new connection deletes nothing.
-    """
-    from kombu import Exchange, Queue
-
-    from config.celery import app
-
-    with app.connection_for_write() as connection:
-        channel = connection.default_channel
-        queue = Queue(QUEUE, Exchange(QUEUE), routing_key=QUEUE).bind(channel)
-        queue.declare()
-        queue.delete()
-        channel.client.delete(f"_kombu.binding.{QUEUE}", f"_kombu.binding_permanent.{QUEUE}")
+    broker = redis.Redis.from_url(REDIS_URL)
+    for key in broker.scan_iter(match=f"{QUEUE}:*"):
+        broker.delete(key)
 
 
 def measure() -> dict[str, Any]:

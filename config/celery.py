@@ -1,12 +1,78 @@
-"""The Celery application: tasks are autodiscovered in each app's tasks.py."""
+"""The Celery application: tasks are autodiscovered in each app's tasks.py and routed here by kind of work."""
+
+from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_ready
+
+from config.env import log_when_email_is_off
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# One queue per kind of work, each with workers of its own (docker-compose.yml), so that a follow-up of
+# what an operator just did never waits behind the hourly billing fan-out or a statement rendering for minutes.
+INTERACTIVE = "interactive"
+SYNC = "sync"
+REPORTS = "reports"
+QUEUES = (INTERACTIVE, SYNC, REPORTS)
+
+# Task name -> queue: exact names first, then the patterns in this order. Every task must match one on
+# purpose (tests/test_operations.py), so a new task cannot be forgotten; the default queue only catches a
+# task added without a route. Patterns, not names, so that renaming a task keeps its queue.
+TASK_ROUTES = {
+    # What an operator just did or is watching: delivery checks, announcement follow-ups, monitor snapshots.
+    "accounts.tasks.record_worker_heartbeat": {"queue": INTERACTIVE},
+    "*.tasks.poll_sms_*": {"queue": INTERACTIVE},
+    "*.tasks.poll_announcement*": {"queue": INTERACTIVE},
+    "*.tasks.*monitor*": {"queue": INTERACTIVE},
+    # Heavy or long: statements, imports, exports, digests, the providers' call history reports.
+    "*.tasks.render_*": {"queue": REPORTS},
+    "*.tasks.delete_old_*": {"queue": REPORTS},
+    "*.tasks.*import*": {"queue": REPORTS},
+    "*.tasks.*export*": {"queue": REPORTS},
+    "*.tasks.*digest*": {"queue": REPORTS},
+    "*.tasks.*call_history*": {"queue": REPORTS},
+    # The copies of the providers' data, their fan-outs, and the sweepers that recover lost messages.
+    "*.tasks.sync_*": {"queue": SYNC},
+    "*.tasks.queue_*": {"queue": SYNC},
+    "*.tasks.sweep_*": {"queue": SYNC},
+}
+DEFAULT_QUEUE = SYNC
+
+
+def broker_transport_options(redis: bool, data_dir: Path, namespace: str = "") -> dict[str, object]:
+    """The broker's options; a namespace keeps the messages of a test run or the bench apart.
+
+    With a namespace, the same queue names (and the same worker command) never meet a running worker's
+    messages on the same broker: Redis keys get a prefix, the filesystem broker a folder of its own.
+    """
+    if redis:
+        options: dict[str, object] = {"visibility_timeout": 3600}
+        if namespace:
+            options["global_keyprefix"] = f"{namespace}:"
+        return options
+    folder = data_dir / "broker" / namespace
+    (folder / "control").mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "processed_folder": str(folder),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+    }
+
 
 # DjangoTask adds delay_on_commit(): tasks are queued only once the transaction that made their row commits.
 app = Celery("config", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_routes = (TASK_ROUTES,)
+app.conf.task_default_queue = DEFAULT_QUEUE
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _say_when_email_is_off(**kwargs) -> None:
+    log_when_email_is_off()

@@ -1,7 +1,12 @@
-"""Reading settings from the environment: a bad value stops start-up naming the variable."""
+"""Reading settings from the environment: a bad value stops start-up naming the variable.
+
+Every variable can also be given as a file: NAME_FILE=/run/secrets/name reads NAME from that file
+(Docker and Kubernetes secrets), so that secrets need not be plain environment variables.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 from urllib.parse import unquote, urlsplit
 
@@ -11,12 +16,27 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+def _read(name: str) -> str | None:
+    """NAME from the environment, or the contents of the file that NAME_FILE names (without the final newline)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path is None:
+        return os.environ.get(name)
+    if name in os.environ:
+        raise ImproperlyConfigured(f"Set either {name} or {name}_FILE, not both.")
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read().rstrip("\r\n")
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}_FILE names a file that cannot be read: {exc.strerror}.") from None
+
+
 def get_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    value = _read(name)
+    return default if value is None else value
 
 
 def get_bool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
+    raw = _read(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -28,7 +48,7 @@ def get_bool(name: str, default: bool = False) -> bool:
 
 
 def get_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+    raw = _read(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -38,7 +58,7 @@ def get_int(name: str, default: int) -> int:
 
 
 def get_list(name: str, default: list[str] | None = None) -> list[str]:
-    raw = os.environ.get(name)
+    raw = _read(name)
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
@@ -81,3 +101,13 @@ def check_url_scheme(name: str, url: str, schemes: tuple[str, ...]) -> str:
     if scheme not in schemes:
         raise ImproperlyConfigured(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}.")
     return url
+
+
+def log_when_email_is_off() -> None:
+    """Said once at start-up of the web and the worker processes, so nobody waits for an email never sent."""
+    from django.conf import settings
+
+    if not settings.EMAIL_ENABLED:
+        logging.getLogger("config").warning(
+            "Email is off: EMAIL_URL is not set, so no email is sent (e.g. smtp://user:password@host:587)."
+        )

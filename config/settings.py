@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import schedules as accounts_schedules
 from config import env
+from config.celery import broker_transport_options
 from premium import schedules as premium_schedules
 from providers import schedules as providers_schedules
 from sms import schedules as sms_schedules
@@ -204,39 +205,31 @@ STORAGES = {
 }
 
 # Email -------------------------------------------------------------------------------------------
-_email = env.parse_email_url(
-    "EMAIL_URL", env.get_str("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25")
-)
-globals().update(_email)
+# In production, no EMAIL_URL means no email (said in the logs at start-up): no default could reach a server.
+_email_url = env.get_str("EMAIL_URL", "console://" if DEBUG else "")
+EMAIL_ENABLED = bool(_email_url)
+globals().update(env.parse_email_url("EMAIL_URL", _email_url or "dummy://"))
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "dashboard@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery ------------------------------------------------------------------------------------------
+# Queues and routes are in config/celery.py. A namespace (a test run) keeps its messages apart from
+# those of a worker running on the same broker.
+BROKER_NAMESPACE = env.get_str("BROKER_NAMESPACE")
 REDIS_URL = env.get_str("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = env.check_url_scheme("REDIS_URL", REDIS_URL, ("redis", "rediss"))
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
-    _broker_dir = DATA_DIR / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "processed_folder": str(_broker_dir),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(bool(REDIS_URL), DATA_DIR, BROKER_NAMESPACE)
 CELERY_TASK_IGNORE_RESULT = True  # the state of a job lives in its model row
-# The queue that tasks go to (and a worker started without -Q consumes); a test worker uses its own.
-CELERY_TASK_DEFAULT_QUEUE = env.get_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "config.beat:Scheduler"
 # Each app declares its periodic tasks in `<app>/schedules.py` (plain data); beat copies them into
 # the database, where an admin can change them at run time.
 CELERY_BEAT_SCHEDULE = {
@@ -246,6 +239,13 @@ CELERY_BEAT_SCHEDULE = {
     **spikon_schedules.BEAT_SCHEDULE,
     **sms_schedules.BEAT_SCHEDULE,
 }
+
+# Health ------------------------------------------------------------------------------------------
+# /healthz/ready fails once the worker heartbeat (a task beat queues every minute) is older than this.
+WORKER_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("WORKER_HEARTBEAT_MAX_AGE", 300))
+# Beat touches this file on every tick; `manage.py check_beat` (its health check) reads its age.
+BEAT_HEARTBEAT_FILE = Path(env.get_str("BEAT_HEARTBEAT_FILE", str(DATA_DIR / "beat-heartbeat")))
+BEAT_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("BEAT_HEARTBEAT_MAX_AGE", 60))
 
 # Security ----------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

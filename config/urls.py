@@ -14,7 +14,9 @@ tenant_patterns = [
 
 urlpatterns = [
     path("", accounts_views.home, name="home"),
-    path("healthz", accounts_views.healthz, name="healthz"),
+    path("healthz", accounts_views.healthz_ready, name="healthz"),
+    path("healthz/live", accounts_views.healthz_live, name="healthz-live"),
+    path("healthz/ready", accounts_views.healthz_ready, name="healthz-ready"),
     path("tenants/new/", accounts_views.tenant_create, name="tenant-create"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -26,11 +26,13 @@ from provider_api.errors import (
     NotFoundError,
     ProviderError,
     UnavailableError,
+    UnavailableReason,
 )
 from provider_api.http import HttpTransport
 from provider_api.parsing import (
     WARSAW,
     ParseError,
+    looks_like_html,
     normalise_polish_number,
     optional,
     parse_decimal,
@@ -291,23 +293,31 @@ class PremiumClient:
         with response:
             content_type = response.headers.get("Content-Type", "")
             media_type = content_type.split(";", 1)[0].strip().lower()
-            if response.status_code != 200 or media_type == "application/json":
-                # Errors, and a "status": 0 sent with 200, come as the JSON envelope.
-                self._envelope(response, "invoiceDownload", acting=False, no_content=False)
-                raise self._unreadable(
-                    "invoiceDownload", "a JSON answer instead of the invoice's file", False
-                )
-            if media_type == "text/html":
-                raise self._unreadable("invoiceDownload", "an HTML page instead of the invoice's file", False)
-            size = 0
             try:
+                if response.status_code != 200 or media_type == "application/json":
+                    # Errors, and a "status": 0 sent with 200, come as the JSON envelope.
+                    self._envelope(response, "invoiceDownload", acting=False, no_content=False)
+                    raise self._unreadable(
+                        "invoiceDownload", "a JSON answer instead of the invoice's file", False
+                    )
+                if media_type == "text/html":
+                    raise self._unreadable(
+                        "invoiceDownload",
+                        "an HTML page instead of the invoice's file",
+                        False,
+                        reason=UnavailableReason.HTML_PAGE,
+                    )
+                size = 0
                 for chunk in response.iter_content(DOWNLOAD_CHUNK_BYTES):
                     size += len(chunk)
                     if size > MAX_INVOICE_BYTES:
                         raise self._unreadable("invoiceDownload", "the file is larger than an invoice", False)
                     into.write(chunk)
             except requests.RequestException:
-                raise UnavailableError("the download broke off", provider=PROVIDER) from None
+                # The answer, the file or an error, broke off while it was read.
+                raise UnavailableError(
+                    "the download broke off", provider=PROVIDER, reason=UnavailableReason.UNREADABLE
+                ) from None
         return InvoiceFile(
             content_type=media_type or "application/octet-stream",
             filename=_attachment_filename(response.headers.get("Content-Disposition", "")),
@@ -338,12 +348,16 @@ class PremiumClient:
         """The success envelope of `response`, or the error the document maps its status code to."""
         status_code = response.status_code
         if status_code >= 300:
-            raise self._http_error(response)
+            raise self._http_error(response, acting=acting)
         if status_code == 204 and no_content:
             return {}
         try:
             body = json.loads(response.content, parse_float=Decimal)
         except ValueError:
+            if looks_like_html(response.content):
+                raise self._unreadable(
+                    function, "an HTML page", acting, reason=UnavailableReason.HTML_PAGE
+                ) from None
             raise self._unreadable(function, "not JSON", acting) from None
         if not isinstance(body, dict):
             raise self._unreadable(function, "not a JSON object", acting)
@@ -352,12 +366,16 @@ class PremiumClient:
             return body
         if status in (0, "0"):
             message, detail = self._words(body)
-            # The document's example refusal for every function is "Unauthorized".
-            cls = AuthenticationError if message == "Unauthorized" else ProviderError
-            raise cls(message, provider=PROVIDER, detail=detail, http_status=status_code)
+            # The document's example refusal for every function is "Unauthorized", its 401's words:
+            # it carries that code whatever the HTTP status, so that it is explained as a 401.
+            if message == "Unauthorized":
+                raise AuthenticationError(
+                    message, provider=PROVIDER, code=401, detail=detail, http_status=status_code
+                )
+            raise ProviderError(message, provider=PROVIDER, detail=detail, http_status=status_code)
         raise self._unreadable(function, "no status 0 or 1", acting)
 
-    def _http_error(self, response: requests.Response) -> ProviderError:
+    def _http_error(self, response: requests.Response, *, acting: bool) -> ProviderError:
         status_code = response.status_code
         try:
             body = json.loads(response.content)
@@ -365,7 +383,8 @@ class PremiumClient:
             body = None
         message, detail = self._words(body) if isinstance(body, dict) else ("", "")
         if status_code >= 500:
-            # The provider's server failed; it may have done part of the work before failing.
+            # The provider's server failed; an acting call may have done part of its work before failing.
+            html = looks_like_html(response.content)
             return UnavailableError(
                 message,
                 provider=PROVIDER,
@@ -373,7 +392,8 @@ class PremiumClient:
                 name=response.reason or "",
                 detail=detail,
                 http_status=status_code,
-                outcome_unknown=True,
+                reason=UnavailableReason.HTML_PAGE if html else UnavailableReason.ERROR_STATUS,
+                outcome_unknown=acting,
             )
         cls, name = _HTTP_ERRORS.get(status_code, (ProviderError, response.reason or ""))
         if status_code == 405:
@@ -409,10 +429,18 @@ class PremiumClient:
         except _SHAPE_ERRORS as exc:
             raise self._unreadable(function, _shape_problem(exc), acting) from None
 
-    def _unreadable(self, function: str, what: str, acting: bool) -> UnavailableError:
+    def _unreadable(
+        self,
+        function: str,
+        what: str,
+        acting: bool,
+        *,
+        reason: UnavailableReason = UnavailableReason.UNREADABLE,
+    ) -> UnavailableError:
         return UnavailableError(
             redact(f"unreadable answer to {function}: {what}", (self._api_key,)),
             provider=PROVIDER,
+            reason=reason,
             outcome_unknown=acting,
         )
 

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from provider_api.sandbox_faults import BAD_GATEWAY_PAGE, FaultInjection
+from provider_api.sandbox_faults import BAD_GATEWAY_PAGE, MAINTENANCE_PAGE, FaultInjection, break_off
 
 DEMO_EMAIL = "demo@firma-demo.pl"
 DEMO_API_KEY = "np70x-demo-8c41f0b27d9e4a53"
@@ -224,6 +224,8 @@ class PremiumSandbox(FaultInjection):
             answer = _json_answer(500, {"message": "Server Error"})
         elif fault == "html":
             answer = _Answer(502, BAD_GATEWAY_PAGE, (("Content-Type", "text/html; charset=utf-8"),))
+        elif fault == "maintenance":
+            answer = _Answer(200, MAINTENANCE_PAGE, (("Content-Type", "text/html; charset=utf-8"),))
         elif fault == "auth":
             answer = _refusal(401, "Unauthorized")
         else:
@@ -231,9 +233,14 @@ class PremiumSandbox(FaultInjection):
             if fault == "truncated":
                 whole = answer.body or b'{"status": 1, "message": ""}'
                 answer = _Answer(200, whole[: len(whole) // 2], (("Content-Type", "application/json"),))
+            elif fault == "broken_off" and not answer.body:
+                # An empty answer (204) has nothing to break off: send the envelope it could have had.
+                answer = _Answer(
+                    200, b'{"status": 1, "message": ""}', (("Content-Type", "application/json"),)
+                )
         headers = [*answer.headers, ("Content-Length", str(len(answer.body)))]
         start_response(_STATUS_LINES[answer.status], headers)
-        return [answer.body]
+        return break_off([answer.body]) if fault == "broken_off" else [answer.body]
 
     def _handle(self, method: str, path: str, form: dict[str, str]) -> _Answer:
         for pattern, allowed, handler in _ROUTES:

@@ -8,6 +8,8 @@ the response body, never from the request.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class ProviderError(Exception):
     """A provider call did not succeed."""
@@ -70,14 +72,35 @@ class NotReadyError(ProviderError):
     """An asynchronous job has not finished yet; ask again later."""
 
 
+class UnavailableReason(StrEnum):
+    """What happened when a provider gave no answer a client can use."""
+
+    NO_CONNECTION = "no_connection"  # the request never reached the provider
+    CONNECTION_LOST = "connection_lost"  # the connection broke after the request was sent
+    TIMEOUT = "timeout"  # the request was sent; no answer came in time
+    ERROR_STATUS = "error_status"  # an HTTP error status (e.g. 500) or the provider's own general failure
+    HTML_PAGE = "html_page"  # a web page (maintenance, gateway error) instead of an API answer
+    UNREADABLE = "unreadable"  # an answer cut off or not in the documented form
+
+
 class UnavailableError(ProviderError):
     """The provider could not be reached or answered something we cannot read.
 
-    `outcome_unknown` is true when the request may have reached the provider
-    (read timeout, broken answer): for a call that costs money or acts, the
-    operator must check its effect instead of trying again blindly.
+    `reason` says which of these happened. `outcome_unknown` is true only for a call that acts
+    (`retry=False` at the transport) when the request may have reached the provider (read timeout,
+    broken or unreadable answer): the operator must check its effect instead of trying again blindly.
+    A read never has an unknown outcome: it changes nothing. The defaults describe a request that never
+    left, so nothing happened.
     """
 
-    def __init__(self, provider_message: str = "", *, outcome_unknown: bool = False, **kwargs) -> None:
+    def __init__(
+        self,
+        provider_message: str = "",
+        *,
+        reason: UnavailableReason = UnavailableReason.NO_CONNECTION,
+        outcome_unknown: bool = False,
+        **kwargs,
+    ) -> None:
+        self.reason = UnavailableReason(reason)
         self.outcome_unknown = outcome_unknown
         super().__init__(provider_message, **kwargs)

@@ -8,11 +8,19 @@ from typing import Any
 
 import requests
 
-from .errors import UnavailableError
+from .errors import UnavailableError, UnavailableReason
 from .redaction import redact
 
 DEFAULT_TIMEOUT = (5.0, 20.0)  # (connect, read) seconds: a page waits at most this long for a write
 RETRY_STATUSES = frozenset({502, 503, 504})
+# Failures raised before anything is sent: a bad address or header.
+_NOT_SENT = (
+    requests.exceptions.URLRequired,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+)
 
 
 class HttpTransport:
@@ -20,7 +28,8 @@ class HttpTransport:
 
     Only calls marked `retry=True` (reads) are repeated, with exponential backoff,
     on connection failures and 502/503/504. Calls that cost money or act
-    (send SMS, buy a number, start a call...) are sent exactly once.
+    (send SMS, buy a number, start a call...) are marked `retry=False` and sent exactly once;
+    only their failures can have an unknown outcome. Every failure names its `UnavailableReason`.
     """
 
     def __init__(
@@ -59,6 +68,8 @@ class HttpTransport:
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
     ) -> requests.Response:
+        # Reads are retried; calls that act are not, and only they can leave an unknown outcome.
+        acts = not retry
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
             last = attempt == attempts - 1
@@ -75,27 +86,42 @@ class HttpTransport:
                 )
             except requests.ConnectTimeout as exc:
                 failure = UnavailableError(
-                    "connection timed out", provider=self.provider, outcome_unknown=False
+                    "connection timed out", provider=self.provider, reason=UnavailableReason.NO_CONNECTION
                 )
                 cause: Exception = exc
             except requests.ConnectionError as exc:
                 # A refused or reset connection before the request was sent acts on nothing;
-                # a reset after sending may have, so say the outcome is unknown.
+                # a reset after sending may have, so an acting call's outcome is unknown.
                 sent = not _is_connect_failure(exc)
                 failure = UnavailableError(
-                    "connection failed" if not sent else "connection broken during the request",
+                    "connection broken during the request" if sent else "connection failed",
                     provider=self.provider,
-                    outcome_unknown=sent,
+                    reason=UnavailableReason.CONNECTION_LOST if sent else UnavailableReason.NO_CONNECTION,
+                    outcome_unknown=sent and acts,
                 )
                 cause = exc
             except requests.Timeout as exc:
-                failure = UnavailableError("no answer in time", provider=self.provider, outcome_unknown=True)
+                failure = UnavailableError(
+                    "no answer in time",
+                    provider=self.provider,
+                    reason=UnavailableReason.TIMEOUT,
+                    outcome_unknown=acts,
+                )
                 cause = exc
-            except requests.RequestException as exc:
+            except _NOT_SENT as exc:
                 failure = UnavailableError(
                     redact(f"request failed: {exc.__class__.__name__}", self.secrets),
                     provider=self.provider,
-                    outcome_unknown=True,
+                    reason=UnavailableReason.NO_CONNECTION,
+                )
+                cause = exc
+            except requests.RequestException as exc:
+                # An answer came but could not be followed: cut off, badly encoded, endless redirects.
+                failure = UnavailableError(
+                    redact(f"request failed: {exc.__class__.__name__}", self.secrets),
+                    provider=self.provider,
+                    reason=UnavailableReason.UNREADABLE,
+                    outcome_unknown=acts,
                 )
                 cause = exc
             else:

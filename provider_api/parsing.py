@@ -14,6 +14,12 @@ class ParseError(ValueError):
     """A provider value is not in the documented form."""
 
 
+def looks_like_html(body: bytes) -> bool:
+    """A web page (a maintenance or gateway error page) rather than an API answer."""
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
 def parse_decimal(value: object) -> Decimal:
     """ "3.46", "123,45", "-12,00", 1.92 and 20 all become a Decimal."""
     if isinstance(value, bool) or value is None:

@@ -12,13 +12,26 @@ import time
 from collections import Counter
 
 # "timeout": answer only after fault_timeout_seconds (the call still takes effect); "500": HTTP 500;
-# "html": a 502 HTML error page; "truncated": the answer cut in half; "auth": the documented refusal.
-FAULT_KINDS = frozenset({"timeout", "500", "html", "truncated", "auth"})
+# "html": a 502 HTML error page; "maintenance": a maintenance page sent with 200 (the call does not take
+# effect); "truncated": the answer cut in half, its Content-Length cut to match; "broken_off": the answer's
+# Content-Length promises it whole but the connection closes halfway (both take effect);
+# "auth": the documented refusal.
+FAULT_KINDS = frozenset({"timeout", "500", "html", "maintenance", "truncated", "broken_off", "auth"})
 
 BAD_GATEWAY_PAGE = (
     b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
     b"<body><h1>502 Bad Gateway</h1><hr><p>nginx</p></body></html>"
 )
+MAINTENANCE_PAGE = (
+    '<!DOCTYPE html><html lang="pl"><head><meta charset="utf-8"><title>Przerwa techniczna</title></head>'
+    "<body><h1>Przerwa techniczna</h1><p>Trwają prace serwisowe. Wrócimy wkrótce.</p></body></html>"
+).encode()
+
+
+def break_off(body: list[bytes]) -> list[bytes]:
+    """For "broken_off": the first half of a body whose Content-Length was set for all of it."""
+    whole = b"".join(body)
+    return [whole[: len(whole) // 2]]
 
 
 class FaultInjection:

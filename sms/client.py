@@ -21,8 +21,10 @@ from provider_api.errors import (
     NotFoundError,
     ProviderError,
     UnavailableError,
+    UnavailableReason,
 )
 from provider_api.http import HttpTransport
+from provider_api.parsing import looks_like_html
 from provider_api.redaction import redact
 
 PROVIDER = "SerwerSMS.pl"
@@ -110,19 +112,21 @@ class SerwerSmsClient:
         payload = self._call("index", {}, retry=True)
         items = payload.get("items")
         if not isinstance(items, list):
-            raise _unreadable("the subaccount list has no 'items' array")
+            raise _unreadable("the subaccount list has no 'items' array", acts=False)
         subaccounts = []
         for item in items:
             if not isinstance(item, dict):
-                raise _unreadable("a subaccount in the list is not an object")
-            subaccounts.append(Subaccount(id=_id(item.get("id")), username=_text(item.get("username"))))
+                raise _unreadable("a subaccount in the list is not an object", acts=False)
+            subaccounts.append(
+                Subaccount(id=_id(item.get("id"), acts=False), username=_text(item.get("username")))
+            )
         return subaccounts
 
     def view(self, subaccount_id: int) -> SubaccountDetails:
         """One subaccount's details. Doc: "Wyświetlenie szczegółów subkonta" (subaccounts/view)."""
         payload = self._call("view", {"id": subaccount_id}, retry=True)
         return SubaccountDetails(
-            id=_id(payload.get("id")),
+            id=_id(payload.get("id"), acts=False),
             username=_text(payload.get("username")),
             name=_text(payload.get("name"), required=False),
             phone=_text(payload.get("phone"), required=False),
@@ -147,11 +151,13 @@ class SerwerSmsClient:
         """
         if not LOGIN_PATTERN.fullmatch(subaccount_username):
             raise InvalidInputError(
-                detail="the login must be 3–20 characters: letters a-z A-Z, digits and _ @ . -"
+                provider=PROVIDER,
+                detail="the login must be 3–20 characters: letters a-z A-Z, digits and _ @ . -",
             )
         if not PASSWORD_MIN_LENGTH <= len(subaccount_password) <= PASSWORD_MAX_LENGTH:
             raise InvalidInputError(
-                detail=f"the password must be {PASSWORD_MIN_LENGTH}–{PASSWORD_MAX_LENGTH} characters"
+                provider=PROVIDER,
+                detail=f"the password must be {PASSWORD_MIN_LENGTH}–{PASSWORD_MAX_LENGTH} characters",
             )
         params: dict[str, Any] = {
             "subaccount_username": subaccount_username,
@@ -167,16 +173,20 @@ class SerwerSmsClient:
                 provider=PROVIDER,
                 detail="the subaccount was not created (the provider answered success: false)",
             )
-        return _id(payload.get("id"))
+        return _id(payload.get("id"), acts=True)
 
     def limit(self, subaccount_id: int, *, message_type: str, value: int) -> None:
         """Set how many messages of one type the subaccount may send. Doc: "Ustawianie limitów wiadomości
         dla subkonta" (subaccounts/limit). Sent once, as it changes the account.
         """
         if message_type not in LIMIT_TYPES:
-            raise InvalidInputError(detail=f"the message type must be one of {', '.join(LIMIT_TYPES)}")
+            raise InvalidInputError(
+                provider=PROVIDER, detail=f"the message type must be one of {', '.join(LIMIT_TYPES)}"
+            )
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidInputError(detail="the limit must be a whole number of messages, 0 or more")
+            raise InvalidInputError(
+                provider=PROVIDER, detail="the limit must be a whole number of messages, 0 or more"
+            )
         payload = self._call(
             "limit", {"id": subaccount_id, "type": message_type, "value": value}, retry=False
         )
@@ -207,16 +217,21 @@ class SerwerSmsClient:
             payload = response.json()
         except ValueError:
             payload = None
+        acts = not retry
         # The provider may report an error with any status, HTTP 200 included.
         if isinstance(payload, dict) and payload.get("error") is not None:
             secrets = (*self._transport.secrets, *extra_secrets)
-            raise _provider_error(payload["error"], status, lambda text: redact(text, secrets))
+            raise _provider_error(
+                payload["error"], status, lambda text: redact(text, secrets), acts=acts
+            )
+        html = looks_like_html(response.content)
         if not 200 <= status < 300:
             raise UnavailableError(
                 f"unexpected HTTP {status}",
                 provider=PROVIDER,
                 http_status=status,
-                outcome_unknown=status >= 500,
+                reason=UnavailableReason.HTML_PAGE if html else UnavailableReason.ERROR_STATUS,
+                outcome_unknown=acts and status >= 500,
             )
         if not isinstance(payload, dict):
             # The provider answered, so an acting call may have taken effect.
@@ -224,18 +239,21 @@ class SerwerSmsClient:
                 "the answer is not the documented JSON object",
                 provider=PROVIDER,
                 http_status=status,
-                outcome_unknown=True,
+                reason=UnavailableReason.HTML_PAGE if html else UnavailableReason.UNREADABLE,
+                outcome_unknown=acts,
             )
         return payload
 
 
-def _provider_error(error: object, status: int, redacted: Callable[[str], str]) -> ProviderError:
+def _provider_error(
+    error: object, status: int, redacted: Callable[[str], str], *, acts: bool
+) -> ProviderError:
     """The provider's error object as our error, its texts passed through `redacted` (they may repeat a
     credential or a chosen password)."""
     if isinstance(error, str):
         return ProviderError(redacted(error), provider=PROVIDER, http_status=status)
     if not isinstance(error, dict):
-        return _unreadable("the error object has an unexpected shape", http_status=status)
+        return _unreadable("the error object has an unexpected shape", acts=acts, http_status=status)
     code = _error_code(error.get("code"))
     if isinstance(code, str):
         code = redacted(code)
@@ -260,7 +278,7 @@ def _error_code(value: object) -> int | str | None:
 def _success(payload: dict[str, Any]) -> bool:
     success = payload.get("success")
     if not isinstance(success, bool):
-        raise _unreadable("the answer has no true/false 'success'")
+        raise _unreadable("the answer has no true/false 'success'", acts=True)  # only acting calls answer it
     return success
 
 
@@ -271,12 +289,12 @@ def _no_such_subaccount(subaccount_id: int) -> NotFoundError:
     )
 
 
-def _id(value: object) -> int:
+def _id(value: object, *, acts: bool) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
-    raise _unreadable("a subaccount id is missing or not a number")
+    raise _unreadable("a subaccount id is missing or not a number", acts=acts)
 
 
 def _text(value: object, *, required: bool = True) -> str:
@@ -286,8 +304,15 @@ def _text(value: object, *, required: bool = True) -> str:
         return value
     if isinstance(value, int) and not isinstance(value, bool) and not required:
         return str(value)  # a phone number may come as a JSON number
-    raise _unreadable("a text field is missing or not text")
+    raise _unreadable("a text field is missing or not text", acts=False)  # only reads answer text fields
 
 
-def _unreadable(message: str, *, http_status: int | None = None) -> UnavailableError:
-    return UnavailableError(message, provider=PROVIDER, http_status=http_status, outcome_unknown=True)
+def _unreadable(message: str, *, acts: bool, http_status: int | None = None) -> UnavailableError:
+    """An answer not in the documented form: an acting call may have taken effect, a read changed nothing."""
+    return UnavailableError(
+        message,
+        provider=PROVIDER,
+        http_status=http_status,
+        reason=UnavailableReason.UNREADABLE,
+        outcome_unknown=acts,
+    )

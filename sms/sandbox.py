@@ -23,7 +23,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from provider_api.sandbox_faults import BAD_GATEWAY_PAGE, FaultInjection
+from provider_api.sandbox_faults import BAD_GATEWAY_PAGE, MAINTENANCE_PAGE, FaultInjection, break_off
 
 DEMO_TOKEN = "demo-serwersms-token-7f3a9c"  # noqa: S105 - the sandbox's published demo credential
 DEMO_USERNAME = "webapi_demo"
@@ -157,13 +157,16 @@ class SerwerSmsSandbox(FaultInjection):
             return _send(start_response, 500, b"Internal Server Error", "text/plain")
         elif fault == "html":
             return _send(start_response, 502, BAD_GATEWAY_PAGE, "text/html")
+        elif fault == "maintenance":
+            return _send(start_response, 200, MAINTENANCE_PAGE, "text/html; charset=utf-8")
         elif fault == "auth":
             return _json(start_response, self.error_status, _invalid_user())
         status, body = self._answer(environ, path)
         raw = json.dumps(body, ensure_ascii=False).encode()
         if fault == "truncated":
             raw = raw[: max(1, len(raw) // 2)]
-        return _send(start_response, status, raw, "application/json; charset=utf-8")
+        sent = _send(start_response, status, raw, "application/json; charset=utf-8")
+        return break_off(sent) if fault == "broken_off" else sent
 
     def _answer(self, environ: dict[str, Any], path: str) -> tuple[int, dict[str, Any]]:
         try:

@@ -31,9 +31,10 @@ from provider_api.errors import (
     NotReadyError,
     ProviderError,
     UnavailableError,
+    UnavailableReason,
 )
 from provider_api.http import HttpTransport
-from provider_api.parsing import optional, parse_decimal, parse_local_datetime
+from provider_api.parsing import looks_like_html, optional, parse_decimal, parse_local_datetime
 from provider_api.redaction import redact
 
 from .xml_format import XmlFormatError, parse_xml
@@ -593,6 +594,7 @@ class SpikonClient:
             raise UnavailableError(
                 self._redact(f"unexpected answer to {where}: {exc}"),
                 provider=PROVIDER,
+                reason=UnavailableReason.UNREADABLE,
                 outcome_unknown=not retry,
             ) from None
 
@@ -602,23 +604,31 @@ class SpikonClient:
             data = _decode(body)
         except _Unreadable as exc:
             if not 200 <= status < 300:
+                # A web page tells more (maintenance) than its error status.
+                html = exc.reason == UnavailableReason.HTML_PAGE
                 raise UnavailableError(
                     f"HTTP {status} from {where}: {exc}",
                     provider=PROVIDER,
                     http_status=status,
+                    reason=UnavailableReason.HTML_PAGE if html else UnavailableReason.ERROR_STATUS,
                     outcome_unknown=acts and status >= 500,
                 ) from None
             raise UnavailableError(
                 f"unreadable answer to {where}: {exc}",
                 provider=PROVIDER,
                 http_status=status,
+                reason=exc.reason,
                 outcome_unknown=acts,
             ) from None
         if "error" in data:
             raise self._error(data, status, acts=acts)
         if not 200 <= status < 300:
             raise UnavailableError(
-                f"HTTP {status} from {where}", provider=PROVIDER, http_status=status, outcome_unknown=acts
+                f"HTTP {status} from {where}",
+                provider=PROVIDER,
+                http_status=status,
+                reason=UnavailableReason.ERROR_STATUS,
+                outcome_unknown=acts,
             )
         return data
 
@@ -654,7 +664,9 @@ class SpikonClient:
             "http_status": status,
         }
         if error_class is UnavailableError:
-            return UnavailableError(self._redact(words), outcome_unknown=acts, **kwargs)
+            return UnavailableError(
+                self._redact(words), reason=UnavailableReason.ERROR_STATUS, outcome_unknown=acts, **kwargs
+            )
         return error_class(self._redact(words), **kwargs)
 
     def _download(self, path: str, params: dict[str, str], destination: BinaryIO) -> AudioFile:
@@ -676,17 +688,17 @@ class SpikonClient:
                     # An error or a page instead of audio (MP3 starts with "ID3" or a frame, WAV with "RIFF").
                     body = first + _read_limited(chunks, _ERROR_BODY_LIMIT)
                     self._answer(where, response.status_code, body, acts=False)
-                    raise UnavailableError(f"{where} sent no audio", provider=PROVIDER)
+                    raise _unreadable_audio(f"{where} sent no audio")
                 if not first:
-                    raise UnavailableError(f"{where} sent an empty file", provider=PROVIDER)
+                    raise _unreadable_audio(f"{where} sent an empty file")
                 whole = _WholeAudio()
                 for chunk in itertools.chain((first,), chunks):
                     destination.write(chunk)
                     whole.feed(chunk)
             except requests.RequestException:
-                raise UnavailableError(f"the download from {where} broke off", provider=PROVIDER) from None
+                raise _unreadable_audio(f"the download from {where} broke off") from None
         if not whole.complete:
-            raise UnavailableError(f"{where} sent an audio file cut short", provider=PROVIDER)
+            raise _unreadable_audio(f"{where} sent an audio file cut short")
         size = whole.size
         media_type = content_type.split(";")[0].strip().lower()
         if not media_type or media_type == "application/octet-stream":
@@ -697,8 +709,16 @@ class SpikonClient:
         return redact(text, (self._api_key,))
 
 
+def _unreadable_audio(message: str) -> UnavailableError:
+    return UnavailableError(message, provider=PROVIDER, reason=UnavailableReason.UNREADABLE)
+
+
 class _Unreadable(Exception):
     """The body is neither a JSON object nor an XML document."""
+
+    def __init__(self, message: str, reason: UnavailableReason = UnavailableReason.UNREADABLE) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class _Shape(ValueError):
@@ -707,9 +727,9 @@ class _Shape(ValueError):
 
 def _decode(body: bytes) -> dict[str, Any]:
     """By the body, not the Content-Type header, which servers like this one often get wrong."""
+    if looks_like_html(body):
+        raise _Unreadable("an HTML page instead of an API answer", UnavailableReason.HTML_PAGE)
     text = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text[:64].lower().startswith((b"<!doctype html", b"<html")):
-        raise _Unreadable("an HTML page instead of an API answer")
     if not text:
         raise _Unreadable("an empty body")
     if text.startswith(b"<"):

@@ -51,7 +51,7 @@ from urllib.parse import parse_qs
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
-from provider_api.sandbox_faults import BAD_GATEWAY_PAGE, FaultInjection
+from provider_api.sandbox_faults import BAD_GATEWAY_PAGE, MAINTENANCE_PAGE, FaultInjection, break_off
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -341,6 +341,8 @@ class SpikonSandbox(FaultInjection):
             )
         if fault == "html":
             return _send(start_response, "502 Bad Gateway", "text/html; charset=utf-8", BAD_GATEWAY_PAGE)
+        if fault == "maintenance":
+            return _send(start_response, "200 OK", "text/html; charset=utf-8", MAINTENANCE_PAGE)
         request = _Request(
             params=_read_params(environ),
             api_key_header=environ.get("HTTP_SPIKON_API_KEY"),
@@ -358,7 +360,8 @@ class SpikonSandbox(FaultInjection):
             content_type, body = _render(result, xml=xml)
         if fault == "truncated":
             body = body[: len(body) // 2]
-        return _send(start_response, status, content_type, body)
+        sent = _send(start_response, status, content_type, body)
+        return break_off(sent) if fault == "broken_off" else sent
 
     def _handle(self, route: str, environ: dict, request: _Request) -> object:
         known = self._routes.get(route)

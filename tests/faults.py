@@ -20,25 +20,36 @@ from django.utils import timezone
 from accounts.models import SyncStatus
 from provider_api.http import HttpTransport
 
-FAULTS = ("refused", "timeout", "500", "html", "truncated", "auth")
+FAULTS = ("refused", "timeout", "500", "html", "maintenance", "truncated", "broken_off", "auth")
 # The kinds in which the provider did not give an answer we can read: "not answering since …".
 UNREACHABLE = frozenset(FAULTS) - {"auth"}
 
 CLIENT_TIMEOUT = (1.0, 0.2)  # (connect, read) seconds, for every client the tests build
 SANDBOX_HANG_SECONDS = 0.5  # how long a sandbox's "timeout" fault sleeps before it answers (and acts)
 
-# The operator's words (Polish, the default language) for each fault: accounts.provider_errors.explain.
-# 500, an HTML page and a broken body read "not answering" or "did not answer in time" depending on whether
-# the call acts; both start with the same words.
+# The operator's words (Polish, the default language) for each fault: what happened, the same for a read
+# and for a call that acts (accounts.provider_errors.explain); what follows says whether it may have acted.
 POLISH_SENTENCE = {
-    "refused": "Dostawca nie odpowiada; nic nie zostało zmienione.",
-    "timeout": "Dostawca nie odpowiedział na czas: mógł to już wykonać.",
-    "500": "Dostawca nie odpowi",
-    "html": "Dostawca nie odpowi",
-    "truncated": "Dostawca nie odpowi",
-    "auth": "Dostawca odrzucił dane logowania",
+    "refused": "Nie udało się połączyć z dostawcą.",
+    "timeout": "Dostawca nie odpowiedział na czas.",
+    "500": "Serwer dostawcy odpowiedział błędem.",
+    "html": "Dostawca przysłał stronę WWW zamiast odpowiedzi",
+    "maintenance": "Dostawca przysłał stronę WWW zamiast odpowiedzi",
+    "truncated": "Odpowiedź dostawcy była ucięta albo nie dała się odczytać.",
+    "broken_off": "Odpowiedź dostawcy była ucięta albo nie dała się odczytać.",
 }
+# A refused login is explained by each provider's own code: Numery-Premium.PL 401, SPIKON -3, SerwerSMS.pl 1001.
+POLISH_REFUSED_LOGIN = (
+    "Serwis Numery-Premium.PL odmówił dostępu.",
+    "SPIKON nie zna tego klucza API",
+    "SerwerSMS.pl nie zna tego użytkownika API ani tokenu.",
+)
+# Then the provider's own words, or, when no answer came, our details.
 POLISH_PROVIDER_SAYS = "Odpowiedź dostawcy:"
+POLISH_DETAILS = "Szczegóły:"
+POLISH_LABEL = {
+    fault: POLISH_DETAILS if fault in ("refused", "timeout") else POLISH_PROVIDER_SAYS for fault in FAULTS
+}
 POLISH_NOT_ANSWERING_SINCE = "Dostawca nie odpowiada od"
 POLISH_SYNC_FAILING_SINCE = "Synchronizacja z dostawcą nie udaje się od"
 
@@ -75,8 +86,11 @@ def inject(fault: str, sandbox, path: str, point_account_at: Callable[[str], Non
 def assert_clear_message(text: str, fault: str) -> None:
     """The page explains the fault in Polish with the provider's words, and shows no error page."""
     assert "Traceback" not in text and "Server Error (500)" not in text
-    assert POLISH_SENTENCE[fault] in text, text[-3000:]
-    assert POLISH_PROVIDER_SAYS in text
+    if fault == "auth":
+        assert any(sentence in text for sentence in POLISH_REFUSED_LOGIN), text[-3000:]
+    else:
+        assert POLISH_SENTENCE[fault] in text, text[-3000:]
+    assert POLISH_LABEL[fault] in text
 
 
 def snapshot(app_label: str, *, skip: tuple[str, ...] = ()) -> dict[str, list[dict]]:

@@ -48,7 +48,7 @@ from spikon.sandbox import SpikonSandbox
 from tests import faults
 from tests.faults import inject, recording_queued_tasks, use_short_timeouts
 
-LOST_ANSWERS = ("timeout", "500", "truncated")
+LOST_ANSWERS = ("timeout", "500", "truncated", "broken_off")
 
 
 @pytest.fixture(autouse=True)

@@ -14,10 +14,16 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.utils import timezone
 
+from accounts.models import WorkerHeartbeat
 from conftest import database_url_for_subprocesses
 
 BIN = Path(sys.executable).parent
+# The commands of docker-compose.yml's web and beat services (tests/test_operations.py holds them equal).
+WEB_COMMAND = ["gunicorn", "config.wsgi", "--config", "config/gunicorn.py"]
+BEAT_COMMAND = ["celery", "-A", "config", "beat", "--loglevel", "INFO"]
+BEAT_HEALTHCHECK = ["python", "manage.py", "check_beat"]
 
 
 def free_port() -> int:
@@ -84,8 +90,10 @@ def test_gunicorn_serves_production_settings(transactional_db, tmp_path):
         check=True,
         capture_output=True,
     )
+    # A worker ran the heartbeat a moment ago: readiness asks for one.
+    WorkerHeartbeat.objects.create(seen_at=timezone.now())
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "config.wsgi", "--config", "config/gunicorn.py"],
+        [str(BIN / WEB_COMMAND[0]), *WEB_COMMAND[1:]],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -95,12 +103,14 @@ def test_gunicorn_serves_production_settings(transactional_db, tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                status, _, body = get(f"http://127.0.0.1:{port}/healthz")
+                status, _, body = get(f"http://127.0.0.1:{port}/healthz/live")
                 break
             except OSError:
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.3)
-        # Probed by IP over plain HTTP, as the Dockerfile's HEALTHCHECK does.
+        # Probed by IP over plain HTTP, as the Dockerfile's HEALTHCHECK and docker-compose.yml do.
+        assert status == 200, body
+        status, _, body = get(f"http://127.0.0.1:{port}/healthz/ready")
         assert status == 200, body
         assert json.loads(body)["database"] == "ok"
         status, headers, _ = get(f"http://127.0.0.1:{port}/accounts/login/", host="dashboard.example.com")
@@ -126,18 +136,7 @@ def test_beat_copies_the_schedules_into_the_database(transactional_db, tmp_path)
 
     env = {**production_env(tmp_path), "DEBUG": "1"}
     process = subprocess.Popen(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "config",
-            "beat",
-            "--loglevel",
-            "INFO",
-            "--scheduler",
-            "django_celery_beat.schedulers:DatabaseScheduler",
-            "--pidfile",
-            str(tmp_path / "celerybeat.pid"),
-        ],
+        [str(BIN / BEAT_COMMAND[0]), *BEAT_COMMAND[1:]],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -151,8 +150,30 @@ def test_beat_copies_the_schedules_into_the_database(transactional_db, tmp_path)
             missing = expected - set(PeriodicTask.objects.values_list("name", flat=True))
             assert time.monotonic() < deadline, f"beat did not write {sorted(missing)}"
             time.sleep(0.3)
+        # Its health check (docker-compose.yml) passes while it ticks; it fails once the ticks are old.
+        while not (tmp_path / "beat-heartbeat").exists():
+            assert time.monotonic() < deadline, "beat did not tick"
+            time.sleep(0.3)
+        health = subprocess.run(
+            [sys.executable, *BEAT_HEALTHCHECK[1:]],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert health.returncode == 0, health.stderr
     finally:
         stop(process)
+    stale = time.time() - 120
+    os.utime(tmp_path / "beat-heartbeat", (stale, stale))
+    health = subprocess.run(
+        [sys.executable, *BEAT_HEALTHCHECK[1:]],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert health.returncode == 1 and "Beat last ticked 12" in health.stderr
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5"])

@@ -68,8 +68,12 @@ def test_start_command_serves_the_login_page_and_stops_on_ctrl_c(tmp_path):
         output = (tmp_path / "start.log").read_text()
         assert re.search(r"password: \S+", output), output[-2000:]
         assert f"http://127.0.0.1:{port}/" in output
-        health_status, health = fetch(f"http://127.0.0.1:{port}/healthz")
-        assert health_status == 200, health
+        # Ready once the one worker has run beat's first heartbeat (a minute after start): it consumes
+        # the heartbeat's queue.
+        deadline = time.monotonic() + 120
+        while fetch(f"http://127.0.0.1:{port}/healthz/ready")[0] != 200:
+            assert time.monotonic() < deadline, fetch(f"http://127.0.0.1:{port}/healthz/ready")[1]
+            time.sleep(1)
         sandbox_status, _ = fetch(f"http://127.0.0.1:{sandbox_port}/nowhere")
         assert sandbox_status == 404
     finally:

@@ -29,6 +29,7 @@ from provider_api.errors import (
     InvalidInputError,
     NotFoundError,
     UnavailableError,
+    UnavailableReason,
 )
 from provider_api.http import HttpTransport
 from provider_api.wsgi_server import serve_in_thread
@@ -504,6 +505,17 @@ def test_a_lasting_fault_exhausts_the_retries_until_cleared(client, sandbox):
 
     sandbox.clear_faults()
     assert len(client.invoices()) == 3
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["the file", "an error answer"])
+def test_an_invoice_download_that_breaks_off_is_unreadable(client, sandbox, known):
+    invoice_id = client.invoices()[0].id if known else 999999
+    sandbox.set_fault(f"/api/account/invoice/{invoice_id}", "broken_off")
+
+    with pytest.raises(UnavailableError) as caught:
+        client.invoice_download(invoice_id, io.BytesIO())
+
+    assert (caught.value.reason, caught.value.outcome_unknown) == (UnavailableReason.UNREADABLE, False)
 
 
 def test_unknown_fault_kinds_are_refused(sandbox):

@@ -83,7 +83,8 @@ def test_test_connection_says_what_happened(login, tenant, tenant_admin, premium
     premium_account.api_key = "wrong-key-000000"
     premium_account.save()
     refused = client.post(url("account-test", tenant), HTTP_ACCEPT_LANGUAGE="en", follow=True)
-    assert "The provider refused the credentials" in refused.text and "Unauthorized" in refused.text
+    assert "Numery-Premium.PL refused access. Either its API service is off" in refused.text
+    assert "401 UNAUTHORIZED: Unauthorized" in refused.text
     assert "wrong-key" not in refused.text
 
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from provider_api import http as http_module
-from provider_api.errors import UnavailableError
+from provider_api.errors import UnavailableError, UnavailableReason
 from provider_api.http import DEFAULT_TIMEOUT, RETRY_STATUSES, HttpTransport
 from provider_api.redaction import redact
 from provider_api.wsgi_server import serve_in_thread
@@ -26,8 +26,8 @@ SHORT_TIMEOUT = (1.0, 0.1)
 
 
 class LoopbackApp:
-    """A tiny WSGI app: /slow answers late, /status/<code> answers that code, /flaky fails twice;
-    anything else echoes the request."""
+    """A tiny WSGI app: /slow answers late, /status/<code> answers that code, /flaky fails twice,
+    /broken-off stops halfway; anything else echoes the request."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -45,6 +45,10 @@ class LoopbackApp:
             status = int(path.rsplit("/", 1)[1])
         elif path == "/flaky" and hit <= 2:
             status = 503
+        elif path == "/broken-off":
+            # Content-Length promises more than is sent: the answer breaks off.
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "100")])
+            return [b'{"status": 1, "mess']
         length = int(environ.get("CONTENT_LENGTH") or 0)
         echo = {
             "method": environ["REQUEST_METHOD"],
@@ -190,7 +194,7 @@ def test_read_timeout_is_unavailable_with_outcome_unknown(base_url, app):
         make_transport(base_url).request("POST", "slow", retry=False)
 
     error = caught.value
-    assert error.outcome_unknown is True
+    assert (error.reason, error.outcome_unknown) == (UnavailableReason.TIMEOUT, True)
     assert error.provider == "Testowy"
     assert str(error) == "Testowy: no answer in time"
     assert app.hits["/slow"] == 1
@@ -201,7 +205,8 @@ def test_read_timeout_of_a_read_is_retried_then_given_up(base_url, app):
     with pytest.raises(UnavailableError) as caught:
         make_transport(base_url).request("GET", "slow", retry=True)
 
-    assert caught.value.outcome_unknown is True
+    assert caught.value.reason == UnavailableReason.TIMEOUT
+    assert caught.value.outcome_unknown is False, "a read changes nothing"
     assert app.hits["/slow"] == 3
     assert time.monotonic() - started < 3 * SLOW_SECONDS  # each attempt gave up at the read timeout
 
@@ -212,7 +217,7 @@ def test_refused_connection_is_unavailable_with_outcome_known():
     with pytest.raises(UnavailableError) as caught:
         transport.request("POST", "send", retry=False)
 
-    assert caught.value.outcome_unknown is False
+    assert (caught.value.reason, caught.value.outcome_unknown) == (UnavailableReason.NO_CONNECTION, False)
     assert str(caught.value) == "Testowy: connection failed"
 
 
@@ -263,9 +268,29 @@ def test_connection_closed_after_sending_leaves_the_outcome_unknown(hang_up_port
     with pytest.raises(UnavailableError) as caught:
         make_transport(f"http://127.0.0.1:{port}").request("POST", "send", retry=False)
 
-    assert caught.value.outcome_unknown is True
+    assert (caught.value.reason, caught.value.outcome_unknown) == (UnavailableReason.CONNECTION_LOST, True)
     assert str(caught.value) == "Testowy: connection broken during the request"
     assert len(accepted) == 1
+
+
+def test_connection_closed_after_sending_a_read_changed_nothing(hang_up_port, sleeps):
+    port, accepted = hang_up_port
+
+    with pytest.raises(UnavailableError) as caught:
+        make_transport(f"http://127.0.0.1:{port}").request("GET", "list", retry=True)
+
+    assert (caught.value.reason, caught.value.outcome_unknown) == (UnavailableReason.CONNECTION_LOST, False)
+    assert len(accepted) == 3
+
+
+@pytest.mark.parametrize(("retry", "unknown"), [(False, True), (True, False)], ids=["act", "read"])
+def test_an_answer_that_breaks_off_is_unreadable(base_url, app, sleeps, retry, unknown):
+    with pytest.raises(UnavailableError) as caught:
+        make_transport(base_url).request("POST", "broken-off", retry=retry)
+
+    assert (caught.value.reason, caught.value.outcome_unknown) == (UnavailableReason.UNREADABLE, unknown)
+    assert str(caught.value) == "Testowy: request failed: ChunkedEncodingError"
+    assert app.hits["/broken-off"] == (1 if retry is False else 3)
 
 
 def test_connect_timeout_is_unavailable_with_outcome_known():
@@ -282,7 +307,7 @@ def test_connect_timeout_is_unavailable_with_outcome_known():
     with pytest.raises(UnavailableError) as caught:
         transport.request("GET", "list", retry=True)
 
-    assert caught.value.outcome_unknown is False
+    assert (caught.value.reason, caught.value.outcome_unknown) == (UnavailableReason.NO_CONNECTION, False)
     assert str(caught.value) == "Testowy: connection timed out"
     assert TimingOutSession.calls == 3
 
@@ -294,6 +319,7 @@ def test_other_request_failures_name_only_the_exception_class():
     with pytest.raises(UnavailableError) as caught:
         transport.request("POST", "send", retry=False, params={"apikey": SECRET})
     assert str(caught.value) == "Testowy: request failed: InvalidURL"
+    assert (caught.value.reason, caught.value.outcome_unknown) == (UnavailableReason.NO_CONNECTION, False)
     assert SECRET not in full_text(caught.value)
 
 

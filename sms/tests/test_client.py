@@ -14,6 +14,7 @@ from provider_api.errors import (
     NotFoundError,
     ProviderError,
     UnavailableError,
+    UnavailableReason,
 )
 from provider_api.http import HttpTransport
 from sms.client import (
@@ -548,7 +549,10 @@ def test_bad_bodies_raise_unavailable(client, rsps, action, status, body):
     }
     with pytest.raises(UnavailableError) as caught:
         calls[action]()
-    assert caught.value.outcome_unknown is True
+    html = body.startswith("<html>")
+    assert caught.value.reason == (UnavailableReason.HTML_PAGE if html else UnavailableReason.UNREADABLE)
+    # The provider answered, so an acting call may have taken effect; a read changed nothing.
+    assert caught.value.outcome_unknown is (action in ("add", "limit", "delete"))
 
 
 def test_an_unexpected_4xx_without_error_object_is_unavailable_and_acted_on_nothing(client, rsps):

@@ -203,9 +203,7 @@ def test_a_taken_login_is_refused_in_the_providers_words(
     response = client.post(create_url(tenant), data)
     assert response.status_code == 422
     page = response.content.decode()
-    assert (
-        "The provider rejected the data" in page and "2002 LoginTaken: Podany login jest już zajęty" in page
-    )
+    assert "SerwerSMS.pl rejected a value" in page and "2002 LoginTaken: Podany login jest już zajęty" in page
     assert PASSWORD not in page and 'value="nowe.konto"' in page
     creation = SubaccountCreation.objects.get(form_token=data["form_token"])
     assert creation.status == "refused" and "LoginTaken" in creation.error
@@ -231,7 +229,7 @@ def test_refused_credentials_are_shown_inline_and_never_retried(login, tenant, t
     response = client.post(create_url(tenant), open_form(client, tenant))
     assert response.status_code == 422
     assert (
-        "refused the credentials" in response.content.decode()
+        "does not know this API user or token" in response.content.decode()
         and "1001 InvalidUser" in response.content.decode()
     )
     assert sandbox.request_count(ADD) == 1
@@ -245,7 +243,9 @@ def test_an_unreachable_provider_changed_nothing(login, tenant, tenant_admin, sy
         synced.base_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
     synced.save()
     response = client.post(create_url(tenant), data)
-    assert response.status_code == 422 and "nothing was changed" in response.content.decode()
+    text = response.content.decode()
+    assert response.status_code == 422
+    assert "Could not connect to the provider. Nothing was changed" in text
     assert SubaccountCreation.objects.get(form_token=data["form_token"]).status == "refused"
 
 

@@ -226,7 +226,7 @@ def test_a_limit_for_a_subaccount_gone_at_the_provider_is_shown_inline(
         )
     assert response.status_code == 422
     text = response.content.decode()
-    assert "The provider does not know this object" in text and "success: false" in text
+    assert "The provider does not know this item" in text and "success: false" in text
     assert not SubaccountLimit.objects.exists()
     event = AuditEvent.objects.get(action="sms.subaccount.limit")
     assert event.outcome == "failure" and "success: false" in event.message
@@ -237,8 +237,8 @@ def test_a_limit_for_a_subaccount_gone_at_the_provider_is_shown_inline(
     ("fault", "words"),
     [
         ("auth", "1001 InvalidUser: Nieprawidłowy użytkownik lub hasło"),
-        ("500", "may have done it"),
-        ("timeout", "may have done it"),
+        ("500", "server answered with an error. The outcome is unknown — check whether it was done"),
+        ("timeout", "did not answer in time. The outcome is unknown — check whether it was done"),
     ],
 )
 def test_provider_failures_on_limits_are_shown_inline(
@@ -301,7 +301,7 @@ def test_delete_of_a_subaccount_gone_at_the_provider_is_shown_inline(
         sub_url(tenant, wojtek, "sms:subaccount-delete"), {"confirm_login": "wojtek"}
     )
     assert response.status_code == 422
-    assert "The provider does not know this object" in response.content.decode()
+    assert "The provider does not know this item" in response.content.decode()
     assert Subaccount.objects.filter(pk=wojtek.pk).exists()  # the next sync removes it
     assert AuditEvent.objects.get(action="sms.subaccount.delete").outcome == "failure"
 
@@ -312,7 +312,9 @@ def test_delete_with_a_lost_answer_says_the_outcome_is_unknown(login, tenant, te
         sub_url(tenant, sub(tenant, 1194), "sms:subaccount-delete"), {"confirm_login": "wojtek"}
     )
     assert response.status_code == 422
-    assert "may have done it. Check before trying again" in response.content.decode()
+    assert (
+        "The outcome is unknown — check whether it was done before trying again" in response.content.decode()
+    )
     assert sandbox.request_count(DELETE) == 1
     assert SyncStatus.objects.get(tenant=tenant, provider="sms").queued_at is not None
 
@@ -325,7 +327,8 @@ def test_delete_with_refused_credentials(login, tenant, tenant_admin, synced, sa
     )
     assert response.status_code == 422
     text = response.content.decode()
-    assert "refused the credentials" in text and "1001 InvalidUser" in text and "zly-token-1234" not in text
+    assert "does not know this API user or token" in text and "1001 InvalidUser" in text
+    assert "zly-token-1234" not in text
 
 
 def test_delete_needs_an_admin_and_post(login, tenant, operator, tenant_admin, synced, sandbox):

@@ -49,8 +49,8 @@ from spikon.sandbox import RECORDING_PATH, _mp3_silence, _wav_tone
 from spikon.tests.test_sync_call_center_and_jobs import ordered_report
 from tests.faults import (
     FAULTS,
+    POLISH_LABEL,
     POLISH_NOT_ANSWERING_SINCE,
-    POLISH_PROVIDER_SAYS,
     POLISH_SYNC_FAILING_SINCE,
     UNREACHABLE,
     assert_clear_message,
@@ -181,7 +181,7 @@ def _recorded_call(client, tenant):
         duration_seconds=65,
         state="ANSWERED",
         has_recording=True,
-        recording_url=f"{account.base_url}{RECORDING_PATH}?id=1",
+        recording_url=f"{account.base_url}{RECORDING_PATH}?id=100005",  # a recording of the demo's calls
     )
 
 
@@ -569,7 +569,7 @@ def test_a_polled_job_keeps_the_reason_and_waits_for_the_backoff(
     )
     assert files_under(media_root) == files, "no partial file is kept"
     job.refresh_from_db()
-    assert POLISH_PROVIDER_SAYS in job.last_error, "the reason is kept, in the operator's words"
+    assert POLISH_LABEL[fault] in job.last_error, "the reason is kept, in the operator's words"
     assert job.attempts == 1 and job.claimed_until is None
     if job.poll_status == model.PollStatus.WAITING:
         assert len(nudges) == 1, "one nudge for the next check, no more"

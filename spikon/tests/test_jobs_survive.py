@@ -29,7 +29,7 @@ from django.core.files.storage import default_storage
 from django.db.models import F
 from django.utils import timezone
 
-from config.celery import app
+from config.celery import QUEUES, app
 from providers.tasks import sweep_jobs
 from spikon import services, sync, tasks
 from spikon.models import (
@@ -110,7 +110,7 @@ def _flush_broker() -> int:
         broker.flushdb()
         return keys
     with app.connection_for_write() as connection:
-        return connection.default_channel.queue_purge(app.conf.task_default_queue) or 0
+        return sum(connection.default_channel.queue_purge(queue) or 0 for queue in QUEUES)
 
 
 def wait_for(condition, timeout: float) -> bool:
