@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from providers import accounts as provider_accounts
 from providers.once import ActionRecord, start_action
 from sms import sync
 from sms.forms import AccountForm
-from sms.models import SerwerSmsAccount, Subaccount, SubaccountCreation, SubaccountLimit
+from sms.models import Payment, SerwerSmsAccount, Subaccount, SubaccountCreation, SubaccountLimit
 
 CREATE_ACTION = "sms.subaccount.create"
 # Forms opened but never sent are forgotten after this long.
@@ -282,3 +283,22 @@ def _record_failure(
             outcome=AuditEvent.Outcome.FAILURE,
             message=account.redact(explain(error)),
         )
+
+
+def fetch_invoice(account: SerwerSmsAccount, payment: Payment) -> Payment:
+    """Fetch the payment's invoice (PDF) from the provider once and store it; later downloads reuse it.
+
+    If two members fetch at once, the first stored file wins and the other copy is discarded.
+    """
+    if payment.invoice:
+        return payment
+    pdf = account.client(in_request=True).invoice(payment.provider_id)
+    field = Payment._meta.get_field("invoice")
+    name = field.storage.save(field.generate_filename(payment, ""), ContentFile(pdf))
+    stored = Payment.objects.filter(pk=payment.pk, invoice="").update(
+        invoice=name, invoice_fetched_at=timezone.now()
+    )
+    if not stored:
+        field.storage.delete(name)
+    payment.refresh_from_db()
+    return payment
