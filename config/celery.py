@@ -28,6 +28,7 @@ TASK_ROUTES = {
     "*.tasks.poll_sms_*": {"queue": INTERACTIVE},
     "*.tasks.poll_announcement*": {"queue": INTERACTIVE},
     "*.tasks.*monitor*": {"queue": INTERACTIVE},
+    "*.tasks.deliver_*": {"queue": INTERACTIVE},
     # Heavy or long: statements, imports, exports, digests, the providers' call history reports.
     "*.tasks.render_*": {"queue": REPORTS},
     "*.tasks.delete_old_*": {"queue": REPORTS},
@@ -39,6 +40,7 @@ TASK_ROUTES = {
     "*.tasks.sync_*": {"queue": SYNC},
     "*.tasks.queue_*": {"queue": SYNC},
     "*.tasks.sweep_*": {"queue": SYNC},
+    "*.tasks.evaluate_*": {"queue": SYNC},
 }
 DEFAULT_QUEUE = SYNC
 

@@ -1,0 +1,241 @@
+"""Alert rules evaluated against the local copy: after each relevant sync and on a schedule.
+
+Each rule kind finds the things its condition holds for (`Finding`). An alert is made when a thing is first
+seen, fires once the condition has held long enough (SIP accounts: the rule's minutes; the rest at once),
+stays open while it holds and is cleared when it ends; firing and clearing are the two moments notified.
+Evaluations of one tenant run one at a time (a lock on the tenant row), so nothing fires twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import SyncStatus, Tenant
+from alerts import notify
+from alerts.models import Alert, AlertRule, RuleKind
+from premium.models import Call, Invoice, PremiumAccount
+from sms.models import Payment, PoolEntry
+from spikon.models import PhoneAccount, SpikonAccount
+
+PROVIDER_NAMES = {"premium": "Numery-Premium.PL", "spikon": "SPIKON", "sms": "SerwerSMS.pl"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str  # what the alert is about, stable between evaluations
+    subject: str  # the same, in words (stored as the alert's label)
+    value: Decimal | None  # the measured figure, in the rule's unit
+    since: datetime | None = None  # when the condition began, if the copy knows
+
+
+def after_sync(sender, *, tenant_id: int, provider: str, resource: str, **kwargs) -> None:
+    """A sync finished: look again at the tenant's rules (in a task of its own, once the sync commits)."""
+    from alerts import tasks
+    from providers.queueing import queue_after_commit
+
+    queue_after_commit(tasks.evaluate_alerts, tenant_id)
+
+
+def evaluate(tenant_id: int) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().filter(pk=tenant_id).first()
+        if tenant is None:
+            return
+        for rule in AlertRule.objects.filter(tenant=tenant, enabled=True):
+            _evaluate_rule(rule, CONDITIONS[rule.kind](rule, now), now)
+        # A rule switched off or deleted leaves no alert open.
+        for alert in Alert.objects.filter(tenant=tenant, cleared_at__isnull=True, rule__enabled=False):
+            _end(alert, now)
+
+
+def _evaluate_rule(rule: AlertRule, findings: list[Finding], now: datetime) -> None:
+    current = {alert.subject_key: alert for alert in rule.alerts.filter(cleared_at__isnull=True)}
+    hold = timedelta(minutes=int(rule.threshold)) if rule.kind == RuleKind.SIP_UNREGISTERED else timedelta(0)
+    for finding in findings:
+        alert = current.pop(finding.key, None)
+        if alert is None:
+            alert = Alert.objects.create(
+                tenant_id=rule.tenant_id,
+                rule=rule,
+                subject_key=finding.key,
+                subject=finding.subject[:200],
+                value=finding.value,
+                threshold=rule.threshold,
+                condition_since=finding.since or now,
+                checked_at=now,
+            )
+        else:
+            alert.value, alert.checked_at = finding.value, now
+            alert.save(update_fields=["value", "checked_at"])
+        if alert.fired_at is None and now - alert.condition_since >= hold:
+            alert.fired_at, alert.value_at_fire = now, finding.value
+            alert.save(update_fields=["fired_at", "value_at_fire"])
+            notify.alert_fired(alert)
+    for alert in current.values():
+        _end(alert, now)
+
+
+def _end(alert: Alert, now: datetime) -> None:
+    """The condition is over: a fired alert is cleared (and people told), one that never fired is forgotten."""
+    if alert.fired_at is None:
+        alert.delete()
+        return
+    alert.cleared_at = now
+    alert.save(update_fields=["cleared_at"])
+    notify.alert_cleared(alert)
+
+
+# --- the conditions, one per rule kind, from the local copy only ------------------------------------------
+
+
+def _premium_wallet(rule: AlertRule, now: datetime) -> list[Finding]:
+    account = PremiumAccount.objects.filter(tenant_id=rule.tenant_id, balance_net__isnull=False).first()
+    if account is None or account.balance_net >= rule.threshold:
+        return []
+    return [Finding("wallet", _("Numery-Premium.PL wallet"), account.balance_net)]
+
+
+def _spikon_balance(rule: AlertRule, now: datetime) -> list[Finding]:
+    account = SpikonAccount.objects.filter(tenant_id=rule.tenant_id, balance__isnull=False).first()
+    if account is None or account.balance >= rule.threshold:
+        return []
+    return [Finding("balance", _("SPIKON balance"), account.balance)]
+
+
+def _sms_pool(rule: AlertRule, now: datetime) -> list[Finding]:
+    entry = PoolEntry.objects.filter(
+        tenant_id=rule.tenant_id, message_type=rule.message_type, unlimited=False, remaining__isnull=False
+    ).first()
+    if entry is None or entry.remaining >= rule.threshold:
+        return []
+    subject = _("SerwerSMS.pl messages left: %(type)s") % {"type": entry.type_label}
+    return [Finding(f"pool:{entry.message_type}", subject, Decimal(entry.remaining))]
+
+
+def _invoices_unpaid(rule: AlertRule, now: datetime) -> list[Finding]:
+    """Unpaid SerwerSMS.pl payments by their due date; Numery-Premium.PL invoices, which carry no due date,
+    by their issue date."""
+    today = timezone.localdate(now)
+    offset = timedelta(days=int(rule.threshold))
+    found = []
+    for payment in Payment.objects.filter(tenant_id=rule.tenant_id, paid=False, due_on__lte=today - offset):
+        subject = _("SerwerSMS.pl payment %(number)s unpaid") % {"number": payment}
+        found.append(
+            Finding(f"sms-payment:{payment.provider_id}", subject, Decimal((today - payment.due_on).days))
+        )
+    for invoice in Invoice.objects.filter(tenant_id=rule.tenant_id, paid=False):
+        issued = timezone.localdate(invoice.issued_at)
+        if issued <= today - offset:
+            subject = _("Numery-Premium.PL invoice %(number)s unpaid") % {"number": invoice.title}
+            found.append(
+                Finding(f"premium-invoice:{invoice.provider_id}", subject, Decimal((today - issued).days))
+            )
+    return found
+
+
+def _syncs_failing(rule: AlertRule, now: datetime) -> list[Finding]:
+    limit = now - timedelta(hours=float(rule.threshold))
+    found = []
+    for status in SyncStatus.objects.filter(tenant_id=rule.tenant_id, failing_since__lte=limit):
+        hours = Decimal((now - status.failing_since).total_seconds() / 3600).quantize(Decimal("0.1"))
+        subject = _("%(provider)s sync of %(resource)s failing") % {
+            "provider": PROVIDER_NAMES.get(status.provider, status.provider),
+            "resource": status.resource,
+        }
+        found.append(
+            Finding(f"sync:{status.provider}/{status.resource}", subject, hours, status.failing_since)
+        )
+    return found
+
+
+def _sip_unregistered(rule: AlertRule, now: datetime) -> list[Finding]:
+    accounts = PhoneAccount.objects.filter(tenant_id=rule.tenant_id).exclude(registration_state=1)
+    return [
+        Finding(
+            f"sip:{account.provider_id}",
+            _("SIP account %(account)s not registered") % {"account": account},
+            None,
+        )
+        for account in accounts
+    ]
+
+
+def _dead_redirects(rule: AlertRule, now: datetime) -> list[Finding]:
+    since = now - timedelta(hours=float(rule.threshold))
+    numbers = (
+        Call.objects.filter(tenant_id=rule.tenant_id, started_at__gte=since)
+        .values("number")
+        .annotate(calls=Count("id"), answered=Count("id", filter=Q(disposition=Call.Disposition.ANSWERED)))
+        .filter(answered=0)
+        .order_by("number")
+    )
+    return [
+        Finding(
+            f"redirect:{row['number']}", _("Number %(number)s: no call answered") % row, Decimal(row["calls"])
+        )
+        for row in numbers
+    ]
+
+
+def _revenue_drop(rule: AlertRule, now: datetime) -> list[Finding]:
+    """The tenant's billed minutes today until now against the same part of the same weekday in the 4 weeks
+    before (their average); nothing while those weeks had no billed minutes."""
+    local_now = timezone.localtime(now)
+    start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def billed(day_start: datetime) -> int:
+        calls = Call.objects.filter(
+            tenant_id=rule.tenant_id,
+            started_at__gte=day_start,
+            started_at__lt=day_start + (local_now - start),
+        )
+        return calls.aggregate(seconds=Sum("billed_seconds"))["seconds"] or 0
+
+    average = sum(billed(start - timedelta(weeks=week)) for week in range(1, 5)) / 4
+    if average <= 0:
+        return []
+    percent = Decimal(100 * billed(start) / average).quantize(Decimal("0.1"))
+    if percent >= rule.threshold:
+        return []
+    return [Finding("revenue", _("Billed minutes today"), percent)]
+
+
+CONDITIONS: dict[str, Callable[[AlertRule, datetime], list[Finding]]] = {
+    RuleKind.PREMIUM_WALLET_BELOW: _premium_wallet,
+    RuleKind.SPIKON_BALANCE_BELOW: _spikon_balance,
+    RuleKind.SMS_POOL_BELOW: _sms_pool,
+    RuleKind.INVOICE_UNPAID: _invoices_unpaid,
+    RuleKind.SYNC_FAILING: _syncs_failing,
+    RuleKind.SIP_UNREGISTERED: _sip_unregistered,
+    RuleKind.DEAD_REDIRECT: _dead_redirects,
+    RuleKind.REVENUE_DROP: _revenue_drop,
+}
+
+# Created with every tenant (and for tenants made before rules existed, by the migration).
+DEFAULT_RULES = (
+    (RuleKind.PREMIUM_WALLET_BELOW, Decimal("50"), ""),
+    (RuleKind.SPIKON_BALANCE_BELOW, Decimal("20"), ""),
+    (RuleKind.SMS_POOL_BELOW, Decimal("100"), "eco"),
+    (RuleKind.SMS_POOL_BELOW, Decimal("50"), "full"),
+    (RuleKind.INVOICE_UNPAID, Decimal("0"), ""),
+    (RuleKind.SYNC_FAILING, Decimal("6"), ""),
+    (RuleKind.SIP_UNREGISTERED, Decimal("15"), ""),
+    (RuleKind.DEAD_REDIRECT, Decimal("2"), ""),
+    (RuleKind.REVENUE_DROP, Decimal("30"), ""),
+)
+
+
+def create_default_rules(tenant: Tenant) -> None:
+    AlertRule.objects.bulk_create(
+        AlertRule(tenant=tenant, kind=kind, threshold=threshold, message_type=message_type)
+        for kind, threshold, message_type in DEFAULT_RULES
+    )

@@ -1,0 +1,118 @@
+"""The tenant's state at a glance, from the local copy only (no provider is asked): what the home page and
+the weekly digest show. Each figure is one small query on an indexed column or on a summary table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from accounts.models import SyncStatus, Tenant
+from alerts.models import Alert, Delivery
+from premium.models import Call, Invoice, MonthNumberOverall, PremiumAccount, PremiumNumber
+from providers.jobs import registered_jobs
+from sms.models import Payment, PoolEntry
+from spikon.models import PhoneAccount, SpikonAccount
+
+BUSIEST_SHOWN = 5
+
+
+@dataclass
+class Calls:
+    """Premium calls from the 1st of a month up to a day, and what callers paid (net, at each number's price
+    per billed minute)."""
+
+    calls: int = 0
+    minutes: int = 0
+    paid: Decimal = Decimal(0)
+
+
+@dataclass
+class TenantState:
+    premium: PremiumAccount | None
+    spikon: SpikonAccount | None
+    pool: list[PoolEntry]
+    premium_unpaid: int
+    sms_unpaid: int
+    sms_overdue: int
+    unregistered: list[PhoneAccount]
+    failing_syncs: list[SyncStatus]
+    jobs_in_progress: list[tuple[str, int]]
+    open_alerts: list[Alert]
+    this_month: Calls
+    last_month: Calls
+    busiest: list[MonthNumberOverall] = field(default_factory=list)
+
+
+def month_to_date(tenant: Tenant, first: date, last: date) -> Calls:
+    """Calls from the first day to the last (both included), grouped by number to price the minutes."""
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    end = timezone.make_aware(datetime.combine(last + timedelta(days=1), datetime.min.time()))
+    rows = (
+        Call.objects.filter(tenant=tenant, started_at__gte=start, started_at__lt=end)
+        .values("number")
+        .annotate(calls=Count("id"), seconds=Sum("billed_seconds"))
+    )
+    prices = dict(
+        PremiumNumber.objects.filter(tenant=tenant, price_net__isnull=False).values_list(
+            "number", "price_net"
+        )
+    )
+    total = Calls()
+    for row in rows:
+        total.calls += row["calls"]
+        minutes = Decimal(row["seconds"] or 0) / 60
+        total.minutes += int(minutes)
+        total.paid += (minutes * prices.get(row["number"], Decimal(0))).quantize(Decimal("0.01"))
+    return total
+
+
+def _same_days_of_last_month(today: date) -> tuple[date, date]:
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    return last_month_end.replace(day=1), last_month_end.replace(day=min(today.day, last_month_end.day))
+
+
+def tenant_state(tenant: Tenant) -> TenantState:
+    today = timezone.localdate()
+    previous_first, previous_last = _same_days_of_last_month(today)
+    jobs = []
+    for kind in registered_jobs():
+        if kind.model is Delivery:
+            continue  # notifications are not provider work
+        running = kind.model.objects.filter(tenant=tenant).exclude(
+            poll_status__in=kind.model.FINAL_POLL_STATUSES
+        )
+        count = running.count()
+        if count:
+            jobs.append((str(kind.model._meta.verbose_name_plural), count))
+    payments = Payment.objects.filter(tenant=tenant, paid=False).aggregate(
+        unpaid=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today))
+    )
+    return TenantState(
+        premium=PremiumAccount.objects.filter(tenant=tenant).first(),
+        spikon=SpikonAccount.objects.filter(tenant=tenant).first(),
+        pool=list(PoolEntry.objects.filter(tenant=tenant)),
+        premium_unpaid=Invoice.objects.filter(tenant=tenant, paid=False).count(),
+        sms_unpaid=payments["unpaid"],
+        sms_overdue=payments["overdue"],
+        unregistered=list(PhoneAccount.objects.filter(tenant=tenant).exclude(registration_state=1)[:20]),
+        failing_syncs=list(
+            SyncStatus.objects.filter(tenant=tenant, failing_since__isnull=False).order_by("failing_since")
+        ),
+        jobs_in_progress=jobs,
+        open_alerts=list(
+            Alert.objects.filter(tenant=tenant, fired_at__isnull=False, cleared_at__isnull=True)
+            .select_related("rule")
+            .order_by("-fired_at")[:20]
+        ),
+        this_month=month_to_date(tenant, today.replace(day=1), today),
+        last_month=month_to_date(tenant, previous_first, previous_last),
+        busiest=list(
+            MonthNumberOverall.objects.filter(tenant=tenant, year=today.year, month=today.month).order_by(
+                "-calls", "number"
+            )[:BUSIEST_SHOWN]
+        ),
+    )
