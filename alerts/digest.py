@@ -32,7 +32,7 @@ def digest_data(tenant: Tenant) -> dict[str, object]:
         "week_calls": week.calls,
         "week_minutes": week.minutes,
         "week_paid": str(week.paid),
-        "open_alerts": [alert.subject for alert in state.open_alerts],
+        "open_alerts": [[alert.rule.kind, alert.subject] for alert in state.open_alerts],
         "from": (today - timedelta(days=7)).isoformat(),
         "to": (today - timedelta(days=1)).isoformat(),
     }

@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import SyncStatus, Tenant
 from alerts import notify
@@ -31,7 +30,7 @@ PROVIDER_NAMES = {"premium": "Numery-Premium.PL", "spikon": "SPIKON", "sms": "Se
 @dataclass(frozen=True)
 class Finding:
     key: str  # what the alert is about, stable between evaluations
-    subject: str  # the same, in words (stored as the alert's label)
+    subject: str  # its plain name, untranslated (the alert's title is made in the reader's language)
     value: Decimal | None  # the measured figure, in the rule's unit
     since: datetime | None = None  # when the condition began, if the copy knows
 
@@ -101,14 +100,14 @@ def _premium_wallet(rule: AlertRule, now: datetime) -> list[Finding]:
     account = PremiumAccount.objects.filter(tenant_id=rule.tenant_id, balance_net__isnull=False).first()
     if account is None or account.balance_net >= rule.threshold:
         return []
-    return [Finding("wallet", _("Numery-Premium.PL wallet"), account.balance_net)]
+    return [Finding("wallet", "Numery-Premium.PL", account.balance_net)]
 
 
 def _spikon_balance(rule: AlertRule, now: datetime) -> list[Finding]:
     account = SpikonAccount.objects.filter(tenant_id=rule.tenant_id, balance__isnull=False).first()
     if account is None or account.balance >= rule.threshold:
         return []
-    return [Finding("balance", _("SPIKON balance"), account.balance)]
+    return [Finding("balance", "SPIKON", account.balance)]
 
 
 def _sms_pool(rule: AlertRule, now: datetime) -> list[Finding]:
@@ -117,8 +116,7 @@ def _sms_pool(rule: AlertRule, now: datetime) -> list[Finding]:
     ).first()
     if entry is None or entry.remaining >= rule.threshold:
         return []
-    subject = _("SerwerSMS.pl messages left: %(type)s") % {"type": entry.type_label}
-    return [Finding(f"pool:{entry.message_type}", subject, Decimal(entry.remaining))]
+    return [Finding(f"pool:{entry.message_type}", entry.message_type.upper(), Decimal(entry.remaining))]
 
 
 def _invoices_unpaid(rule: AlertRule, now: datetime) -> list[Finding]:
@@ -128,14 +126,14 @@ def _invoices_unpaid(rule: AlertRule, now: datetime) -> list[Finding]:
     offset = timedelta(days=int(rule.threshold))
     found = []
     for payment in Payment.objects.filter(tenant_id=rule.tenant_id, paid=False, due_on__lte=today - offset):
-        subject = _("SerwerSMS.pl payment %(number)s unpaid") % {"number": payment}
+        subject = f"SerwerSMS.pl {payment}"
         found.append(
             Finding(f"sms-payment:{payment.provider_id}", subject, Decimal((today - payment.due_on).days))
         )
     for invoice in Invoice.objects.filter(tenant_id=rule.tenant_id, paid=False):
         issued = timezone.localdate(invoice.issued_at)
         if issued <= today - offset:
-            subject = _("Numery-Premium.PL invoice %(number)s unpaid") % {"number": invoice.title}
+            subject = f"Numery-Premium.PL {invoice.title}"
             found.append(
                 Finding(f"premium-invoice:{invoice.provider_id}", subject, Decimal((today - issued).days))
             )
@@ -147,10 +145,7 @@ def _syncs_failing(rule: AlertRule, now: datetime) -> list[Finding]:
     found = []
     for status in SyncStatus.objects.filter(tenant_id=rule.tenant_id, failing_since__lte=limit):
         hours = Decimal((now - status.failing_since).total_seconds() / 3600).quantize(Decimal("0.1"))
-        subject = _("%(provider)s sync of %(resource)s failing") % {
-            "provider": PROVIDER_NAMES.get(status.provider, status.provider),
-            "resource": status.resource,
-        }
+        subject = f"{PROVIDER_NAMES.get(status.provider, status.provider)} / {status.resource}"
         found.append(
             Finding(f"sync:{status.provider}/{status.resource}", subject, hours, status.failing_since)
         )
@@ -162,7 +157,7 @@ def _sip_unregistered(rule: AlertRule, now: datetime) -> list[Finding]:
     return [
         Finding(
             f"sip:{account.provider_id}",
-            _("SIP account %(account)s not registered") % {"account": account},
+            str(account),
             None,
         )
         for account in accounts
@@ -178,12 +173,7 @@ def _dead_redirects(rule: AlertRule, now: datetime) -> list[Finding]:
         .filter(answered=0)
         .order_by("number")
     )
-    return [
-        Finding(
-            f"redirect:{row['number']}", _("Number %(number)s: no call answered") % row, Decimal(row["calls"])
-        )
-        for row in numbers
-    ]
+    return [Finding(f"redirect:{row['number']}", row["number"], Decimal(row["calls"])) for row in numbers]
 
 
 def _revenue_drop(rule: AlertRule, now: datetime) -> list[Finding]:
@@ -206,7 +196,7 @@ def _revenue_drop(rule: AlertRule, now: datetime) -> list[Finding]:
     percent = Decimal(100 * billed(start) / average).quantize(Decimal("0.1"))
     if percent >= rule.threshold:
         return []
-    return [Finding("revenue", _("Billed minutes today"), percent)]
+    return [Finding("revenue", "", percent)]
 
 
 CONDITIONS: dict[str, Callable[[AlertRule, datetime], list[Finding]]] = {

@@ -26,7 +26,10 @@ class RuleKind(models.TextChoices):
     SYNC_FAILING = "sync_failing", _("Sync failing for more than (hours)")
     SIP_UNREGISTERED = "sip_unregistered", _("SIP account unregistered for more than (minutes)")
     DEAD_REDIRECT = "dead_redirect", _("70x number with calls and none answered in the last (hours)")
-    REVENUE_DROP = "revenue_drop", _("Billed minutes today below (% of the same weekday's 4-week average)")
+    REVENUE_DROP = (
+        "revenue_drop",
+        _("Billed minutes today below (percent of the same weekday's 4-week average)"),
+    )
 
 
 class AlertRule(models.Model):
@@ -63,6 +66,7 @@ class Alert(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alerts")
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
     subject_key = models.CharField(max_length=100)
+    # The thing's plain name (not translated: the title is made in the reader's language, see `title`).
     subject = models.CharField(_("about"), max_length=200)
     # What was measured, in the rule's unit, when it fired and as last seen; and the rule's threshold then.
     value_at_fire = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
@@ -89,6 +93,26 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.fired_at is not None and self.cleared_at is None
+
+    @property
+    def title(self) -> str:
+        """What the alert is about, in the active language (the viewer's, or the emailed member's)."""
+        return alert_title(self.rule.kind, self.subject)
+
+
+def alert_title(kind: str, subject: str) -> str:
+    """An alert's title from its rule kind and the plain name of its thing (a number, a message type…)."""
+    titles = {
+        RuleKind.PREMIUM_WALLET_BELOW: _("Numery-Premium.PL wallet low"),
+        RuleKind.SPIKON_BALANCE_BELOW: _("SPIKON balance low"),
+        RuleKind.SMS_POOL_BELOW: _("SerwerSMS.pl messages running out: %(subject)s"),
+        RuleKind.INVOICE_UNPAID: _("Unpaid invoice: %(subject)s"),
+        RuleKind.SYNC_FAILING: _("Sync failing: %(subject)s"),
+        RuleKind.SIP_UNREGISTERED: _("SIP account not registered: %(subject)s"),
+        RuleKind.DEAD_REDIRECT: _("No call answered: %(subject)s"),
+        RuleKind.REVENUE_DROP: _("Billed minutes today below usual"),
+    }
+    return str(titles.get(kind, kind)) % {"subject": subject}
 
 
 class MemberNotifications(models.Model):

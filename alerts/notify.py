@@ -3,9 +3,11 @@ members by email, the tenant's endpoints by webhook), queued once the transactio
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Tenant
 from alerts.models import Alert, Delivery, EventType, MemberNotifications, WebhookEndpoint, new_event_id
@@ -20,16 +22,28 @@ def alert_cleared(alert: Alert) -> None:
     _alert_moment(alert, EventType.ALERT_CLEARED)
 
 
+def figure(value: Decimal | None) -> str | None:
+    """A figure as text, exact and without trailing zeros: "40", "12.5", "-3.25"."""
+    return None if value is None else format(Decimal(value).normalize(), "f")
+
+
+def alert_title_in_english(alert: Alert) -> str:
+    """Receivers are programs: one fixed language for the title they may show."""
+    with translation.override("en"):
+        return alert.title
+
+
 def alert_data(alert: Alert) -> dict[str, object]:
     """The alert as its webhook event's `data`: figures as text, so no precision is lost."""
     return {
         "alert_id": alert.pk,
         "rule": alert.rule.kind,
         "subject": alert.subject,
+        "title": alert_title_in_english(alert),
         "about": alert.subject_key,
-        "value": None if alert.value is None else str(alert.value),
-        "value_at_fire": None if alert.value_at_fire is None else str(alert.value_at_fire),
-        "threshold": str(alert.threshold),
+        "value": figure(alert.value),
+        "value_at_fire": figure(alert.value_at_fire),
+        "threshold": figure(alert.threshold),
         "message_type": alert.rule.message_type or None,
         "fired_at": alert.fired_at.isoformat() if alert.fired_at else None,
         "cleared_at": alert.cleared_at.isoformat() if alert.cleared_at else None,

@@ -16,7 +16,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from alerts.models import Delivery, MemberNotifications
+from alerts.models import Delivery, EventType, MemberNotifications, alert_title
 
 WEBHOOK_TIMEOUT = (3.0, 10.0)  # (connect, read) seconds: a slow receiver is retried later, never waited for
 USER_AGENT = "telecom-dashboard-webhooks/1"
@@ -81,8 +81,16 @@ def send_email(delivery: Delivery) -> Outcome:
     language = setting.language if setting else settings.LANGUAGE_CODE
     tenant = delivery.tenant
     with translation.override(language), timezone.override(tenant.time_zone):
-        context = {"delivery": delivery, "data": delivery.payload, "tenant": tenant}
-        template = "digest" if delivery.event_type == "digest.weekly" else "alert"
+        data = delivery.payload
+        context = {"delivery": delivery, "data": data, "tenant": tenant}
+        if delivery.event_type == EventType.DIGEST:
+            template = "digest"
+            context["open_titles"] = [
+                alert_title(kind, subject) for kind, subject in data.get("open_alerts", [])
+            ]
+        else:
+            template = "alert"
+            context["title"] = alert_title(data.get("rule", ""), data.get("subject", ""))
         subject = render_to_string(f"alerts/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"alerts/email/{template}.txt", context)
     send_mail(subject, body, None, [delivery.user.email])
