@@ -88,8 +88,8 @@ def _end(alert: Alert, now: datetime) -> None:
     if alert.fired_at is None:
         alert.delete()
         return
-    alert.cleared_at = now
-    alert.save(update_fields=["cleared_at"])
+    alert.cleared_at = alert.checked_at = now
+    alert.save(update_fields=["cleared_at", "checked_at"])
     notify.alert_cleared(alert)
 
 
