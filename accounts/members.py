@@ -1,15 +1,16 @@
-"""The rules of managing members: who may change whom, and that a tenant always keeps an owner."""
+"""The rules of managing members: invitations, who may change whom, and that a tenant always keeps an owner."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit
-from accounts.models import Membership, Role, Tenant, User
+from accounts.models import Invitation, Membership, Role, Tenant, User
 
 
 class MemberChangeRefused(Exception):
@@ -46,30 +47,118 @@ def _ensure_other_owner(tenant: Tenant, membership: Membership) -> None:
         )
 
 
-def add_member(
-    tenant: Tenant, actor: User, actor_role: Role, username: str, email: str, role: int
-) -> tuple[Membership, str | None]:
-    """Add an existing or new user; returns the membership and, for a new user, a one-time password."""
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_link(invitation: Invitation) -> str:
+    """A fresh token for the invitation's link (any earlier link stops working); returns the token."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    invitation.token_hash = token_hash(token)
+    invitation.sent_at = now
+    invitation.expires_at = now + Invitation.LIFETIME
+    return token
+
+
+def invite(tenant: Tenant, actor: User, actor_role: Role, email: str, role: int) -> tuple[Invitation, str]:
+    """Invite an address; inviting it again (or at the same moment) renews its one pending invitation.
+
+    Returns the invitation and the token of its link, to be sent to the address and nowhere else.
+    """
     _check_role_allowed(actor_role, role)
     with transaction.atomic():
-        user = get_user_model().objects.filter(username__iexact=username).first()
-        password = None
-        if user is None:
-            password = secrets.token_urlsafe(12)
-            user = get_user_model().objects.create_user(username=username, email=email, password=password)
-        if Membership.objects.filter(tenant=tenant, user=user).exists():
-            raise MemberChangeRefused(_("%(username)s is already a member.") % {"username": user.username})
-        membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+        invitation = Invitation.objects.select_for_update().filter(tenant=tenant, email=email).first()
+        if invitation is not None and not can_manage(actor_role, invitation.role):
+            raise MemberChangeRefused(_("Only an owner can change an invitation to the admin or owner role."))
+        before = role_name(invitation.role) if invitation else None
+        if invitation is None:
+            invitation = Invitation(tenant=tenant, email=email)
+        invitation.role, invitation.invited_by = role, actor
+        token = _new_link(invitation)
+        try:
+            with transaction.atomic():
+                invitation.save()
+        except IntegrityError:
+            # Another admin invited the address at the same moment: theirs is the one invitation.
+            invitation = Invitation.objects.select_for_update().get(tenant=tenant, email=email)
+            before = role_name(invitation.role)
+            invitation.role, invitation.invited_by = role, actor
+            token = _new_link(invitation)
+            invitation.save()
         audit.record(
             tenant,
             actor,
-            "members.add",
+            "members.invite",
+            object_type="invitation",
+            object_id=str(invitation.pk),
+            object_label=email,
+            changes={"role": (before, role_name(role))},
+        )
+    return invitation, token
+
+
+def resend_invitation(tenant: Tenant, actor: User, actor_role: Role, invitation: Invitation) -> str:
+    """A new link for a pending invitation, valid for another week; returns its token."""
+    if not can_manage(actor_role, invitation.role):
+        raise MemberChangeRefused(_("Only an owner can resend an invitation to the admin or owner role."))
+    token = _new_link(invitation)
+    with transaction.atomic():
+        invitation.invited_by = actor
+        invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "invited_by"])
+        audit.record(
+            tenant, actor, "members.invite-again", object_type="invitation", object_id=str(invitation.pk),
+            object_label=invitation.email,
+        )  # fmt: skip
+    return token
+
+
+def revoke_invitation(tenant: Tenant, actor: User, actor_role: Role, invitation: Invitation) -> None:
+    if not can_manage(actor_role, invitation.role):
+        raise MemberChangeRefused(_("Only an owner can revoke an invitation to the admin or owner role."))
+    with transaction.atomic():
+        audit.record(
+            tenant,
+            actor,
+            "members.revoke",
+            object_type="invitation",
+            object_id=str(invitation.pk),
+            object_label=invitation.email,
+            changes={"role": (role_name(invitation.role), None)},
+        )
+        invitation.delete()
+
+
+def pending_invitation(token: str) -> Invitation | None:
+    """The invitation a link names, if it is still pending and not expired."""
+    invitation = Invitation.objects.select_related("tenant").filter(token_hash=token_hash(token)).first()
+    if invitation is None or invitation.is_expired:
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, user: User) -> Membership:
+    """The invitee joins: the membership is made, the invitation used up (its link stops working)."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        if locked is None or locked.is_expired:
+            raise MemberChangeRefused(_("This invitation is no longer valid."))
+        if Membership.objects.filter(tenant=locked.tenant_id, user=user).exists():
+            raise MemberChangeRefused(
+                _("You are already a member of %(tenant)s.") % {"tenant": invitation.tenant.name}
+            )
+        membership = Membership.objects.create(tenant_id=locked.tenant_id, user=user, role=locked.role)
+        audit.record(
+            invitation.tenant,
+            user,
+            "members.join",
             object_type="membership",
             object_id=str(membership.pk),
-            object_label=user.username,
-            changes={"role": (None, role_name(role)), "new user": (None, password is not None)},
+            object_label=user.get_username(),
+            changes={"role": (None, role_name(locked.role)), "invited address": (None, locked.email)},
         )
-    return membership, password
+        locked.delete()
+    return membership
 
 
 def change_role(tenant: Tenant, actor: User, actor_role: Role, membership: Membership, role: int) -> None:

@@ -1,18 +1,55 @@
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
 from accounts.views import healthz_live, healthz_ready
+
+
+def client_address(meta: dict, trusted_proxies: int) -> str:
+    """The address the request came from, behind `trusted_proxies` proxies that each append to X-Forwarded-For.
+
+    The last proxy's own address is REMOTE_ADDR; the entry it appended is the one before it, and so on:
+    the client is the `trusted_proxies`-th entry from the right. Entries further left were written by
+    the client itself and prove nothing. Without enough entries (a request that did not come through
+    the proxies) or with a malformed one, REMOTE_ADDR stands.
+    """
+    remote = meta.get("REMOTE_ADDR", "")
+    hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if trusted_proxies < 1 or len(hops) < trusted_proxies:
+        return remote
+    candidate = hops[-trusted_proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+class ClientAddressMiddleware:
+    """Behind the TLS proxy, REMOTE_ADDR becomes the client's address (for the login lockout and the logs).
+
+    First in the chain, so that everything after it - django-axes included - sees the client, not the proxy.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.BEHIND_TLS_PROXY:
+            request.META["REMOTE_ADDR"] = client_address(request.META, settings.TRUSTED_PROXY_COUNT)
+        return self.get_response(request)
 
 
 class HtmxMessagesMiddleware:
@@ -82,6 +119,33 @@ class TwoFactorMiddleware:
             and user_has_device(user, confirmed=True)
         ):
             return redirect(f"{reverse('two-factor-verify')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user whose password someone else chose (`must_change_password`) sets their own before anything else."""
+
+    ALLOWED_URL_NAMES = (
+        "password_change",
+        "password_change_done",
+        "logout",
+        "set_language",
+        "two-factor-verify",
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.must_change_password
+            and not request.path.startswith(settings.STATIC_URL)
+            and request.path not in {reverse(name) for name in self.ALLOWED_URL_NAMES}
+        ):
+            messages.warning(request, _("Your password was set by someone else: choose your own to go on."))
+            return redirect("password_change")
         return self.get_response(request)
 
 

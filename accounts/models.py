@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -12,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     """A person who logs in; what they may do depends on their membership in each tenant."""
+
+    # Set when someone else chose the password (the createuser command): changed at the next login.
+    must_change_password = models.BooleanField(default=False)
 
 
 class Role(models.IntegerChoices):
@@ -67,6 +71,38 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant} ({self.get_role_display()})"
+
+
+class Invitation(models.Model):
+    """An email address invited to join a tenant with a role; the membership is made by the invitee.
+
+    The link's token is stored only as its SHA-256: the link itself exists only in the email. One
+    pending invitation per (tenant, address): inviting the address again sends that one anew.
+    """
+
+    LIFETIME = timedelta(days=7)
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    role = models.PositiveSmallIntegerField(_("role"), choices=Role.choices, default=Role.VIEWER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "email"], name="one_invitation_per_address")]
+
+    def __str__(self) -> str:
+        return f"{self.email} @ {self.tenant} ({self.get_role_display()})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class AuditEvent(models.Model):

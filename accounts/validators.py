@@ -6,6 +6,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 
@@ -18,11 +19,24 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def clean_provider_base_url(value: str) -> str:
-    """An account's API address: https anywhere, plain http only to this machine (a sandbox).
+def _allowed_hosts_message(official_host: str) -> str:
+    hosts = (
+        [official_host, *settings.ALLOWED_PROVIDER_HOSTS]
+        if official_host
+        else settings.ALLOWED_PROVIDER_HOSTS
+    )
+    if not hosts:
+        return _("No provider address is allowed here; the server's ALLOWED_PROVIDER_HOSTS lists none.")
+    return _("Use an address on one of the allowed hosts: %(hosts)s.") % {"hosts": ", ".join(hosts)}
 
-    Credentials travel with every call, so they never cross a network unencrypted. Returns the
-    address without a trailing slash, or "" for an empty value.
+
+def clean_provider_base_url(value: str, *, official: str = "") -> str:
+    """An account's API address: the provider's `official` one, or one on a host the server allows.
+
+    The server calls this address with the account's credentials, so it is never an arbitrary host:
+    besides the official address only hosts in ALLOWED_PROVIDER_HOSTS, and this machine (the sandboxes,
+    over plain http too) only when the server runs in development. Returns the address without a
+    trailing slash, or "" for an empty value.
     """
     url = value.strip().rstrip("/")
     if not url:
@@ -30,12 +44,20 @@ def clean_provider_base_url(value: str) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
+        parts.port  # noqa: B018 - reading it checks the port
     except ValueError:
         raise forms.ValidationError(_("Enter an address such as https://api.example.pl.")) from None
     if parts.query or parts.fragment or parts.username or parts.password:
         raise forms.ValidationError(_("Give only the address, without “?”, “#” or a login in it."))
     if parts.scheme not in ("http", "https") or not host:
         raise forms.ValidationError(_("Enter an address such as https://api.example.pl."))
-    if parts.scheme == "http" and not _is_loopback(host):
+    if _is_loopback(host):
+        if not settings.PROVIDER_SANDBOXES_ALLOWED:
+            raise forms.ValidationError(_allowed_hosts_message(urlsplit(official).hostname or ""))
+        return url
+    if parts.scheme == "http":
         raise forms.ValidationError(_("Use https://; plain http:// is allowed only for 127.0.0.1."))
+    official_host = urlsplit(official).hostname or ""
+    if host != official_host and host not in settings.ALLOWED_PROVIDER_HOSTS:
+        raise forms.ValidationError(_allowed_hosts_message(official_host))
     return url

@@ -1,39 +1,58 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import hashlib
 from datetime import datetime, time, timedelta
 
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit, sync
-from accounts.fields import OneTimeSecret
+from accounts.emails import EmailNotSent, EmailOff, send_invitation, send_recovery_code_warning
 from accounts.forms import (
     AuditFilterForm,
-    MemberAddForm,
+    InviteForm,
     MemberRoleForm,
     OtpTokenForm,
+    SecondFactorForm,
+    SignUpForm,
     TenantCreateForm,
     TenantSettingsForm,
 )
-from accounts.members import MemberChangeRefused, add_member, can_manage, change_role, remove_member
-from accounts.models import AuditEvent, Membership, Role, WorkerHeartbeat
+from accounts.members import (
+    MemberChangeRefused,
+    accept_invitation,
+    can_manage,
+    change_role,
+    invite,
+    pending_invitation,
+    remove_member,
+    resend_invitation,
+    revoke_invitation,
+)
+from accounts.models import AuditEvent, Invitation, Membership, Role, User, WorkerHeartbeat
 from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
 from config.celery import app as celery_app
@@ -101,10 +120,15 @@ def _members_context(request: TenantRequest, **extra: object) -> dict[str, objec
         }
         for m in memberships
     ]
+    invitations = [
+        {"invitation": invitation, "manageable": can_manage(request.role, invitation.role)}
+        for invitation in Invitation.objects.filter(tenant=request.tenant).select_related("invited_by")
+    ]
     context: dict[str, object] = {
         "section": "members",
         "rows": rows,
-        "add_form": MemberAddForm(actor_role=request.role),
+        "invitations": invitations,
+        "invite_form": InviteForm(actor_role=request.role),
     }
     context.update(extra)
     return context
@@ -116,33 +140,80 @@ def members(request: TenantRequest) -> HttpResponse:
     return render(request, "accounts/members.html", _members_context(request))
 
 
+def _send_invitation(request: TenantRequest, invitation: Invitation, token: str) -> None:
+    try:
+        send_invitation(request, invitation, token)
+    except EmailOff:
+        messages.error(
+            request,
+            _(
+                "The invitation to %(email)s is saved, but this server sends no email (EMAIL_URL is not set): "
+                "ask the server's administrator to create the user with the createuser command."
+            )
+            % {"email": invitation.email},
+        )
+    except EmailNotSent:
+        messages.error(
+            request,
+            _(
+                "The invitation to %(email)s is saved, but the email could not be sent; try “Send again” later."
+            )
+            % {"email": invitation.email},
+        )
+    else:
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+
+
 @require_POST
 @tenant_view(Role.ADMIN)
-def member_add(request: TenantRequest) -> HttpResponse:
-    form = MemberAddForm(request.POST, actor_role=request.role)
-    if not form.is_valid():
-        return render(request, "accounts/members.html", _members_context(request, add_form=form), status=400)
+def member_invite(request: TenantRequest) -> HttpResponse:
+    """Invite an address with a role; the same answer whoever the address belongs to."""
+    form = InviteForm(request.POST, actor_role=request.role)
+    if form.is_valid():
+        try:
+            invitation, token = invite(
+                request.tenant,
+                request.user,
+                request.role,
+                form.cleaned_data["email"],
+                form.cleaned_data["role"],
+            )
+        except MemberChangeRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            _send_invitation(request, invitation, token)
+            return redirect("members", tenant_slug=request.tenant.slug)
+    return render(request, "accounts/members.html", _members_context(request, invite_form=form), status=400)
+
+
+def _invitation_or_404(request: TenantRequest, invitation_id: int) -> Invitation:
+    return get_object_or_404(Invitation, pk=invitation_id, tenant=request.tenant)
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def invitation_resend(request: TenantRequest, invitation_id: int) -> HttpResponse:
+    invitation = _invitation_or_404(request, invitation_id)
     try:
-        membership, password = add_member(
-            request.tenant,
-            request.user,
-            request.role,
-            form.cleaned_data["username"],
-            form.cleaned_data["email"],
-            form.cleaned_data["role"],
-        )
+        token = resend_invitation(request.tenant, request.user, request.role, invitation)
     except MemberChangeRefused as refusal:
-        form.add_error(None, str(refusal))
-        return render(request, "accounts/members.html", _members_context(request, add_form=form), status=400)
-    if password is None:
-        messages.success(request, _("%(username)s added.") % {"username": membership.user.username})
-        return redirect("members", tenant_slug=request.tenant.slug)
-    # The one-time password is rendered once here, never stored in a message or a log.
-    return render(
-        request,
-        "accounts/member_created.html",
-        {"section": "members", "membership": membership, "password": OneTimeSecret(password)},
-    )
+        messages.error(request, str(refusal))
+    else:
+        _send_invitation(request, invitation, token)
+    return redirect("members", tenant_slug=request.tenant.slug)
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def invitation_revoke(request: TenantRequest, invitation_id: int) -> HttpResponse:
+    invitation = _invitation_or_404(request, invitation_id)
+    try:
+        revoke_invitation(request.tenant, request.user, request.role, invitation)
+    except MemberChangeRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("The invitation to %(email)s is revoked.") % {"email": invitation.email})
+    return redirect("members", tenant_slug=request.tenant.slug)
 
 
 def _member_or_404(request: TenantRequest, member_id: int) -> Membership:
@@ -308,6 +379,25 @@ def _qr_code_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
 
 
+RECOVERY_CODE_COUNT, RECOVERY_CODE_LENGTH = 10, 8
+
+
+def _new_recovery_codes(user) -> list[str]:
+    """Ten new single-use codes for logging in without the authenticator; earlier codes stop working."""
+    device, _created = StaticDevice.objects.get_or_create(user=user, defaults={"name": "recovery codes"})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    # Shown once, in this answer only; the page must not be kept in any cache.
+    response = render(request, "accounts/recovery_codes.html", {"codes": codes, "next": _safe_next(request)})
+    add_never_cache_headers(response)
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
@@ -318,10 +408,13 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             if confirmed.verify_token(form.cleaned_data["token"]):
                 TOTPDevice.objects.filter(user=request.user).delete()
+                StaticDevice.objects.filter(user=request.user).delete()
                 messages.success(request, _("Two-factor login turned off."))
                 return redirect("two-factor")
             form.add_error("token", _("That code is not right (or has expired). Try the current one."))
-        return render(request, "accounts/two_factor.html", {"enabled": True, "form": form}, status=200)
+        codes_left = StaticToken.objects.filter(device__user=request.user).count()
+        context = {"enabled": True, "form": form, "codes_left": codes_left}
+        return render(request, "accounts/two_factor.html", context)
 
     device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "authenticator"}
@@ -332,7 +425,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             messages.success(request, _("Two-factor login is on. Each login will ask for a code."))
-            return redirect(_safe_next(request))
+            return _recovery_codes_page(request, _new_recovery_codes(request.user))
         form.add_error("token", _("That code is not right (or has expired). Try the current one."))
     context = {
         "enabled": False,
@@ -344,15 +437,148 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor.html", context)
 
 
+@require_POST
+@login_required
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """New recovery codes, replacing the old ones (only with two-factor login on, from a verified login)."""
+    if not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+        messages.error(request, _("Turn on two-factor login first."))
+        return redirect("two-factor")
+    return _recovery_codes_page(request, _new_recovery_codes(request.user))
+
+
+def _audit_recovery_code(request: HttpRequest, codes_left: int) -> None:
+    """A recovery code used to log in is recorded in each tenant of the user, and the user is warned."""
+    for membership in request.user.memberships.select_related("tenant"):
+        audit.record(
+            membership.tenant,
+            request.user,
+            "login.recovery-code",
+            object_type="user",
+            object_id=str(request.user.pk),
+            object_label=request.user.get_username(),
+            changes={"recovery codes left": (codes_left + 1, codes_left)},
+        )
+    with contextlib.suppress(EmailNotSent):  # logged by the sender; the login itself goes on
+        send_recovery_code_warning(request, request.user, codes_left)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
-    """The second step of a login for a user with an authenticator."""
-    form = OtpTokenForm(request.POST or None)
+    """The second step of a login: a code from the authenticator, or one of the recovery codes."""
+    form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["token"])
+        token = form.cleaned_data["token"]
+        # Each kind of code is checked by its own device, so a recovery code does not count as a wrong
+        # authenticator code (that would slow the app's next code down by django-otp's throttling).
+        devices = StaticDevice if len(token) == RECOVERY_CODE_LENGTH else TOTPDevice
+        device = next(
+            (d for d in devices.objects.filter(user=request.user, confirmed=True) if d.verify_token(token)),
+            None,
+        )
         if device is not None:
             otp_login(request, device)
+            if isinstance(device, StaticDevice):
+                codes_left = device.token_set.count()
+                _audit_recovery_code(request, codes_left)
+                messages.warning(
+                    request,
+                    ngettext(
+                        "You logged in with a recovery code; %(count)s code is left.",
+                        "You logged in with a recovery code; %(count)s codes are left.",
+                        codes_left,
+                    )
+                    % {"count": codes_left},
+                )
             return redirect(_safe_next(request))
         form.add_error("token", _("That code is not right (or has expired). Try the current one."))
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _safe_next(request)})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation's link: the invitee creates an account, or logs in and accepts; then they are a member."""
+    found = pending_invitation(token)
+    if found is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            try:
+                accept_invitation(found, request.user)
+            except MemberChangeRefused as refusal:
+                messages.error(request, str(refusal))
+                return redirect("home")
+            messages.success(request, _("Welcome to %(tenant)s.") % {"tenant": found.tenant.name})
+            return redirect("tenant-home", tenant_slug=found.tenant.slug)
+        return render(request, "accounts/invitation.html", {"invitation": found})
+    form = SignUpForm(request.POST or None, email=found.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    username=form.cleaned_data["username"],
+                    email=found.email,
+                    password=form.cleaned_data["password1"],
+                )
+                accept_invitation(found, user)
+        except IntegrityError:  # the same username taken a moment ago
+            form.add_error("username", _("This username cannot be used; choose another."))
+        except MemberChangeRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to %(tenant)s.") % {"tenant": found.tenant.name})
+            return redirect("tenant-home", tenant_slug=found.tenant.slug)
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/invitation.html", {"invitation": found, "form": form}, status=status)
+
+
+class OwnPasswordMixin:
+    """Once the user has set a password of their own, none set by someone else is demanded any more."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.user.must_change_password:
+            form.user.must_change_password = False
+            form.user.save(update_fields=["must_change_password"])
+        return response
+
+
+class PasswordChangeView(OwnPasswordMixin, auth_views.PasswordChangeView):
+    """Django's own password change."""
+
+
+def _over_limit(key: str, limit: int, window_seconds: int) -> bool:
+    """Count one more use of `key` in the cache; true once more than `limit` fell in the window.
+
+    The default cache is each process's memory: with several web processes each counts on its own.
+    """
+    cache.add(key, 0, window_seconds)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired between add and incr: this is the first use of a new window
+        cache.add(key, 1, window_seconds)
+        return False
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's own, throttled per address and per client address; beyond the limits no email is sent.
+
+    The answer is the same page whether the address is known, unknown or throttled.
+    """
+
+    EMAILS_PER_ADDRESS, REQUESTS_PER_CLIENT, WINDOW_SECONDS = 3, 10, 3600
+
+    def form_valid(self, form):
+        address = hashlib.sha256(form.cleaned_data["email"].strip().lower().encode()).hexdigest()
+        client = self.request.META.get("REMOTE_ADDR", "")
+        if _over_limit(f"password-reset:client:{client}", self.REQUESTS_PER_CLIENT, self.WINDOW_SECONDS) or (
+            _over_limit(f"password-reset:address:{address}", self.EMAILS_PER_ADDRESS, self.WINDOW_SECONDS)
+        ):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(OwnPasswordMixin, auth_views.PasswordResetConfirmView):
+    """Django's own: the new password from a reset link."""

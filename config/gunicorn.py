@@ -17,7 +17,8 @@ threads = _whole_number("GUNICORN_THREADS", 1)
 # A sync worker still answering one request after this is restarted. The billing CSV streams about
 # 40,000 calls a second (bench/), so the default lets a month of some four million calls through.
 timeout = _whole_number("GUNICORN_TIMEOUT", 120)
-# Request lines only; bodies (which may carry credentials) are never logged.
+# Request lines only; bodies (which may carry credentials) are never logged. Behind the TLS proxy the
+# first address is the proxy's; the X-Forwarded-For chain after it names the client.
 accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+access_log_format = '%(h)s [%({x-forwarded-for}i)s] "%(r)s" %(s)s %(b)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

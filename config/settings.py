@@ -65,6 +65,11 @@ for _key in _raw_encryption_keys:
 # Newest first: new secrets are encrypted under the first key, every key can decrypt.
 ENCRYPTION_KEYS = _raw_encryption_keys
 
+# Hosts besides each provider's official address that an account may be pointed at (its own sandbox,
+# a provider's test server); this machine's sandboxes are allowed only in development.
+ALLOWED_PROVIDER_HOSTS = [host.lower() for host in env.get_list("ALLOWED_PROVIDER_HOSTS")]
+PROVIDER_SANDBOXES_ALLOWED = DEBUG
+
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
 
@@ -82,6 +87,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_celery_beat",
     "accounts",
     "providers",  # what the provider apps share: before them
@@ -92,6 +98,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "accounts.middleware.ClientAddressMiddleware",
     "accounts.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -104,6 +111,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -175,6 +183,9 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_AGE = env.get_int("SESSION_COOKIE_AGE", 12 * 3600)
 
 OTP_TOTP_ISSUER = env.get_str("OTP_TOTP_ISSUER", "Telecom dashboard")
+
+# Audit events older than this are removed by the daily housekeeping task.
+AUDIT_RETENTION_DAYS = env.get_int("AUDIT_RETENTION_DAYS", 730)
 
 AXES_FAILURE_LIMIT = env.get_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("AXES_COOLOFF_MINUTES", 15))
@@ -251,6 +262,14 @@ BEAT_HEARTBEAT_FILE = Path(env.get_str("BEAT_HEARTBEAT_FILE", str(DATA_DIR / "be
 BEAT_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("BEAT_HEARTBEAT_MAX_AGE", 60))
 
 # Security ----------------------------------------------------------------------------------------
+# Behind a TLS proxy the client's address is read from X-Forwarded-For, at the place the trusted
+# proxies (TRUSTED_PROXY_COUNT of them in a chain) wrote it (accounts.middleware.client_address).
+BEHIND_TLS_PROXY = env.get_bool("BEHIND_TLS_PROXY", default=False)
+TRUSTED_PROXY_COUNT = env.get_int("TRUSTED_PROXY_COUNT", 1)
+if TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT must be 1 or more: the proxies in front of the dashboard."
+    )
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -265,8 +284,11 @@ if not DEBUG:
     if not SECURE_HSTS_PRELOAD:
         # Joining the browsers' preload list binds the whole domain for months: the operator's choice.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
-    if env.get_bool("BEHIND_TLS_PROXY", default=False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Error pages (DEBUG) and error emails mask credentials wherever a failing request held them.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SecretsFilter"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -292,5 +314,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.get_str("LOG_LEVEL", "INFO")},
     # WeasyPrint reports every page it lays out at INFO.
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -8,7 +8,6 @@ The provider answers `{"status": 1, ...}` or `{"status": 0, "message": "..."}`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from provider_api.http import HttpTransport
 from provider_api.parsing import (
     WARSAW,
     ParseError,
+    load_json,
     looks_like_html,
     normalise_polish_number,
     optional,
@@ -352,7 +352,7 @@ class PremiumClient:
         if status_code == 204 and no_content:
             return {}
         try:
-            body = json.loads(response.content, parse_float=Decimal)
+            body = load_json(response.content, parse_float=Decimal)
         except ValueError:
             if looks_like_html(response.content):
                 raise self._unreadable(
@@ -378,7 +378,7 @@ class PremiumClient:
     def _http_error(self, response: requests.Response, *, acting: bool) -> ProviderError:
         status_code = response.status_code
         try:
-            body = json.loads(response.content)
+            body = load_json(response.content)
         except ValueError:
             body = None
         message, detail = self._words(body) if isinstance(body, dict) else ("", "")

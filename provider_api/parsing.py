@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -12,6 +13,17 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 
 class ParseError(ValueError):
     """A provider value is not in the documented form."""
+
+
+def load_json(content: bytes | str, **options: object) -> object:
+    """`json.loads`, where a body nested too deeply to parse is as unreadable as one that is not JSON.
+
+    Python's parser raises RecursionError for such a body, not ValueError; ParseError is a ValueError.
+    """
+    try:
+        return json.loads(content, **options)
+    except RecursionError:
+        raise ParseError("JSON nested too deeply") from None
 
 
 def looks_like_html(body: bytes) -> bool:

@@ -112,7 +112,7 @@ class ProviderAccountForm(forms.ModelForm):
         ) % {"url": self._meta.model.OFFICIAL_URL}
 
     def clean_base_url(self) -> str:
-        url = clean_provider_base_url(self.cleaned_data["base_url"])
+        url = clean_provider_base_url(self.cleaned_data["base_url"], official=self._meta.model.OFFICIAL_URL)
         return "" if url == self._meta.model.OFFICIAL_URL.rstrip("/") else url
 
     def secret_needed(self, name: str) -> bool:

@@ -28,7 +28,7 @@ from provider_api.errors import (
     UnavailableReason,
 )
 from provider_api.http import HttpTransport
-from provider_api.parsing import ParseError, looks_like_html, optional, parse_decimal
+from provider_api.parsing import ParseError, load_json, looks_like_html, optional, parse_decimal
 from provider_api.redaction import redact
 
 PROVIDER = "SerwerSMS.pl"
@@ -347,7 +347,7 @@ class SerwerSmsClient:
         """The answer's JSON object, or the provider's error (whatever the HTTP status) raised."""
         status = response.status_code
         try:
-            payload = response.json()
+            payload = load_json(response.content)
         except ValueError:
             payload = None
         # The provider may report an error with any status, HTTP 200 included.

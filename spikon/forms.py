@@ -16,6 +16,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import CalendarDateField
 from accounts.ids import RowsChoiceField
 from provider_api.parsing import ParseError, normalise_polish_number
 from providers.accounts import ProviderAccountForm
@@ -372,8 +373,8 @@ class ReportOrderForm(forms.Form):
         coerce=int,
         initial=CallDirection.BOTH,
     )
-    date_start = forms.DateField(label=gettext_lazy("From"), widget=DATE_INPUT)
-    date_end = forms.DateField(label=gettext_lazy("To"), widget=DATE_INPUT)
+    date_start = CalendarDateField(label=gettext_lazy("From"), widget=DATE_INPUT)
+    date_end = CalendarDateField(label=gettext_lazy("To"), widget=DATE_INPUT)
     recordings_only = forms.BooleanField(
         label=gettext_lazy("Only calls with recordings"), required=False, initial=True
     )
@@ -411,8 +412,8 @@ class ReportOrderForm(forms.Form):
 class CallFilterForm(forms.Form):
     DIRECTION_UNKNOWN = "unknown"
 
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
+    date_from = CalendarDateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
+    date_to = CalendarDateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
     number = PhoneNumberField(label=gettext_lazy("Number"), required=False)
     direction = forms.ChoiceField(
         label=gettext_lazy("Direction"),

@@ -23,6 +23,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from accounts.media_checks import MP3, file_audio_type
 from accounts.models import User
 from accounts.provider_errors import explain
 from provider_api.errors import (
@@ -31,6 +32,7 @@ from provider_api.errors import (
     NotFoundError,
     ProviderError,
     UnavailableError,
+    UnavailableReason,
 )
 from providers import accounts as provider_accounts
 from providers.once import ActionRecord, start_action
@@ -627,15 +629,22 @@ def fetch_recording(account: SpikonAccount, call: CallRecord) -> None:
     """
     client = account.client(in_request=True, timeout=RECORDING_TIMEOUT)
     with tempfile.TemporaryFile() as buffer:
-        audio = client.download_recording(call.recording_url, buffer)
-        buffer.seek(0)
-        extension = ".mp3" if audio.content_type == "audio/mpeg" else ".wav"
+        client.download_recording(call.recording_url, buffer)
+        # Stored only if it is audio, under the type its content has: whatever the provider claimed.
+        content_type = file_audio_type(buffer)
+        if content_type is None:
+            raise UnavailableError(
+                "the recording is not MP3 or WAV audio",
+                provider=api.PROVIDER,
+                reason=UnavailableReason.UNREADABLE,
+            )
+        extension = ".mp3" if content_type == MP3 else ".wav"
         name = default_storage.save(private_media_path(call, f"recording{extension}"), File(buffer))
     stored = CallRecord.objects.filter(pk=call.pk, recording_audio="").update(
-        recording_audio=name, recording_content_type=audio.content_type[:64]
+        recording_audio=name, recording_content_type=content_type
     )
     if stored:
-        call.recording_audio.name, call.recording_content_type = name, audio.content_type[:64]
+        call.recording_audio.name, call.recording_content_type = name, content_type
     else:
         # Another request stored it meanwhile: keep theirs, drop this copy.
         default_storage.delete(name)

@@ -20,9 +20,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import sync as sync_state
+from accounts.media_checks import MP3, WAV, file_audio_type
 from accounts.models import Tenant
 from accounts.provider_errors import explain
-from provider_api.errors import InvalidInputError, NotFoundError, ProviderError
+from provider_api.errors import InvalidInputError, NotFoundError, ProviderError, UnavailableError
 from spikon import client as api
 from spikon.models import (
     CallCenterAgent,
@@ -41,7 +42,7 @@ from spikon.models import (
     private_media_path,
 )
 
-PROVIDER = "spikon"
+SYNC_KEY = "spikon"  # this app's key in SyncStatus rows and the sync registry (accounts.sync)
 
 # What is synced, one resource at a time: balance and phone accounts (4.2), phonebooks and their entries
 # (4.3), call center campaigns and agents (4.5), announcements (4.7.4), text-to-speech voices (4.7.1-4.7.2).
@@ -56,7 +57,7 @@ BATCH = 500
 
 def queue(tenant: Tenant, resource: str, *, scheduled: bool = False) -> bool:
     """Queue the sync of one resource of the tenant (once the transaction commits)."""
-    return sync_state.queue_sync(tenant, PROVIDER, resource, scheduled=scheduled)
+    return sync_state.queue_sync(tenant, SYNC_KEY, resource, scheduled=scheduled)
 
 
 def configured_account(tenant_id: int) -> SpikonAccount | None:
@@ -67,7 +68,7 @@ def configured_account(tenant_id: int) -> SpikonAccount | None:
 def sync_account(tenant_id: int) -> None:
     """Refresh the balance and the phone accounts; provider errors are recorded on the sync status."""
     try:
-        with sync_state.syncing(tenant_id, PROVIDER, ACCOUNT):
+        with sync_state.syncing(tenant_id, SYNC_KEY, ACCOUNT):
             # Entered even without an account, so that a queued sync never looks queued forever.
             account = configured_account(tenant_id)
             if account is not None:
@@ -110,7 +111,7 @@ def save_phone_accounts(tenant_id: int, phones: list[api.PhoneAccount]) -> None:
 def sync_phonebooks(tenant_id: int) -> None:
     """Refresh the phonebooks and every book's entries; provider errors are recorded on the sync status."""
     try:
-        with sync_state.syncing(tenant_id, PROVIDER, PHONEBOOKS):
+        with sync_state.syncing(tenant_id, SYNC_KEY, PHONEBOOKS):
             account = configured_account(tenant_id)
             if account is not None:
                 started_at = timezone.now()
@@ -295,7 +296,7 @@ def _direction(source: str, destination: str, own_numbers: set[str]) -> int | No
 def sync_call_center(tenant_id: int) -> None:
     """Refresh the campaigns (4.5.1) and the agents with their memberships (4.5.2)."""
     try:
-        with sync_state.syncing(tenant_id, PROVIDER, CALL_CENTER):
+        with sync_state.syncing(tenant_id, SYNC_KEY, CALL_CENTER):
             account = configured_account(tenant_id)
             if account is not None:
                 started_at = timezone.now()
@@ -368,7 +369,7 @@ def save_call_center(
 def sync_voices(tenant_id: int) -> None:
     """Refresh the text-to-speech languages (4.7.1) and each language's voices (4.7.2)."""
     try:
-        with sync_state.syncing(tenant_id, PROVIDER, VOICES):
+        with sync_state.syncing(tenant_id, SYNC_KEY, VOICES):
             account = configured_account(tenant_id)
             if account is not None:
                 client = account.client(in_request=False)
@@ -426,7 +427,7 @@ def sync_announcements(tenant_id: int) -> list[int]:
     """
     to_poll: list[int] = []
     try:
-        with sync_state.syncing(tenant_id, PROVIDER, ANNOUNCEMENTS):
+        with sync_state.syncing(tenant_id, SYNC_KEY, ANNOUNCEMENTS):
             account = configured_account(tenant_id)
             if account is not None:
                 known = known_announcements(tenant_id)
@@ -486,7 +487,10 @@ def download_announcement(client: api.SpikonClient, announcement: TtsAnnouncemen
         for field, wav in (("audio_mp3", False), ("audio_wav", True)):
             with tempfile.TemporaryFile() as buffer:
                 client.download_tts(announcement.provider_id, buffer, wav_pcm_8k=wav)
-                buffer.seek(0)
+                if file_audio_type(buffer) != (WAV if wav else MP3):
+                    raise UnavailableError(
+                        f"the announcement's audio is not {'WAV' if wav else 'MP3'}", provider=api.PROVIDER
+                    )
                 path = private_media_path(announcement, "audio.wav" if wav else "audio.mp3")
                 stored[field] = default_storage.save(path, File(buffer))
     except BaseException:

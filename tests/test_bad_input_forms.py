@@ -149,6 +149,8 @@ def _constructor_kwargs(form_class: type[forms.BaseForm], world: dict, draw) -> 
             kwargs[name] = "konto1"
         elif name == "book":
             kwargs[name] = world["book"]
+        elif name == "email":
+            kwargs[name] = "zaproszona@example.com"
         elif parameter.default is inspect.Parameter.empty:
             raise AssertionError(f"{form_class.__name__}: teach this test to make the argument {name!r}")
     if issubclass(form_class, forms.ModelForm):
@@ -345,7 +347,8 @@ def test_every_form_module_was_found():
         "SubaccountCreateForm",
         "BulkRedirectForm",
         "AnnouncementForm",
-        "MemberAddForm",
+        "InviteForm",
+        "SignUpForm",
     } <= names
 
 

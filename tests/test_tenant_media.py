@@ -24,6 +24,9 @@ from premium.models import Invoice
 from spikon.models import CallRecord, TtsAnnouncement
 
 MOMENT = datetime(2025, 6, 30, 21, 0, tzinfo=UTC)
+# Audio is served only when its content is audio: a WAV header, and an ID3 tag longer than the file.
+WAV_HEAD = b"RIFF\x24\x00\x00\x00WAVEfmt "
+MP3_HEAD = b"ID3\x04\x00\x00\x00\x00\x02\x00"
 
 
 def an_invoice(tenant: Tenant) -> Invoice:
@@ -46,7 +49,9 @@ def a_recorded_call(tenant: Tenant) -> CallRecord:
         recording_url="https://panel.spikon.pl/channels/lists/call/get_playback_file?id=1",
         recording_content_type="audio/wav",
     )
-    call.recording_audio.save("nagranie-1.wav", ContentFile(f"RIFF recording of {tenant.slug}".encode()))
+    call.recording_audio.save(
+        "nagranie-1.wav", ContentFile(WAV_HEAD + f"recording of {tenant.slug}".encode())
+    )
     return call
 
 
@@ -54,8 +59,8 @@ def an_announcement(tenant: Tenant) -> TtsAnnouncement:
     item = TtsAnnouncement.objects.create(
         tenant=tenant, provider_id=1, name="Powitanie", state=TtsAnnouncement.State.STORED
     )
-    item.audio_mp3.save("tts-1.mp3", ContentFile(f"ID3 announcement of {tenant.slug}".encode()))
-    item.audio_wav.save("tts-1.wav", ContentFile(f"RIFF announcement of {tenant.slug}".encode()))
+    item.audio_mp3.save("tts-1.mp3", ContentFile(MP3_HEAD + f"announcement of {tenant.slug}".encode()))
+    item.audio_wav.save("tts-1.wav", ContentFile(WAV_HEAD + f"announcement of {tenant.slug}".encode()))
     return item
 
 

@@ -6,13 +6,28 @@ afresh for every request, and with another tenant for the IDOR test). NOT_TENANT
 URLs whose kwargs are not a tenant's object.
 """
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from accounts import sync
-from accounts.models import Membership, Role, Tenant, User
+from accounts.models import Invitation, Membership, Role, Tenant, User
 
 
 def a_member(tenant: Tenant) -> dict[str, int]:
     user = User.objects.create_user(username=f"matrix-{User.objects.count()}", password="x-unused-9")
     return {"member_id": Membership.objects.create(user=user, tenant=tenant, role=Role.VIEWER).pk}
+
+
+def an_invitation(tenant: Tenant) -> dict[str, int]:
+    invitation = Invitation.objects.create(
+        tenant=tenant,
+        email=f"matrix-{Invitation.objects.count()}@example.com",
+        role=Role.VIEWER,
+        token_hash=f"{Invitation.objects.count():064d}",
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    return {"invitation_id": invitation.pk}
 
 
 def a_sync(tenant: Tenant) -> dict[str, str]:
@@ -27,4 +42,6 @@ OBJECTS = {
     "sync-status": a_sync,
     "member-role": a_member,
     "member-remove": a_member,
+    "invitation-resend": an_invitation,
+    "invitation-revoke": an_invitation,
 }

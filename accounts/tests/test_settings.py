@@ -85,3 +85,23 @@ def test_time_zone_and_languages():
     assert settings.TIME_ZONE == "Europe/Warsaw"
     assert settings.LANGUAGE_CODE == "pl"
     assert [code for code, _ in settings.LANGUAGES] == ["pl", "en"]
+
+
+def test_development_prints_emails_with_their_links_to_the_console(tmp_path):
+    """./scripts/start runs with DEBUG on and no EMAIL_URL: invitation and reset links appear in its output."""
+    send = (
+        "from django.core.mail import send_mail; "
+        "send_mail('Zaproszenie', 'http://127.0.0.1:8000/invitations/abc/', 'a@example.com', ['b@example.com'])"
+    )
+    result = run_manage(tmp_path, {"DEBUG": "1"}, "shell", "-c", send)
+    assert result.returncode == 0, result.stderr
+    assert "http://127.0.0.1:8000/invitations/abc/" in result.stdout
+
+
+def test_new_settings_are_read_and_checked(tmp_path):
+    show = "from django.conf import settings; print(settings.ALLOWED_PROVIDER_HOSTS, settings.TRUSTED_PROXY_COUNT)"
+    env = {"ALLOWED_PROVIDER_HOSTS": "Sandbox.Example.pl, api.test.pl", "TRUSTED_PROXY_COUNT": "2"}
+    result = run_manage(tmp_path, {**PRODUCTION, **env}, "shell", "-c", show)
+    assert "['sandbox.example.pl', 'api.test.pl'] 2" in result.stdout, result.stderr
+    refused = run_manage(tmp_path, {**PRODUCTION, "TRUSTED_PROXY_COUNT": "0"}, "check")
+    assert refused.returncode != 0 and "TRUSTED_PROXY_COUNT" in refused.stderr

@@ -1,7 +1,9 @@
 from django.urls import reverse
 from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import AuditEvent
 from conftest import PASSWORD
 
 
@@ -30,7 +32,8 @@ def test_set_up_turns_on_two_factor_after_a_right_code(client, operator):
     device.throttling_failure_timestamp = None
     device.save()
     right = client.post(reverse("two-factor"), {"token": current_code(device)})
-    assert right.status_code == 302
+    assert right.status_code == 200 and len(right.context["codes"]) == 10  # the recovery codes, shown once
+    assert "no-store" in right["Cache-Control"]
     assert TOTPDevice.objects.get(user=operator).confirmed
 
 
@@ -90,3 +93,61 @@ def test_turning_off_needs_a_current_code(client, operator):
     # A code may be used once only, so the next step's code (within the allowed drift) turns it off.
     turned_off = client.post(reverse("two-factor"), {"token": current_code(device, offset=1)})
     assert turned_off.status_code == 302 and not TOTPDevice.objects.filter(user=operator).exists()
+
+
+def _with_authenticator_and_codes(client, user) -> list[str]:
+    """Two-factor login set up by the user; returns the recovery codes the page showed."""
+    log_in(client, user)
+    client.get(reverse("two-factor"))
+    device = TOTPDevice.objects.get(user=user)
+    codes = client.post(reverse("two-factor"), {"token": current_code(device)}).context["codes"]
+    client.logout()
+    return codes
+
+
+def test_a_recovery_code_logs_in_once_is_audited_and_warned_about(client, operator, tenant, mailbox):
+    codes = _with_authenticator_and_codes(client, operator)
+    assert len(set(codes)) == 10
+    tenant_url = reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})
+
+    log_in(client, operator)
+    used = client.post(reverse("two-factor-verify"), {"token": codes[0].upper(), "next": tenant_url})
+    assert used.status_code == 302 and used["Location"] == tenant_url
+    assert client.get(tenant_url).status_code == 200
+    event = AuditEvent.objects.get(tenant=tenant, action="login.recovery-code")
+    assert event.username == operator.username and event.changes == {"recovery codes left": [10, 9]}
+    warning = mailbox.wait_for(operator.email)
+    assert "kodem zapasowym" in str(warning["Subject"]) and "9" in mailbox.body(warning)
+    assert codes[0] not in mailbox.body(warning)
+
+    client.logout()
+    log_in(client, operator)
+    again = client.post(reverse("two-factor-verify"), {"token": codes[0], "next": tenant_url})
+    assert again.status_code == 200 and again.context["form"].errors
+    assert client.get(tenant_url).status_code == 302
+
+
+def test_new_recovery_codes_replace_the_old_ones(client, operator):
+    codes = _with_authenticator_and_codes(client, operator)
+    log_in(client, operator)
+    client.post(reverse("two-factor-verify"), {"token": codes[9]})
+    assert "9" in client.get(reverse("two-factor")).text
+    assert client.get(reverse("two-factor-recovery-codes")).status_code == 405
+    new_codes = client.post(reverse("two-factor-recovery-codes")).context["codes"]
+    assert len(new_codes) == 10 and not set(new_codes) & set(codes)
+    client.logout()
+    log_in(client, operator)
+    assert client.post(reverse("two-factor-verify"), {"token": codes[1]}).status_code == 200
+    StaticDevice.objects.filter(user=operator).update(throttling_failure_count=0)  # no wait after a failure
+    assert client.post(reverse("two-factor-verify"), {"token": new_codes[1]}).status_code == 302
+
+
+def test_turning_two_factor_off_removes_the_recovery_codes(client, operator):
+    codes = _with_authenticator_and_codes(client, operator)
+    log_in(client, operator)
+    client.post(reverse("two-factor-verify"), {"token": codes[0]})
+    device = TOTPDevice.objects.get(user=operator)
+    device.last_t = -1  # the setup used the current code: let it count once more
+    device.save()
+    client.post(reverse("two-factor"), {"token": current_code(device)})
+    assert not StaticToken.objects.filter(device__user=operator).exists()

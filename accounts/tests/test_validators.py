@@ -17,7 +17,7 @@ from accounts.validators import clean_provider_base_url
     ],
 )
 def test_accepted_addresses(value, expected):
-    assert clean_provider_base_url(value) == expected
+    assert clean_provider_base_url(value, official="https://panel.spikon.pl") == expected
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,41 @@ def test_any_text_is_an_address_or_a_validation_error(value):
     except forms.ValidationError:
         return
     assert result == "" or result.startswith(("https://", "http://"))
+
+
+def test_the_official_address_is_accepted_anywhere(settings):
+    settings.ALLOWED_PROVIDER_HOSTS = []
+    assert clean_provider_base_url("https://api2.serwersms.pl/", official="https://api2.serwersms.pl") == (
+        "https://api2.serwersms.pl"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://evil.example.com",  # any host on the internet
+        "https://10.0.0.5:8443",  # a machine of the internal network
+        "http://127.0.0.1:6379",  # a local service, with DEBUG off
+        "https://localhost:5432",
+        "https://api2.serwersms.pl.evil.example.com",
+    ],
+)
+def test_in_production_only_the_official_address_and_the_listed_hosts(settings, value):
+    settings.PROVIDER_SANDBOXES_ALLOWED = False
+    settings.ALLOWED_PROVIDER_HOSTS = ["sandbox.example.pl"]
+    with pytest.raises(forms.ValidationError) as refusal:
+        clean_provider_base_url(value, official="https://api2.serwersms.pl")
+    assert "sandbox.example.pl" in str(refusal.value) and "api2.serwersms.pl" in str(refusal.value)
+    assert clean_provider_base_url(
+        "https://sandbox.example.pl:8443/api", official="https://api2.serwersms.pl"
+    )
+
+
+def test_loopback_only_with_debug_on(settings):
+    """The sandboxes on this machine: allowed when the server was started with DEBUG on, even if listed."""
+    settings.ALLOWED_PROVIDER_HOSTS = ["127.0.0.1", "localhost"]
+    settings.PROVIDER_SANDBOXES_ALLOWED = False
+    with pytest.raises(forms.ValidationError):
+        clean_provider_base_url("http://127.0.0.1:8001/sms")
+    settings.PROVIDER_SANDBOXES_ALLOWED = True
+    assert clean_provider_base_url("http://127.0.0.1:8001/sms") == "http://127.0.0.1:8001/sms"

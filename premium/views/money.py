@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.media_checks import download_type
 from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.provider_errors import explain
@@ -76,5 +77,5 @@ def invoice_download(request: TenantRequest, invoice_id: int) -> HttpResponse:
         invoice.file.open("rb"),
         as_attachment=True,
         filename=_download_name(invoice),
-        content_type=invoice.content_type or "application/pdf",
+        content_type=download_type(invoice.content_type or "application/pdf"),
     )

@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 
 import pytest
-from celery import shared_task
 from django.db import transaction
 
+from premium.tasks import delete_old_statements
 from providers.queueing import queue_after_commit
 from tests.faults import use_broker_down
 
-
-@shared_task(name="providers.tests.nothing")
-def nothing(job_id: int) -> None:
-    """A task for these tests only."""
+# A harmless task of the project: with the broker down it is never sent anyway.
+TASK = delete_old_statements
 
 
 @pytest.mark.django_db(transaction=True)
@@ -22,20 +20,20 @@ def test_a_broker_error_is_logged_and_swallowed(monkeypatch, caplog):
     use_broker_down(monkeypatch)
     caplog.set_level(logging.WARNING, logger="providers.queueing")
     with transaction.atomic():
-        queue_after_commit(nothing, 42)
-        queue_after_commit("providers.tests.nothing", 43)
+        queue_after_commit(TASK, 42)
+        queue_after_commit(TASK.name, 43)
     messages = [record.getMessage() for record in caplog.records]
-    assert len(messages) == 2 and all("providers.tests.nothing" in message for message in messages)
+    assert len(messages) == 2 and all(TASK.name in message for message in messages)
     assert not any("42" in message or "43" in message for message in messages)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_nothing_is_queued_when_the_transaction_rolls_back(monkeypatch):
     sent = []
-    monkeypatch.setattr(nothing, "apply_async", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(TASK, "apply_async", lambda **kwargs: sent.append(kwargs))
     with pytest.raises(RuntimeError), transaction.atomic():
-        queue_after_commit(nothing, 1)
+        queue_after_commit(TASK, 1)
         raise RuntimeError
     with transaction.atomic():
-        queue_after_commit(nothing, 2, countdown=5)
+        queue_after_commit(TASK, 2, countdown=5)
     assert sent == [{"args": [2], "countdown": 5}]

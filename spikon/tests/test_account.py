@@ -41,7 +41,8 @@ def test_an_empty_key_keeps_the_saved_one(spikon_account, login, tenant_admin):
     assert spikon_account.api_key == DEMO_API_KEY
 
 
-def test_a_new_address_needs_the_key_again(spikon_account, login, tenant_admin):
+def test_a_new_address_needs_the_key_again(spikon_account, login, tenant_admin, settings):
+    settings.ALLOWED_PROVIDER_HOSTS = ["evil.example.com"]
     client = login(tenant_admin)
 
     response = client.post(

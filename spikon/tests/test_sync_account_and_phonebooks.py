@@ -157,7 +157,7 @@ def test_refresh_queues_the_sync_task(spikon_account, login, operator, django_ca
         response = client.post(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     send_task.assert_called_once_with(
-        "spikon.tasks.sync_phonebooks", args=(spikon_account.tenant_id, "phonebooks")
+        "spikon.tasks.sync_phonebooks", args=[spikon_account.tenant_id, "phonebooks"]
     )
 
 

@@ -199,8 +199,13 @@ def stored_announcement(tenant, media_root, **fields) -> TtsAnnouncement:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    mp3 = default_storage.save(f"spikon/{tenant.pk}/ttsannouncement/a.mp3", ContentFile(b"ID3" + bytes(200)))
-    wav = default_storage.save(f"spikon/{tenant.pk}/ttsannouncement/a.wav", ContentFile(b"RIFF" + bytes(200)))
+    mp3 = default_storage.save(
+        f"spikon/{tenant.pk}/ttsannouncement/a.mp3",
+        ContentFile(b"ID3\x04\x00\x00\x00\x00\x02\x00" + bytes(200)),
+    )
+    wav = default_storage.save(
+        f"spikon/{tenant.pk}/ttsannouncement/a.wav", ContentFile(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(200))
+    )
     values = {"provider_id": 7, "name": "Powitanie", "state": "stored", "poll_status": "finished", **fields}
     return TtsAnnouncement.objects.create(tenant=tenant, audio_mp3=mp3, audio_wav=wav, **values)
 

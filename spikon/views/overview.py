@@ -12,7 +12,7 @@ from accounts.tenancy import TenantRequest, tenant_view
 from providers import pages
 from providers.pages import SubPage
 from spikon.models import PhoneAccount, SpikonAccount
-from spikon.sync import ACCOUNT, PROVIDER
+from spikon.sync import ACCOUNT, SYNC_KEY
 
 # The sub-navigation of every SPIKON page (the shell: spikon/base.html).
 PAGES = (
@@ -44,7 +44,7 @@ def page_context(request: TenantRequest, current: str, **extra: object) -> dict[
         current=current,
         account=account,
         account_page="account",
-        sync=(PROVIDER, resource) if resource else None,
+        sync=(SYNC_KEY, resource) if resource else None,
         **extra,
     )
 

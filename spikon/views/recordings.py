@@ -17,9 +17,11 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.media_checks import file_audio_type
 from accounts.models import Role
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError
@@ -31,13 +33,17 @@ _BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _CHUNK = 64 * 1024
 
 
-def serve_audio(request: TenantRequest, name: str, content_type: str, filename: str) -> HttpResponse | None:
+def serve_audio(request: TenantRequest, name: str, filename: str) -> HttpResponse | None:
     """Stream a stored audio file, with byte ranges so that a player can seek; `?download=1` makes it an
-    attachment. None when the file is not in storage."""
+    attachment. None when the file is not in storage, or is not MP3 or WAV audio (it is never served)."""
     try:
         size = default_storage.size(name)
         handle = default_storage.open(name, "rb")
     except OSError:
+        return None
+    content_type = file_audio_type(handle)
+    if content_type is None:
+        handle.close()
         return None
     download = request.GET.get("download") == "1"
     match = _BYTE_RANGE.fullmatch(request.headers.get("Range", "").strip())
@@ -57,6 +63,7 @@ def serve_audio(request: TenantRequest, name: str, content_type: str, filename: 
             _read(handle, end - start + 1), status=206, content_type=content_type
         )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Disposition"] = content_disposition_header(False, filename)
         response["Content-Length"] = str(end - start + 1)
     else:
         response = FileResponse(handle, content_type=content_type, as_attachment=download, filename=filename)
@@ -133,10 +140,7 @@ def recording(request: TenantRequest, call_id: UUID) -> HttpResponse:
         started = timezone.localtime(record.started_at)
         filename = f"call-{started:%Y%m%d-%H%M%S}-{record.source}-{record.destination}{extension}"
         response = serve_audio(
-            request,
-            record.recording_audio.name,
-            record.recording_content_type or "application/octet-stream",
-            re.sub(r"[^A-Za-z0-9._+-]", "_", filename),
+            request, record.recording_audio.name, re.sub(r"[^A-Za-z0-9._+-]", "_", filename)
         )
         if response is not None:
             return response

@@ -34,7 +34,7 @@ from spikon.views.recordings import serve_audio
 QUOTE_SALT = "spikon.tts.quote"
 # How long a checked price may be confirmed: the provider's price list could change meanwhile.
 QUOTE_MAX_AGE = 30 * 60
-AUDIO_FORMATS = {"mp3": ("audio_mp3", "audio/mpeg"), "wav": ("audio_wav", "audio/wav")}
+AUDIO_FIELDS = {"mp3": "audio_mp3", "wav": "audio_wav"}
 
 
 def _list_context(request: TenantRequest) -> dict[str, object]:
@@ -73,15 +73,12 @@ def announcement(request: TenantRequest, announcement_id: int) -> HttpResponse:
 @tenant_view(Role.VIEWER)
 def audio(request: TenantRequest, announcement_id: int, audio_format: str) -> HttpResponse:
     """The stored audio: MP3 to play, or WAV PCM 8 kHz 16-bit mono; `?download=1` to save it."""
-    if audio_format not in AUDIO_FORMATS:
+    if audio_format not in AUDIO_FIELDS:
         raise Http404("No such format.")
     item = _announcement_or_404(request, announcement_id)
-    field_name, content_type = AUDIO_FORMATS[audio_format]
-    stored = getattr(item, field_name)
+    stored = getattr(item, AUDIO_FIELDS[audio_format])
     if stored:
-        response = serve_audio(
-            request, stored.name, content_type, f"announcement-{item.provider_id}.{audio_format}"
-        )
+        response = serve_audio(request, stored.name, f"announcement-{item.provider_id}.{audio_format}")
         if response is not None:
             return response
     return HttpResponse(
