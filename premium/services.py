@@ -27,6 +27,7 @@ from premium.models import PRESENTATION_SHORT, Invoice, PremiumAccount, PremiumN
 from premium.sync import CENT, SYNC_KEY, save_balance
 from provider_api.errors import InvalidInputError, ProviderError, UnavailableError
 from providers import accounts as provider_accounts
+from providers import events
 from providers.once import ActionRecord
 
 # How the wallet history describes a purchase ("Zakup numeru 708… (taryfa 5)" in the sandbox; unverified for
@@ -120,6 +121,7 @@ def set_redirect(
             changes={key: (before[key], after[key]) for key in after if before[key] != after[key]},
             message=account.redact(confirmation),
         )
+        events.announce(account.tenant_id, "redirect.changed", number=number.number, redirect_to=target)
     return confirmation
 
 

@@ -18,6 +18,7 @@ from accounts.models import AuditEvent, Tenant, User
 from accounts.provider_errors import explain
 from provider_api.errors import NotFoundError, ProviderError, UnavailableError
 from providers import accounts as provider_accounts
+from providers import events
 from providers.once import ActionRecord, start_action
 from sms import sync
 from sms.forms import AccountForm
@@ -195,6 +196,7 @@ def create_subaccount(
                 **{field: (None, value) for field, value in details.items() if value},
             },
         )
+        events.announce(tenant.pk, "subaccount.created", id=provider_id, login=creation.login)
     return subaccount
 
 
@@ -261,6 +263,9 @@ def delete_subaccount(account: SerwerSmsAccount, subaccount: Subaccount, user: U
             "sms.subaccount.delete",
             target=subaccount,
             changes={"login": (subaccount.login, None), "name": (subaccount.name or None, None)},
+        )
+        events.announce(
+            account.tenant_id, "subaccount.deleted", id=subaccount.provider_id, login=subaccount.login
         )
         subaccount.delete()
 
