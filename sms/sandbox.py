@@ -12,6 +12,8 @@ Where the document is silent the sandbox chooses, and says so here:
 - The account calls (NOTES.md, from the official clients) answer every field as a string, as the provider's
   own API page shows them: `account/limits`, `payments/index|view|invoice` (the invoice a small real PDF),
   `stats/index`, `account/messages`. An unknown payment id answers 1004 InvalidID.
+- `POST /demo/pool.json` with `type` and `value` is the sandbox's own (not the provider's): it sets what is
+  left of one message type, so that the demo can push the pool below an alert rule's threshold and back.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ DEMO_TEMPLATE_ID = 1100
 
 LIMIT_TYPES = ("eco", "full", "voice", "mms", "hlr")
 _LOGIN = re.compile(r"[A-Za-z0-9_@.\-]{3,20}")
-_ROUTE = re.compile(r"/(subaccounts|account|payments|stats)/([a-z]+)\.json$")
-_GROUPS = ("/subaccounts/", "/account/", "/payments/", "/stats/")
+_ROUTE = re.compile(r"/(subaccounts|account|payments|stats|demo)/([a-z]+)\.json$")
+_GROUPS = ("/subaccounts/", "/account/", "/payments/", "/stats/", "/demo/")
 
 _SCRIPT = "<script>alert(1)</script>"
 _IMG = "<img src=x onerror=alert(1)>"
@@ -230,6 +232,7 @@ class SerwerSmsSandbox(FaultInjection):
                 ("payments", "view"): self._payments_view,
                 ("payments", "invoice"): self._payments_invoice,
                 ("stats", "index"): self._stats_index,
+                ("demo", "pool"): self._demo_pool,
             }.get(route.groups() if route else ("", ""))
             if handler is None or environ.get("REQUEST_METHOD") != "POST":
                 raise self._error(1000, "InvalidAction", "Nieprawidłowa akcja")
@@ -340,6 +343,12 @@ class SerwerSmsSandbox(FaultInjection):
         if kind is not None and kind not in ("eco", "full", "voice", "mms"):
             raise self._error(2001, "InvalidParameter", "Nieprawidłowy parametr: type")
         return {"items": [dict(stat) for stat in self._stats if kind is None or stat["type"] == kind]}
+
+    def _demo_pool(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Not the provider's: lets the demo lower or raise what is left of one type, e.g. to see an alert."""
+        kind = self._str(params, "type")
+        self._pool[kind] = str(self._int(params, "value"))
+        return {"success": True}
 
     def _str(self, params: dict[str, Any], key: str) -> str:
         value = params.get(key)

@@ -202,3 +202,16 @@ def test_the_sandbox_answers_every_account_call(live, sandbox):
     assert [stat.delivered for stat in live.delivery_stats()] == [1450, 512]
     assert [stat.type for stat in live.delivery_stats(message_type="full")] == ["full"]
     assert live.notices()[0].new is True
+
+
+def test_the_demo_can_lower_the_pool(live, sandbox, sandbox_url):
+    import requests
+
+    answer = requests.post(
+        f"{sandbox_url}/demo/pool.json",
+        json={"type": "eco", "value": 40},
+        headers={"Authorization": f"Bearer {DEMO_TOKEN}"},
+        timeout=5,
+    )
+    assert answer.json() == {"success": True}
+    assert {entry.type: entry.remaining for entry in live.pool()}["eco"] == 40
