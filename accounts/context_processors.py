@@ -24,6 +24,8 @@ TENANT_NAVIGATION = [
     (_("SPIKON"), "spikon:index", "spikon", Role.VIEWER),
     (_("SerwerSMS"), "sms:index", "sms", Role.VIEWER),
     (_("Alerts"), "alerts:index", "alerts", Role.VIEWER),
+    (_("Schedules"), "redirect_schedules:list", "schedules", Role.VIEWER),
+    (_("Snapshots"), "snapshots:list", "snapshots", Role.VIEWER),
     (_("Members"), "members", "members", Role.ADMIN),
     (_("Audit log"), "audit-log", "audit", Role.OPERATOR),
     (_("Settings"), "tenant-settings", "settings", Role.OWNER),

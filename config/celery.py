@@ -29,6 +29,9 @@ TASK_ROUTES = {
     "*.tasks.poll_announcement*": {"queue": INTERACTIVE},
     "*.tasks.*monitor*": {"queue": INTERACTIVE},
     "*.tasks.deliver_*": {"queue": INTERACTIVE},
+    # A redirect switch is due at its minute; a rollback is followed by the operator who confirmed it.
+    "redirect_schedules.tasks.make_switch": {"queue": INTERACTIVE},
+    "snapshots.tasks.run_rollback": {"queue": INTERACTIVE},
     # Heavy or long: statements, imports, exports, digests, the providers' call history reports.
     "*.tasks.render_*": {"queue": REPORTS},
     "*.tasks.delete_old_*": {"queue": REPORTS},
@@ -36,6 +39,8 @@ TASK_ROUTES = {
     "*.tasks.*export*": {"queue": REPORTS},
     "*.tasks.*digest*": {"queue": REPORTS},
     "*.tasks.*call_history*": {"queue": REPORTS},
+    "snapshots.tasks.take_daily_snapshots": {"queue": REPORTS},
+    "accounts.tasks.housekeeping": {"queue": REPORTS},
     # The copies of the providers' data, their fan-outs, and the sweepers that recover lost messages.
     "*.tasks.sync_*": {"queue": SYNC},
     "*.tasks.queue_*": {"queue": SYNC},

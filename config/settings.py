@@ -24,7 +24,9 @@ from config import env
 from config.celery import broker_transport_options
 from premium import schedules as premium_schedules
 from providers import schedules as providers_schedules
+from redirect_schedules import schedules as redirect_schedules_schedules
 from sms import schedules as sms_schedules
+from snapshots import schedules as snapshots_schedules
 from spikon import schedules as spikon_schedules
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -95,6 +97,8 @@ INSTALLED_APPS = [
     "spikon",
     "sms",
     "alerts",  # reads the three provider apps' copies: after them
+    "snapshots",  # the provider set-up as a whole: after the provider apps
+    "redirect_schedules",
 ]
 
 MIDDLEWARE = [
@@ -252,7 +256,11 @@ CELERY_BEAT_SCHEDULE = {
     **premium_schedules.BEAT_SCHEDULE,
     **spikon_schedules.BEAT_SCHEDULE,
     **sms_schedules.BEAT_SCHEDULE,
+    **snapshots_schedules.BEAT_SCHEDULE,
+    **redirect_schedules_schedules.BEAT_SCHEDULE,
 }
+# Configuration snapshots older than this many days are deleted (the daily snapshot task).
+SNAPSHOT_RETENTION_DAYS = env.get_int("SNAPSHOT_RETENTION_DAYS", 90)
 
 # Health ------------------------------------------------------------------------------------------
 # /healthz/ready fails once the worker heartbeat (a task beat queues every minute) is older than this.

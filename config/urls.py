@@ -14,6 +14,8 @@ tenant_patterns = [
     path("premium/", include("premium.urls")),
     path("spikon/", include("spikon.urls")),
     path("sms/", include("sms.urls")),
+    path("redirect-schedules/", include("redirect_schedules.urls")),
+    path("snapshots/", include("snapshots.urls")),
 ]
 
 urlpatterns = [

@@ -37,6 +37,12 @@ def make_spikon(tenant):
 MAKERS = {"premium": make_premium, "sms": make_sms, "spikon": make_spikon}
 
 
+@pytest.fixture(autouse=True)
+def _new_address_is_an_allowed_host(settings):
+    """The new address passes the host check, so that only the secret rule can refuse it."""
+    settings.ALLOWED_PROVIDER_HOSTS = ["api.elsewhere.example"]
+
+
 @pytest.mark.parametrize("app", MAKERS)
 def test_a_new_address_with_the_secret_left_empty_is_refused(app, tenant, login, tenant_admin):
     url_name, data, (secret_field, secret) = MAKERS[app](tenant)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Role
 from accounts.pagination import KeysetPage
@@ -22,6 +23,8 @@ from premium.models import PremiumAccount, PremiumNumber
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError, UnavailableError
 from providers.once import ActionRecord, start_action
+from redirect_schedules.services import pause_question_url
+from snapshots.capture import take_before_bulk_change
 
 PURCHASE_TOKENS = "premium-purchase-tokens"  # session key: confirmations not used yet
 MAX_PURCHASE_TOKENS = 10
@@ -113,6 +116,8 @@ def number_redirect(request: TenantRequest, number_id: int) -> HttpResponse:
         _("Calls to %(number)s now go to %(target)s.")
         % {"number": number.number, "target": number.redirect_to},
     )
+    if ask := pause_question_url(number):  # the number follows a schedule: pause it?
+        return HttpResponseClientRedirect(ask) if request.htmx else redirect(ask)
     if request.htmx:
         context = page_context(request, "numbers", account, number=number, just_saved=True)
         return render(request, "premium/numbers.html#number-row", context)
@@ -132,6 +137,7 @@ def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
     if account is None or not account.is_configured:
         return no_account_response(request)
     target = form.cleaned_data["target"]
+    take_before_bulk_change(request.tenant, request.user)
     results = services.set_redirects(
         account,
         request.user,
