@@ -20,11 +20,10 @@ from django.utils import timezone
 from accounts.models import SyncStatus, Tenant
 from alerts import notify
 from alerts.models import Alert, AlertRule, RuleKind
+from alerts.overview import PROVIDER_NAMES
 from premium.models import Call, Invoice, PremiumAccount
 from sms.models import Payment, PoolEntry
 from spikon.models import PhoneAccount, SpikonAccount
-
-PROVIDER_NAMES = {"premium": "Numery-Premium.PL", "spikon": "SPIKON", "sms": "SerwerSMS.pl"}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SyncStatus, Tenant
 from alerts.models import Alert, Delivery
@@ -18,6 +19,16 @@ from sms.models import Payment, PoolEntry
 from spikon.models import PhoneAccount, SpikonAccount
 
 BUSIEST_SHOWN = 5
+PROVIDER_NAMES = {"premium": "Numery-Premium.PL", "spikon": "SPIKON", "sms": "SerwerSMS.pl"}
+# Each kind of background job in the operator's words, and the page that follows it.
+JOBS = {
+    "spikon.smsmessage": (_("SMS messages being delivered"), "spikon:sms-log"),
+    "spikon.phonebookimport": (_("Phonebook imports"), "spikon:phonebooks"),
+    "spikon.callhistoryreport": (_("Call history reports"), "spikon:history-reports"),
+    "spikon.ttsannouncement": (_("Announcements being generated"), "spikon:tts"),
+    "premium.statement": (_("Billing statements"), "premium:statements"),
+    "snapshots.rollback": (_("Rollbacks"), "snapshots:list"),
+}
 
 
 @dataclass
@@ -39,8 +50,8 @@ class TenantState:
     sms_unpaid: int
     sms_overdue: int
     unregistered: list[PhoneAccount]
-    failing_syncs: list[SyncStatus]
-    jobs_in_progress: list[tuple[str, int]]
+    failing_syncs: list[tuple[SyncStatus, str, str]]  # the status, the provider's name, its app's page
+    jobs_in_progress: list[tuple[str, str, int]]  # label, URL name, count
     open_alerts: list[Alert]
     this_month: Calls
     last_month: Calls
@@ -87,7 +98,10 @@ def tenant_state(tenant: Tenant) -> TenantState:
         )
         count = running.count()
         if count:
-            jobs.append((str(kind.model._meta.verbose_name_plural), count))
+            label, url_name = JOBS.get(
+                kind.model._meta.label_lower, (kind.model._meta.verbose_name_plural, "")
+            )
+            jobs.append((str(label), url_name, count))
     payments = Payment.objects.filter(tenant=tenant, paid=False).aggregate(
         unpaid=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today))
     )
@@ -99,9 +113,12 @@ def tenant_state(tenant: Tenant) -> TenantState:
         sms_unpaid=payments["unpaid"],
         sms_overdue=payments["overdue"],
         unregistered=list(PhoneAccount.objects.filter(tenant=tenant).exclude(registration_state=1)[:20]),
-        failing_syncs=list(
-            SyncStatus.objects.filter(tenant=tenant, failing_since__isnull=False).order_by("failing_since")
-        ),
+        failing_syncs=[
+            (status, PROVIDER_NAMES.get(status.provider, status.provider), f"{status.provider}:index")
+            for status in SyncStatus.objects.filter(tenant=tenant, failing_since__isnull=False)
+            .order_by("failing_since")
+            .filter(provider__in=PROVIDER_NAMES)
+        ],
         jobs_in_progress=jobs,
         open_alerts=list(
             Alert.objects.filter(tenant=tenant, fired_at__isnull=False, cleared_at__isnull=True)

@@ -87,7 +87,7 @@ def test_the_home_shows_every_providers_state_and_links_each_tile(tenant, viewer
         "1200",
         "1 overdue",
         "221234567",
-        "premium / billing",
+        "Numery-Premium.PL / billing",
         "3 calls",
         "24.00 zł",
     ):
