@@ -17,7 +17,7 @@ def digest_data(tenant: Tenant) -> dict[str, object]:
     """What the digest says, as plain values (stored with the delivery, rendered in each member's language)."""
     today = timezone.localdate()
     state = overview.tenant_state(tenant)
-    week = overview.month_to_date(tenant, today - timedelta(days=7), today - timedelta(days=1))
+    week = overview.days_total(tenant, today - timedelta(days=7), today - timedelta(days=1))
     return {
         "premium_wallet_net": None
         if state.premium is None or state.premium.balance_net is None

@@ -1,10 +1,11 @@
 """The tenant's state at a glance, from the local copy only (no provider is asked): what the home page and
-the weekly digest show. Each figure is one small query on an indexed column or on a summary table."""
+the weekly digest show. Each figure is one small query on an indexed column or on the billing summary tables
+(premium.totals), never a scan of the calls, so the home costs the same however many calls there are."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SyncStatus, Tenant
 from alerts.models import Alert, Delivery
-from premium.models import Call, Invoice, MonthNumberOverall, PremiumAccount, PremiumNumber
+from premium.models import DayTotal, Invoice, MonthNumberOverall, PremiumAccount, PremiumNumber
 from providers.jobs import registered_jobs
 from sms.models import Payment, PoolEntry
 from spikon.models import PhoneAccount, SpikonAccount
@@ -33,8 +34,7 @@ JOBS = {
 
 @dataclass
 class Calls:
-    """Premium calls from the 1st of a month up to a day, and what callers paid (net, at each number's price
-    per billed minute)."""
+    """Premium calls over some days, and what callers paid (net, at each number's price per billed minute)."""
 
     calls: int = 0
     minutes: int = 0
@@ -58,27 +58,33 @@ class TenantState:
     busiest: list[MonthNumberOverall] = field(default_factory=list)
 
 
-def month_to_date(tenant: Tenant, first: date, last: date) -> Calls:
-    """Calls from the first day to the last (both included), grouped by number to price the minutes."""
-    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
-    end = timezone.make_aware(datetime.combine(last + timedelta(days=1), datetime.min.time()))
-    rows = (
-        Call.objects.filter(tenant=tenant, started_at__gte=start, started_at__lt=end)
-        .values("number")
-        .annotate(calls=Count("id"), seconds=Sum("billed_seconds"))
-    )
-    prices = dict(
+def _prices(tenant: Tenant) -> dict[str, Decimal]:
+    return dict(
         PremiumNumber.objects.filter(tenant=tenant, price_net__isnull=False).values_list(
             "number", "price_net"
         )
     )
-    total = Calls()
-    for row in rows:
-        total.calls += row["calls"]
-        minutes = Decimal(row["seconds"] or 0) / 60
-        total.minutes += int(minutes)
-        total.paid += (minutes * prices.get(row["number"], Decimal(0))).quantize(Decimal("0.01"))
-    return total
+
+
+def _paid(month_rows: list[MonthNumberOverall], prices: dict[str, Decimal]) -> Decimal:
+    minutes_priced = (
+        Decimal(row.billed_seconds) / 60 * prices.get(row.number, Decimal(0)) for row in month_rows
+    )
+    return sum(minutes_priced, Decimal(0)).quantize(Decimal("0.01"))
+
+
+def days_total(tenant: Tenant, first: date, last: date) -> Calls:
+    """Calls and billed minutes of these days (both included, one month) from the day totals; what callers
+    paid is the month's, prorated by those minutes (the totals by number are kept per month, not per day)."""
+    days = DayTotal.objects.filter(tenant=tenant, day__gte=first, day__lte=last).aggregate(
+        calls=Sum("calls"), seconds=Sum("billed_seconds")
+    )
+    seconds = days["seconds"] or 0
+    month_rows = list(MonthNumberOverall.objects.filter(tenant=tenant, year=first.year, month=first.month))
+    month_seconds = sum(row.billed_seconds for row in month_rows)
+    share = Decimal(seconds) / month_seconds if month_seconds else Decimal(0)
+    paid = (_paid(month_rows, _prices(tenant)) * share).quantize(Decimal("0.01"))
+    return Calls(days["calls"] or 0, seconds // 60, paid)
 
 
 def _same_days_of_last_month(today: date) -> tuple[date, date]:
@@ -105,6 +111,11 @@ def tenant_state(tenant: Tenant) -> TenantState:
     payments = Payment.objects.filter(tenant=tenant, paid=False).aggregate(
         unpaid=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today))
     )
+    month_rows = list(
+        MonthNumberOverall.objects.filter(tenant=tenant, year=today.year, month=today.month).order_by(
+            "-calls", "number"
+        )
+    )
     return TenantState(
         premium=PremiumAccount.objects.filter(tenant=tenant).first(),
         spikon=SpikonAccount.objects.filter(tenant=tenant).first(),
@@ -125,11 +136,11 @@ def tenant_state(tenant: Tenant) -> TenantState:
             .select_related("rule")
             .order_by("-fired_at")[:20]
         ),
-        this_month=month_to_date(tenant, today.replace(day=1), today),
-        last_month=month_to_date(tenant, previous_first, previous_last),
-        busiest=list(
-            MonthNumberOverall.objects.filter(tenant=tenant, year=today.year, month=today.month).order_by(
-                "-calls", "number"
-            )[:BUSIEST_SHOWN]
+        this_month=Calls(
+            sum(row.calls for row in month_rows),
+            sum(row.billed_seconds for row in month_rows) // 60,
+            _paid(month_rows, _prices(tenant)),
         ),
+        last_month=days_total(tenant, previous_first, previous_last),
+        busiest=month_rows[:BUSIEST_SHOWN],
     )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent, SyncStatus
 from alerts import digest, evaluation, tasks
 from alerts.models import Alert, AlertRule, Delivery, MemberNotifications, RuleKind, WebhookEndpoint
+from premium import totals
 from premium.models import Call, Invoice, PremiumAccount, PremiumNumber
 from sms.models import Payment, PoolEntry
 from spikon.models import PhoneAccount, SpikonAccount
@@ -63,7 +64,7 @@ def _provider_state(tenant, calls: int) -> None:
             number="700100200",
             caller="601000000",
             redirected_to="221234567",
-            started_at=now - timedelta(minutes=index),
+            started_at=now - timedelta(seconds=index),
             ended_at=now,
             duration=120,
             billed_seconds=120,
@@ -72,6 +73,7 @@ def _provider_state(tenant, calls: int) -> None:
         )
         for index in range(calls)
     )
+    totals.rebuild_all(tenant.pk)  # what a billing sync keeps beside the calls
 
 
 def test_the_home_shows_every_providers_state_and_links_each_tile(tenant, viewer, english):
