@@ -175,27 +175,43 @@ def _dead_redirects(rule: AlertRule, now: datetime) -> list[Finding]:
     return [Finding(f"redirect:{row['number']}", row["number"], Decimal(row["calls"])) for row in numbers]
 
 
+# A number is compared on its own only when its usual minutes are this many or more: below, a quiet morning
+# would raise an alert for a number that hardly ever rings.
+NUMBER_REVENUE_FLOOR_SECONDS = 30 * 60
+
+
 def _revenue_drop(rule: AlertRule, now: datetime) -> list[Finding]:
-    """The tenant's billed minutes today until now against the same part of the same weekday in the 4 weeks
-    before (their average); nothing while those weeks had no billed minutes."""
+    """Billed minutes today until now, the tenant's and each busy number's, against the same part of the same
+    weekday in the 4 weeks before (their average); nothing while those weeks had no billed minutes."""
     local_now = timezone.localtime(now)
     start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
 
-    def billed(day_start: datetime) -> int:
+    def billed(day_start: datetime) -> dict[str, int]:
         calls = Call.objects.filter(
             tenant_id=rule.tenant_id,
             started_at__gte=day_start,
             started_at__lt=day_start + (local_now - start),
         )
-        return calls.aggregate(seconds=Sum("billed_seconds"))["seconds"] or 0
+        rows = calls.values("number").annotate(seconds=Sum("billed_seconds")).order_by()
+        return {row["number"]: row["seconds"] or 0 for row in rows}
 
-    average = sum(billed(start - timedelta(weeks=week)) for week in range(1, 5)) / 4
-    if average <= 0:
-        return []
-    percent = Decimal(100 * billed(start) / average).quantize(Decimal("0.1"))
-    if percent >= rule.threshold:
-        return []
-    return [Finding("revenue", "", percent)]
+    today = billed(start)
+    weeks = [billed(start - timedelta(weeks=week)) for week in range(1, 5)]
+    numbers = sorted({number for week in weeks for number in week})
+    usual = {number: sum(week.get(number, 0) for week in weeks) / 4 for number in numbers}
+    found = []
+    checked = [("revenue", "", sum(today.values()), sum(usual.values()))] + [
+        (f"revenue:{number}", number, today.get(number, 0), usual[number])
+        for number in numbers
+        if usual[number] >= NUMBER_REVENUE_FLOOR_SECONDS
+    ]
+    for key, subject, seconds, average in checked:
+        if average <= 0:
+            continue
+        percent = Decimal(100 * seconds / average).quantize(Decimal("0.1"))
+        if percent < rule.threshold:
+            found.append(Finding(key, subject, percent))
+    return found
 
 
 CONDITIONS: dict[str, Callable[[AlertRule, datetime], list[Finding]]] = {

@@ -110,8 +110,10 @@ def alert_title(kind: str, subject: str) -> str:
         RuleKind.SYNC_FAILING: _("Sync failing: %(subject)s"),
         RuleKind.SIP_UNREGISTERED: _("SIP account not registered: %(subject)s"),
         RuleKind.DEAD_REDIRECT: _("No call answered: %(subject)s"),
-        RuleKind.REVENUE_DROP: _("Billed minutes today below usual"),
+        RuleKind.REVENUE_DROP: _("Billed minutes today below usual: %(subject)s"),
     }
+    if kind == RuleKind.REVENUE_DROP and not subject:
+        return str(_("Billed minutes today below usual"))  # the tenant's, all numbers together
     return str(titles.get(kind, kind)) % {"subject": subject}
 
 

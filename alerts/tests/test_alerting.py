@@ -193,3 +193,72 @@ def test_an_event_goes_only_to_endpoints_that_want_it(tenant, endpoint, receiver
     notify.publish(tenant, "sms.failed", {"id": 2})
     run_deliveries()
     assert [event["data"] for event in receiver.events] == [{"id": 2}]
+
+
+def test_billed_minutes_below_the_same_weekdays_average(tenant, endpoint):
+    from premium.models import Call
+
+    now = timezone.now()
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    elapsed = timezone.localtime(now) - start
+
+    def call(call_id: int, number: str, day_start, seconds: int) -> Call:
+        return Call(
+            tenant=tenant,
+            call_id=call_id,
+            number=number,
+            caller="601000000",
+            redirected_to="221234567",
+            started_at=day_start + elapsed / 2,
+            ended_at=day_start + elapsed / 2,
+            duration=seconds,
+            billed_seconds=seconds,
+            disposition="ANSWERED",
+            redirect_cost=0,
+        )
+
+    rows = []
+    for week in range(1, 5):  # usually 40 min on the busy number and 2 min on a quiet one by now
+        rows += [call(week * 10, "700100200", start - timedelta(weeks=week), 2400)]
+        rows += [call(week * 10 + 1, "700300400", start - timedelta(weeks=week), 120)]
+    rows += [call(1, "700100200", start, 600), call(2, "700300400", start, 10)]  # today: 10 min and 10 s
+    Call.objects.bulk_create(rows)
+
+    evaluation.evaluate(tenant.pk)
+    found = {
+        alert.subject_key: alert.value for alert in Alert.objects.filter(rule__kind=RuleKind.REVENUE_DROP)
+    }
+    # The tenant at 610 s of 2520 s usual (24.2 %) and the busy number at 25 %; the quiet one is not judged.
+    assert found == {"revenue": Decimal("24.2"), "revenue:700100200": Decimal("25.0")}
+
+
+def test_a_number_with_calls_and_none_answered_is_a_dead_redirect(tenant, endpoint):
+    from premium.models import Call
+
+    now = timezone.now()
+
+    def call(call_id: int, number: str, disposition: str) -> Call:
+        return Call(
+            tenant=tenant,
+            call_id=call_id,
+            number=number,
+            caller="601000000",
+            redirected_to="221234567",
+            started_at=now - timedelta(minutes=30),
+            ended_at=now,
+            duration=0,
+            billed_seconds=0,
+            disposition=disposition,
+            redirect_cost=0,
+        )
+
+    Call.objects.bulk_create(
+        [call(1, "700100200", "NO ANSWER"), call(2, "700100200", "BUSY"), call(3, "700300400", "ANSWERED")]
+    )
+    evaluation.evaluate(tenant.pk)
+    alert = Alert.objects.get(rule__kind=RuleKind.DEAD_REDIRECT)
+    assert (alert.subject, alert.value, alert.title) == (
+        "700100200",
+        2,
+        "Brak odebranych połączeń: 700100200",
+    )
