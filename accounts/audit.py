@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
@@ -10,6 +13,19 @@ from accounts.models import AuditEvent, Tenant, User
 
 SECRET_MARKERS = ("password", "secret", "token", "api_key", "apikey", "key")
 MASK = "(changed)"
+
+# What the change was made through besides the member's session (an API token), for the log to name.
+_acting_through: ContextVar[str] = ContextVar("audit_acting_through", default="")
+
+
+@contextmanager
+def acting_through(label: str) -> Iterator[None]:
+    """Events recorded inside the block name `label` after the member (e.g. "API token deploy (dsh_1a2b)")."""
+    previous = _acting_through.set(label)
+    try:
+        yield
+    finally:
+        _acting_through.reset(previous)
 
 
 def is_secret_field(name: str) -> bool:
@@ -48,10 +64,13 @@ def record(
         field: ([MASK, MASK] if is_secret_field(field) else [_plain(before), _plain(after)])
         for field, (before, after) in (changes or {}).items()
     }
+    username = user.get_username() if user is not None and user.is_authenticated else ""
+    if through := _acting_through.get():
+        username = f"{username} · {through}" if username else through
     return AuditEvent.objects.create(
         tenant=tenant,
         user=user if user is not None and user.is_authenticated else None,
-        username=user.get_username() if user is not None and user.is_authenticated else "",
+        username=username[:150],
         action=action,
         object_type=object_type,
         object_id=object_id[:64],

@@ -28,6 +28,7 @@ TENANT_NAVIGATION = [
     (_("Snapshots"), "snapshots:list", "snapshots", Role.VIEWER),
     (_("Members"), "members", "members", Role.ADMIN),
     (_("Audit log"), "audit-log", "audit", Role.OPERATOR),
+    (_("API tokens"), "api:tokens", "api-tokens", Role.ADMIN),
     (_("Settings"), "tenant-settings", "settings", Role.OWNER),
 ]
 

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "alerts",  # reads the three provider apps' copies: after them
     "snapshots",  # the provider set-up as a whole: after the provider apps
     "redirect_schedules",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -229,11 +230,18 @@ globals().update(env.parse_email_url("EMAIL_URL", _email_url or "dummy://"))
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "dashboard@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Celery ------------------------------------------------------------------------------------------
+# Celery and the cache ----------------------------------------------------------------------------
 # Queues and routes are in config/celery.py. A namespace (a test run) keeps its messages apart from
 # those of a worker running on the same broker.
 BROKER_NAMESPACE = env.get_str("BROKER_NAMESPACE")
 REDIS_URL = env.get_str("REDIS_URL")
+# The cache holds the API's request counts: on Redis every web process shares them; without Redis
+# (development) each process counts its own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 if REDIS_URL:
     CELERY_BROKER_URL = env.check_url_scheme("REDIS_URL", REDIS_URL, ("redis", "rediss"))
 else:
@@ -268,6 +276,9 @@ WORKER_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("WORKER_HEARTBEAT_MAX_A
 # Beat touches this file on every tick; `manage.py check_beat` (its health check) reads its age.
 BEAT_HEARTBEAT_FILE = Path(env.get_str("BEAT_HEARTBEAT_FILE", str(DATA_DIR / "beat-heartbeat")))
 BEAT_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("BEAT_HEARTBEAT_MAX_AGE", 60))
+
+# REST API ----------------------------------------------------------------------------------------
+API_REQUESTS_PER_MINUTE = env.get_int("API_REQUESTS_PER_MINUTE", 120)
 
 # Security ----------------------------------------------------------------------------------------
 # Behind a TLS proxy the client's address is read from X-Forwarded-For, at the place the trusted

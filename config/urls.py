@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 from alerts import views as alerts_views
+from api.v1 import unknown_endpoint, url_patterns
 
 # Every URL under /t/<tenant_slug>/ is a tenant view: the role-matrix test walks them all.
 tenant_patterns = [
@@ -16,6 +17,7 @@ tenant_patterns = [
     path("sms/", include("sms.urls")),
     path("redirect-schedules/", include("redirect_schedules.urls")),
     path("snapshots/", include("snapshots.urls")),
+    path("api-tokens/", include("api.urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +27,8 @@ urlpatterns = [
     path("healthz/ready", accounts_views.healthz_ready, name="healthz-ready"),
     path("tenants/new/", accounts_views.tenant_create, name="tenant-create"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    path("api/v1/", url_patterns()),
+    path("api/v1/<path:rest>", unknown_endpoint),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", accounts_views.PasswordChangeView.as_view(), name="password_change"),

@@ -96,7 +96,7 @@ ATTRIBUTE_PROBLEMS = (
 
 def template_files() -> list[Path]:
     roots = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
-    roots += [Path(settings.BASE_DIR) / app / "templates" for app in ("accounts", "premium", "spikon", "sms")]
+    roots += [Path(settings.BASE_DIR) / app / "templates" for app in ("accounts", "premium", "spikon", "sms", "api")]
     return sorted(path for root in roots if root.is_dir() for path in root.rglob("*.html"))
 
 

@@ -25,7 +25,7 @@ def test_login_switch_tenant_and_open_every_navigation_entry(live_server, watche
     for tenant in (first, second):
         entries = page.locator("nav.tenant-nav a")
         hrefs = [entries.nth(i).get_attribute("href") for i in range(entries.count())]
-        assert len(hrefs) == 10, hrefs
+        assert len(hrefs) == 11, hrefs
         for href in hrefs:
             page.goto(f"{live_server.url}{href}")
             assert page.locator("main h1").count() >= 1, href
@@ -38,7 +38,7 @@ def test_login_switch_tenant_and_open_every_navigation_entry(live_server, watche
             page.click(f"details.tenant-switcher >> text={second.name}")
             page.wait_for_url(f"**/t/{second.slug}/")
 
-    assert len(visited) == 20
+    assert len(visited) == 22
     assert page.problems == []
 
 
