@@ -237,8 +237,9 @@ def delivery_resend(request: TenantRequest, delivery_id: int) -> HttpResponse:
 @tenant_view(Role.VIEWER)
 def mine(request: TenantRequest) -> HttpResponse:
     """The member's own switch for the weekly digest, and the language of their emails."""
-    setting, _created = MemberNotifications.objects.get_or_create(
-        tenant=request.tenant, user=request.user, defaults={"language": (get_language() or "pl")[:2]}
+    # Saved only when the member saves the form: a GET writes nothing.
+    setting = MemberNotifications.objects.filter(tenant=request.tenant, user=request.user).first() or (
+        MemberNotifications(tenant=request.tenant, user=request.user, language=(get_language() or "pl")[:2])
     )
     form = MyNotificationsForm(request.POST if request.method == "POST" else None, instance=setting)
     if form.is_bound and form.is_valid():
