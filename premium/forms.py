@@ -13,7 +13,7 @@ from premium.client import Prezentacja
 from premium.models import PRESENTATION_CHOICES, Call, PremiumAccount, PremiumNumber
 from premium.sync import current_month
 from provider_api.parsing import ParseError, normalise_polish_number
-from providers.accounts import ProviderAccountForm
+from providers.accounts import ProviderAccountForm, secret_field
 from providers.fields import PolishNumberField
 
 TARIFFS = (4, 5, 6, 7, 8)
@@ -25,12 +25,7 @@ class AccountForm(ProviderAccountForm):
 
     SECRET_FIELDS = ("api_key",)
 
-    api_key = forms.CharField(
-        label=_("API key"),
-        required=False,
-        max_length=200,
-        help_text=_("Found in the provider's panel under API → 70x."),
-    )
+    api_key = secret_field(_("API key"), help_text=_("Found in the provider's panel under API → 70x."))
 
     class Meta:
         model = PremiumAccount
@@ -42,9 +37,6 @@ class AccountForm(ProviderAccountForm):
             self.fields["api_key"].help_text = _("A key ending in %(hint)s is set. Leave this empty to keep it.") % {
                 "hint": self.instance.api_key_hint
             }
-
-    def clean_api_key(self) -> str:
-        return self.cleaned_data["api_key"].strip()
 
 
 def redirect_target_field() -> PolishNumberField:

@@ -19,8 +19,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts import audit
-from accounts.models import AuditEvent, Tenant, User
-from accounts.provider_errors import explain
+from accounts.models import Tenant, User
 from accounts.sync import queue_sync
 from premium.client import Prezentacja
 from premium.models import PRESENTATION_SHORT, Invoice, PremiumAccount, PremiumNumber, WalletEntry
@@ -28,32 +27,13 @@ from premium.sync import CENT, SYNC_KEY, save_balance
 from provider_api.errors import InvalidInputError, ProviderError, UnavailableError
 from providers import accounts as provider_accounts
 from providers import events
+from providers.accounts import record_failure
 from providers.once import ActionRecord
 
 # How the wallet history describes a purchase ("Zakup numeru 708… (taryfa 5)" in the sandbox; unverified for
 # the real provider): without a match the buy page says the price is not known here.
 NUMBER_PURCHASE_WORDS = "zakup numeru"
 NO_FUNDS_WORDS = ("środków", "srodkow", "funds")
-
-
-def record_failure(
-    account: PremiumAccount,
-    user: User,
-    action: str,
-    error: ProviderError,
-    *,
-    target: PremiumNumber | None = None,
-    **kw,
-) -> None:
-    audit.record(
-        account.tenant,
-        user,
-        action,
-        target=target,
-        outcome=AuditEvent.Outcome.FAILURE,
-        message=account.redact(error.describe()),
-        **kw,
-    )
 
 
 def test_connection(account: PremiumAccount) -> provider_accounts.TestOutcome:
@@ -166,7 +146,7 @@ def set_redirects(
         try:
             set_redirect(account, user, number, target, presentation, announcement)
         except ProviderError as error:
-            results.append(RedirectResult(number.number, "failed", account.redact(explain(error))))
+            results.append(RedirectResult(number.number, "failed", account.explain(error)))
             stopped = isinstance(error, UnavailableError)
         else:
             results.append(RedirectResult(number.number, "done", "", presentation, announcement))
@@ -226,7 +206,7 @@ def buy_number(
             action.settle(
                 ActionRecord.State.UNKNOWN if unknown else ActionRecord.State.FAILED,
                 tariff=tariff,
-                message=account.redact(explain(error)),
+                message=account.explain(error),
             )
             if unknown:
                 # The provider may have bought it: the next sync shows the truth on the list and in the wallet.

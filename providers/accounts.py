@@ -13,15 +13,17 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Tenant
+from accounts import audit
+from accounts.models import AuditEvent, Tenant, User
 from accounts.provider_errors import explain
 from accounts.validators import clean_provider_base_url
 from provider_api.errors import ProviderError
 from provider_api.http import HttpTransport
 from provider_api.redaction import redact
+from providers.jobs import resume_waiting_for_credentials
 
 # (connect, read) seconds.
 IN_REQUEST_TIMEOUT = (3.0, 8.0)
@@ -81,6 +83,20 @@ class ProviderAccount(models.Model):
         """A provider's text with this account's secrets (and `extra`, e.g. a just-chosen password) masked."""
         return redact(text, self.secrets(), extra=extra)
 
+    def explain(self, error: ProviderError, *, extra: tuple[str, ...] = ()) -> str:
+        """What the operator reads about a failed call: what happened and what to do, then the provider's
+        code and words, this account's secrets (and `extra`) masked."""
+        return self.redact(explain(error), extra=extra)
+
+
+def secret_field(label, *, max_length: int = 200, required_message=None, **kwargs) -> forms.CharField:
+    """A secret of an account form (one of its SECRET_FIELDS): ProviderAccountForm makes it write-only and
+    decides when it must be typed; `required_message` is what the form says then."""
+    error_messages = {"required": required_message} if required_message else {}
+    return forms.CharField(
+        label=label, required=False, max_length=max_length, error_messages=error_messages, **kwargs
+    )
+
 
 class ProviderAccountForm(forms.ModelForm):
     """The account form of every provider app.
@@ -136,6 +152,20 @@ class ProviderAccountForm(forms.ModelForm):
         return cleaned
 
 
+def record_failure(
+    account: ProviderAccount, user: User | None, action: str, error: ProviderError, **about
+) -> None:
+    """Audit a provider write that failed: what happened and the provider's words, the secrets masked."""
+    audit.record(
+        account.tenant,
+        user,
+        action,
+        outcome=AuditEvent.Outcome.FAILURE,
+        message=account.explain(error),
+        **about,
+    )
+
+
 @dataclass(frozen=True)
 class TestOutcome:
     __test__ = False  # not a test case, whatever pytest makes of the name
@@ -148,15 +178,22 @@ def test_connection(account: ProviderAccount, read, describe) -> TestOutcome:
     """Test connection: one in-request read with the stored credentials.
 
     `read(client)` makes the app's cheapest read; `describe(answer)` says what it proved. A failure is
-    explained, with the provider's words redacted.
+    explained, with the provider's words redacted. Success proves the credentials work: the tenant's jobs
+    that stopped on them go on.
     """
     if not account.is_configured:
         return TestOutcome(False, gettext("Save the credentials first."))
     try:
         answer = read(account.client(in_request=True))
     except ProviderError as error:
-        return TestOutcome(False, account.redact(explain(error)))
-    return TestOutcome(True, describe(answer))
+        return TestOutcome(False, account.explain(error))
+    message = describe(answer)
+    resumed = resume_waiting_for_credentials(account)
+    if resumed:
+        message += " " + ngettext(
+            "%(count)d stopped job goes on.", "%(count)d stopped jobs go on.", resumed
+        ) % {"count": resumed}
+    return TestOutcome(True, message)
 
 
 test_connection.__test__ = False  # a page's action, not a test

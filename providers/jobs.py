@@ -3,10 +3,17 @@ and the one sweeper that recovers any job whose message was lost.
 
 Each app registers its job kinds in AppConfig.ready():
 
-    register_job(SmsMessage, "spikon.tasks.poll_sms_state", settle="spikon.tasks.settle_abandoned_sends")
+    register_job(SmsMessage, "spikon.tasks.poll_sms_state", account=SpikonAccount,
+                 settle="spikon.tasks.settle_abandoned_sends")
 
 `providers.tasks.sweep_jobs` (beat, every minute) runs each kind's `settle` (if any), then queues the
 kind's task for each of its `overdue()` rows.
+
+A job whose provider refuses the account's credentials (or this account the call) stops and waits for
+them (`wait_for_credentials`), where it was: the sweeper leaves it alone. A successful Test connection
+of the account (providers.accounts.test_connection) proves they work again and resumes the tenant's
+waiting jobs of that account (`resume_waiting_for_credentials`): each polls again, nothing is ordered
+or generated anew.
 """
 
 from __future__ import annotations
@@ -14,10 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from provider_api.errors import AuthenticationError, ForbiddenError, ProviderError
+from providers.queueing import queue_after_commit
 
 
 class PolledJob(models.Model):
@@ -25,12 +35,13 @@ class PolledJob(models.Model):
 
     Life cycle: WAITING (due at `next_poll_at`) -> POLLING (claimed by one worker until `claimed_until`)
     -> WAITING again (`poll_again`, with a growing backoff) or FINISHED (`finish`) or FAILED (`give_up`,
-    with the reason). A poll task does:
+    with the reason) or CREDENTIALS (`wait_for_credentials`: refused credentials; WAITING again once a
+    Test connection of the account succeeds). A poll task does:
 
         job = Model.claim(job_id)      # None: not due, already claimed by another worker, or final
         if job is None: return
         ... ask the provider ...
-        job.finish() / job.poll_again(error="...") / job.give_up("...")
+        job.finish() / job.poll_again(error="...") / job.give_up("...") / job.wait_for_credentials("...")
 
     The sweeper (`overdue()`) finds rows whose poll is due but was not picked up (lost message, restarted
     worker, flushed Redis) and rows whose claim expired (a worker died mid-poll), and nudges them again.
@@ -42,6 +53,7 @@ class PolledJob(models.Model):
         POLLING = "polling", _("being checked")
         FINISHED = "finished", _("finished")
         FAILED = "failed", _("failed")
+        CREDENTIALS = "credentials", _("waiting for the credentials to be fixed")
 
     FINAL_POLL_STATUSES = (PollStatus.FINISHED, PollStatus.FAILED)
     # First check after FIRST_POLL_DELAY; then BACKOFF_BASE * 2**(attempts-1), at most BACKOFF_MAX.
@@ -57,7 +69,7 @@ class PolledJob(models.Model):
     SWEEP_GRACE = timedelta(seconds=30)
 
     poll_status = models.CharField(
-        _("checking"), max_length=8, choices=PollStatus.choices, default=PollStatus.WAITING
+        _("checking"), max_length=11, choices=PollStatus.choices, default=PollStatus.WAITING
     )
     attempts = models.PositiveIntegerField(_("checks made"), default=0)
     next_poll_at = models.DateTimeField(_("next check"), null=True, blank=True)
@@ -74,6 +86,10 @@ class PolledJob(models.Model):
     @property
     def is_final(self) -> bool:
         return self.poll_status in self.FINAL_POLL_STATUSES
+
+    @property
+    def waits_for_credentials(self) -> bool:
+        return self.poll_status == self.PollStatus.CREDENTIALS
 
     @classmethod
     def backoff(cls, attempts: int) -> timedelta:
@@ -149,6 +165,13 @@ class PolledJob(models.Model):
             **fields,
         )
 
+    def wait_for_credentials(self, reason: str, **fields) -> bool:
+        """Stop polling until a Test connection of the account succeeds (`resume_waiting_for_credentials`):
+        the provider refused the credentials, and asking again with them would only be refused again."""
+        return self._release(
+            poll_status=self.PollStatus.CREDENTIALS, next_poll_at=None, last_error=reason[:2000], **fields
+        )
+
     def _release(self, **fields) -> bool:
         """Save the outcome of a poll, but only while this worker still holds the claim (False: lost it)."""
         fields["claimed_until"] = None
@@ -165,21 +188,63 @@ class PolledJob(models.Model):
         return bool(held)
 
 
+def stops_on_credentials(error: ProviderError) -> bool:
+    """Whether a job meeting `error` waits for the credentials: the provider refused them (or this account
+    the call), which only the account's owner can fix."""
+    return isinstance(error, AuthenticationError | ForbiddenError)
+
+
 @dataclass(frozen=True)
 class JobKind:
     model: type[PolledJob]
     task: str  # the dotted name of the task that runs one job: task(job_id)
     settle: str | None  # the dotted name of a function that settles rows abandoned mid-request
     batch: int  # at most this many rows nudged per sweep
+    account: type | None  # the provider account whose credentials the job's calls use (None: no calls)
 
 
 _KINDS: dict[type[PolledJob], JobKind] = {}
 
 
-def register_job(model: type[PolledJob], task: str, *, settle: str | None = None, batch: int = 1000) -> None:
-    """Make the sweeper recover `model`'s jobs by queuing `task` for them (call in AppConfig.ready)."""
-    _KINDS[model] = JobKind(model, task, settle, batch)
+def register_job(
+    model: type[PolledJob],
+    task: str,
+    *,
+    account: type | None = None,
+    settle: str | None = None,
+    batch: int = 1000,
+) -> None:
+    """Make the sweeper recover `model`'s jobs by queuing `task` for them (call in AppConfig.ready).
+
+    `account`: the provider account model (a providers.accounts.ProviderAccount) whose credentials the
+    job's calls use; a Test connection of that account resumes the jobs waiting for them. `model` then
+    has a `tenant` foreign key.
+    """
+    _KINDS[model] = JobKind(model, task, settle, batch, account)
 
 
 def registered_jobs() -> tuple[JobKind, ...]:
     return tuple(_KINDS.values())
+
+
+def resume_waiting_for_credentials(account) -> int:
+    """After a successful Test connection of `account`: its tenant's jobs of that account that wait for
+    the credentials are due again at once and queued (after commit). Returns how many."""
+    now = timezone.now()
+    resumed = 0
+    for kind in registered_jobs():
+        if kind.account is not type(account):
+            continue
+        waiting = kind.model._default_manager.filter(
+            tenant_id=account.tenant_id, poll_status=PolledJob.PollStatus.CREDENTIALS
+        )
+        with transaction.atomic():
+            ids = list(waiting.select_for_update().values_list("pk", flat=True))
+            # The count of checks starts again: the waiting was the credentials', not the provider's.
+            kind.model._default_manager.filter(pk__in=ids).update(
+                poll_status=PolledJob.PollStatus.WAITING, next_poll_at=now, attempts=0, last_error=""
+            )
+            for job_id in ids:
+                queue_after_commit(kind.task, job_id)
+        resumed += len(ids)
+    return resumed

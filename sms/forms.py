@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
-from providers.accounts import ProviderAccountForm
+from providers.accounts import ProviderAccountForm, secret_field
 from sms.client import LOGIN_PATTERN, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from sms.models import MessageType, SerwerSmsAccount, Subaccount
 
@@ -22,12 +22,11 @@ class AccountForm(ProviderAccountForm):
     auth_method = forms.ChoiceField(
         label=_("Sign in with"), choices=SerwerSmsAccount.AuthMethod.choices, widget=forms.RadioSelect
     )
-    api_token = forms.CharField(
-        label=_("API token"),
-        required=False,
+    api_token = secret_field(
+        _("API token"),
         max_length=500,
         help_text=_("Made in the SerwerSMS.pl client panel (Ustawienia API → Tokeny API)."),
-        error_messages={"required": _("Enter the API token.")},
+        required_message=_("Enter the API token."),
     )
     api_username = forms.CharField(
         label=_("API user login"),
@@ -36,12 +35,8 @@ class AccountForm(ProviderAccountForm):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         help_text=_("An API user's login; the provider's API user logins start with “webapi_”."),
     )
-    api_password = forms.CharField(
-        label=_("API user password"),
-        required=False,
-        max_length=200,
-        strip=False,
-        error_messages={"required": _("Enter the API user's password.")},
+    api_password = secret_field(
+        _("API user password"), strip=False, required_message=_("Enter the API user's password.")
     )
 
     class Meta:

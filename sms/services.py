@@ -5,7 +5,6 @@ touches the local copy. Every change, and every failed attempt at one, writes an
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -15,10 +14,10 @@ from django.utils.translation import ngettext
 
 from accounts import audit
 from accounts.models import AuditEvent, Tenant, User
-from accounts.provider_errors import explain
 from provider_api.errors import NotFoundError, ProviderError, UnavailableError
 from providers import accounts as provider_accounts
 from providers import events
+from providers.accounts import record_failure
 from providers.once import ActionRecord, start_action
 from sms import sync
 from sms.forms import AccountForm
@@ -140,7 +139,7 @@ def create_subaccount(
         )
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-        explanation = account.redact(explain(error), extra=(password,))
+        explanation = account.explain(error, extra=(password,))
         with transaction.atomic():
             SubaccountCreation.objects.filter(pk=creation.pk).update(
                 status=SubaccountCreation.Status.UNKNOWN if unknown else SubaccountCreation.Status.REFUSED,
@@ -213,7 +212,9 @@ def set_limit(
     try:
         account.client(in_request=True).limit(subaccount.provider_id, message_type=message_type, value=value)
     except ProviderError as error:
-        _record_failure(account, user, "sms.subaccount.limit", subaccount, error, {field: (None, value)})
+        record_failure(
+            account, user, "sms.subaccount.limit", error, target=subaccount, changes={field: (None, value)}
+        )
         if isinstance(error, NotFoundError):
             sync.queue(account.tenant)  # the list shows a subaccount the provider does not have
         raise
@@ -244,13 +245,13 @@ def delete_subaccount(account: SerwerSmsAccount, subaccount: Subaccount, user: U
     try:
         account.client(in_request=True).delete(subaccount.provider_id)
     except ProviderError as error:
-        _record_failure(
+        record_failure(
             account,
             user,
             "sms.subaccount.delete",
-            subaccount,
             error,
-            {"login": (subaccount.login, None)},
+            target=subaccount,
+            changes={"login": (subaccount.login, None)},
         )
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         if unknown or isinstance(error, NotFoundError):
@@ -268,26 +269,6 @@ def delete_subaccount(account: SerwerSmsAccount, subaccount: Subaccount, user: U
             account.tenant_id, "subaccount.deleted", id=subaccount.provider_id, login=subaccount.login
         )
         subaccount.delete()
-
-
-def _record_failure(
-    account: SerwerSmsAccount,
-    user: User,
-    action: str,
-    subaccount: Subaccount,
-    error: ProviderError,
-    changes: dict[str, tuple[Any, Any]],
-) -> None:
-    with transaction.atomic():
-        audit.record(
-            account.tenant,
-            user,
-            action,
-            target=subaccount,
-            changes=changes,
-            outcome=AuditEvent.Outcome.FAILURE,
-            message=account.redact(explain(error)),
-        )
 
 
 def fetch_invoice(account: SerwerSmsAccount, payment: Payment) -> Payment:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import CalendarDateField
 from accounts.ids import RowsChoiceField
 from provider_api.parsing import ParseError, normalise_polish_number
-from providers.accounts import ProviderAccountForm
+from providers.accounts import ProviderAccountForm, secret_field
 from providers.once import KEY_MAX_LENGTH
 from spikon.client import (
     CALL_HISTORY_MAX_DAYS,
@@ -111,12 +111,10 @@ class AccountForm(ProviderAccountForm):
 
     SECRET_FIELDS = ("api_key",)
 
-    api_key = forms.CharField(
-        label=_("API key"),
-        required=False,
-        max_length=200,
+    api_key = secret_field(
+        _("API key"),
         help_text=_("Made in the SPIKON client panel: Ustawienia i dodatki → API - ustawienia."),
-        error_messages={"required": _("Enter the API key.")},
+        required_message=_("Enter the API key."),
     )
 
     class Meta:

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from accounts.media_checks import MP3, file_audio_type
 from accounts.models import User
-from accounts.provider_errors import explain
 from provider_api.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -35,6 +34,7 @@ from provider_api.errors import (
     UnavailableReason,
 )
 from providers import accounts as provider_accounts
+from providers.accounts import record_failure
 from providers.once import ActionRecord, start_action
 from providers.queueing import queue_after_commit
 from spikon import client as api
@@ -60,15 +60,6 @@ INCOMING = "incoming"
 OUTGOING = "outgoing"
 # A recording is fetched while the operator waits to play it.
 RECORDING_TIMEOUT = (3.0, 10.0)
-
-
-def explained(account: SpikonAccount, error: ProviderError) -> str:
-    """What the operator reads about a failed call: our words, then the provider's, its secrets masked."""
-    return account.redact(explain(error))
-
-
-def _record_failure(account: SpikonAccount, user: User | None, action: str, error: ProviderError, **about):
-    audit.record(account.tenant, user, action, outcome="failure", message=explained(account, error), **about)
 
 
 def _first_outcome(account: SpikonAccount, key: str) -> dict:
@@ -100,7 +91,7 @@ def add_phone_book(account: SpikonAccount, user: User, name: str) -> PhoneBook:
     except AlreadyExistsError:
         raise
     except ProviderError as error:
-        _record_failure(account, user, "spikon.phonebook.add", error, object_label=name)
+        record_failure(account, user, "spikon.phonebook.add", error, object_label=name)
         raise
     with transaction.atomic():
         book, _created = PhoneBook.objects.update_or_create(
@@ -119,7 +110,7 @@ def delete_phone_book(account: SpikonAccount, user: User, book: PhoneBook) -> No
     except NotFoundError:
         pass
     except ProviderError as error:
-        _record_failure(account, user, "spikon.phonebook.delete", error, target=book)
+        record_failure(account, user, "spikon.phonebook.delete", error, target=book)
         raise
     with transaction.atomic():
         audit.record(
@@ -137,7 +128,7 @@ def add_phone_book_entry(account: SpikonAccount, user: User, book: PhoneBook, na
         added = account.client(in_request=True).add_phone_book_entry(book.provider_id, name, number)
     except ProviderError as error:
         label = f"{name} ({number})"
-        _record_failure(account, user, "spikon.phonebook_entry.add", error, object_label=label)
+        record_failure(account, user, "spikon.phonebook_entry.add", error, object_label=label)
         raise
     with transaction.atomic():
         entry = PhoneBookEntry.objects.create(
@@ -168,7 +159,7 @@ def delete_phone_book_entry(account: SpikonAccount, user: User, entry: PhoneBook
     except NotFoundError:
         pass
     except ProviderError as error:
-        _record_failure(account, user, "spikon.phonebook_entry.delete", error, target=entry)
+        record_failure(account, user, "spikon.phonebook_entry.delete", error, target=entry)
         raise
     with transaction.atomic():
         audit.record(
@@ -218,7 +209,7 @@ def initiate_call(
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         call.status = ClickToCall.Status.UNKNOWN if unknown else ClickToCall.Status.REFUSED
-        call.error = explained(account, error)
+        call.error = account.explain(error)
     else:
         call.status = ClickToCall.Status.INITIATED
         call.provider_state = account.redact(state)[:100]
@@ -338,7 +329,7 @@ def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
             ids = client.send_sms(message.recipient, batch.text, batch.sender)
         except ProviderError as error:
             unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, explained(account, error))
+            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, account.explain(error))
             if isinstance(error, UnavailableError | AuthenticationError):
                 stop_reason = _(
                     "Not sent: the provider stopped answering or refused the key while sending earlier messages."
@@ -408,7 +399,7 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
     try:
         provider_id = account.client(in_request=True).generate_tts(item.voice, item.name, item.text)
     except ProviderError as error:
-        _record_failure(
+        record_failure(
             account,
             user,
             "spikon.tts.generate",
@@ -417,7 +408,7 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
             changes={"name": (None, item.name), "voice": (None, item.voice)},
         )
         if isinstance(error, UnavailableError) and error.outcome_unknown:
-            item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, explained(account, error)
+            item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, account.explain(error)
             item.save(update_fields=["state", "last_error"])
             record.settle(ActionRecord.State.UNKNOWN, announcement=item.pk)
         else:
@@ -458,9 +449,9 @@ def delete_announcement(account: SpikonAccount | None, user: User, item: TtsAnno
         try:
             account.client(in_request=True).delete_tts(item.provider_id)
         except NotFoundError as error:
-            remark = explained(account, error)
+            remark = account.explain(error)
         except ProviderError as error:
-            _record_failure(account, user, "spikon.tts.delete", error, target=item)
+            record_failure(account, user, "spikon.tts.delete", error, target=item)
             raise
     with transaction.atomic():
         audit.record(
@@ -507,7 +498,7 @@ def set_membership(
     try:
         call(agent.provider_id, campaign.provider_id)
     except ProviderError as error:
-        _record_failure(account, user, action, error, **about)
+        record_failure(account, user, action, error, **about)
         if isinstance(error, AlreadyExistsError | NotFoundError):
             sync.queue(account.tenant, sync.CALL_CENTER)  # the copy here was out of date: fetch it anew
         raise
@@ -538,7 +529,7 @@ def set_default_outgoing_campaign(
     try:
         account.client(in_request=True).set_default_outgoing_campaign(agent.provider_id, campaign.provider_id)
     except ProviderError as error:
-        _record_failure(account, user, action, error, target=agent)
+        record_failure(account, user, action, error, target=agent)
         raise
     before = agent.default_outgoing_campaign_id
     agent.default_outgoing_campaign_id = campaign.provider_id
@@ -583,7 +574,7 @@ def order_call_history(
             number=number or None,
         )
     except ProviderError as error:
-        _record_failure(
+        record_failure(
             account,
             user,
             "spikon.history.order",

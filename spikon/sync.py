@@ -22,7 +22,6 @@ from django.utils import timezone
 from accounts import sync as sync_state
 from accounts.media_checks import MP3, WAV, file_audio_type
 from accounts.models import Tenant
-from accounts.provider_errors import explain
 from provider_api.errors import InvalidInputError, NotFoundError, ProviderError, UnavailableError
 from spikon import client as api
 from spikon.models import (
@@ -525,7 +524,7 @@ def refresh_monitor(snapshot_id: int) -> bool:
         monitor = client.campaign_monitor(snapshot.campaign.provider_id)
     except ProviderError as error:
         figures = {
-            "last_error": account.redact(explain(error))[:2000],
+            "last_error": account.explain(error)[:2000],
             "failing_since": Coalesce(F("failing_since"), now),
         }
     else:

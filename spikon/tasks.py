@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from accounts.models import Tenant
 from provider_api.errors import (
-    AuthenticationError,
     NotFoundError,
     NotReadyError,
     ProviderError,
@@ -22,6 +21,7 @@ from provider_api.errors import (
 )
 from providers import events
 from providers.accounts import BACKGROUND_TIMEOUT
+from providers.jobs import stops_on_credentials
 from spikon import services, sync
 from spikon.client import CALL_HISTORY_REPORT_LIFETIME
 from spikon.models import (
@@ -73,11 +73,13 @@ def poll_sms_state(message_id: int) -> None:
     try:
         state = account.client(in_request=False).sms_state(message.provider_id)
     except NotFoundError as error:
-        if message.give_up(services.explained(account, error)):
+        if message.give_up(account.explain(error)):
             events.announce(message.tenant_id, "sms.failed", message_id=message.pk, to=message.recipient)
         return
     except ProviderError as error:
-        if message.poll_again(error=services.explained(account, error)):
+        if stops_on_credentials(error):
+            message.wait_for_credentials(account.explain(error))
+        elif message.poll_again(error=account.explain(error)):
             _nudge_sms(message)
         return
     fields = {"delivery": state.code, "delivery_error": account.redact(state.error or "")[:2000]}
@@ -126,27 +128,28 @@ def run_phonebook_import(import_id: int) -> None:
             continue
         try:
             entry = client.add_phone_book_entry(book.provider_id, row.name, row.number)
-        except AuthenticationError as error:
-            row.status, row.message = PhoneBookImportRow.Status.FAILED, services.explained(account, error)
-            row.save(update_fields=["status", "message"])
-            _end_import(job, stop_reason=services.explained(account, error))
-            return
         except UnavailableError as error:
             status = (
                 PhoneBookImportRow.Status.UNKNOWN
                 if error.outcome_unknown
                 else PhoneBookImportRow.Status.TO_ADD
             )
-            row.status, row.message = status, services.explained(account, error)
+            row.status, row.message = status, account.explain(error)
             row.save(update_fields=["status", "message"])
             # The provider is not answering: the rest waits for the backoff instead of failing one by one.
-            if job.poll_again(error=services.explained(account, error)):
+            if job.poll_again(error=account.explain(error)):
                 run_phonebook_import.apply_async_on_commit((job.pk,), eta=job.next_poll_at)
             elif job.poll_status == PhoneBookImport.PollStatus.FAILED:
                 _end_import(job, stop_reason=job.last_error, released=True)
             return
         except ProviderError as error:
-            row.status, row.message = PhoneBookImportRow.Status.FAILED, services.explained(account, error)
+            if stops_on_credentials(error):
+                # Refused before anything was added: the row waits with the rest for the fixed credentials.
+                row.status, row.message = PhoneBookImportRow.Status.TO_ADD, ""
+                row.save(update_fields=["status", "message"])
+                job.wait_for_credentials(account.explain(error))
+                return
+            row.status, row.message = PhoneBookImportRow.Status.FAILED, account.explain(error)
             row.save(update_fields=["status", "message"])
             continue
         PhoneBookEntry.objects.create(
@@ -302,12 +305,19 @@ def poll_call_history_report(report_id: int) -> None:
     except NotReadyError:
         _report_later(report, state=state.READY, generated_at=generated_at)
     except NotFoundError as error:
-        report.give_up(f"{expired} {services.explained(account, error)}", state=state.EXPIRED)
+        report.give_up(f"{expired} {account.explain(error)}", state=state.EXPIRED)
     except UnavailableError as error:
         reached = state.READY if generated_at else state.PENDING
-        _report_later(report, services.explained(account, error), state=reached, generated_at=generated_at)
+        _report_later(report, account.explain(error), state=reached, generated_at=generated_at)
     except ProviderError as error:
-        report.give_up(services.explained(account, error), state=state.FAILED)
+        if stops_on_credentials(error):
+            # Kept where it was (the provider's report and how far it got): it goes on once they are fixed.
+            reached = state.READY if generated_at else state.PENDING
+            report.wait_for_credentials(
+                account.explain(error), state=reached, generated_at=generated_at
+            )
+        else:
+            report.give_up(account.explain(error), state=state.FAILED)
     else:
         with transaction.atomic():
             count = sync.store_calls(report, records)
@@ -347,10 +357,15 @@ def poll_announcement(announcement_id: int) -> None:
         _announcement_later(announcement, state=state.READY, generated_at=generated_at)
     except UnavailableError as error:
         reached = state.READY if generated_at else announcement.state
-        error_text = services.explained(account, error)
+        error_text = account.explain(error)
         _announcement_later(announcement, error_text, state=reached, generated_at=generated_at)
     except ProviderError as error:
-        announcement.give_up(services.explained(account, error), state=state.FAILED)
+        if stops_on_credentials(error):
+            reached = state.READY if generated_at else announcement.state
+            error_text = account.explain(error)
+            announcement.wait_for_credentials(error_text, state=reached, generated_at=generated_at)
+        else:
+            announcement.give_up(account.explain(error), state=state.FAILED)
     else:
         if not announcement.finish(state=state.STORED, generated_at=generated_at, **stored):
             for name in stored.values():

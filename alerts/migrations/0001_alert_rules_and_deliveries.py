@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
             name='Delivery',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('poll_status', models.CharField(choices=[('waiting', 'waiting for the next check'), ('polling', 'being checked'), ('finished', 'finished'), ('failed', 'failed')], default='waiting', max_length=8, verbose_name='checking')),
+                ('poll_status', models.CharField(choices=[('waiting', 'waiting for the next check'), ('polling', 'being checked'), ('finished', 'finished'), ('failed', 'failed'), ('credentials', 'waiting for the credentials to be fixed')], default='waiting', max_length=11, verbose_name='checking')),
                 ('attempts', models.PositiveIntegerField(default=0, verbose_name='checks made')),
                 ('next_poll_at', models.DateTimeField(blank=True, null=True, verbose_name='next check')),
                 ('claimed_until', models.DateTimeField(blank=True, null=True)),

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET
 from accounts.media_checks import download_type
 from accounts.models import Role
 from accounts.pagination import keyset_page
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import services
 from premium.models import Invoice, WalletEntry
@@ -70,7 +69,7 @@ def invoice_download(request: TenantRequest, invoice_id: int) -> HttpResponse:
             messages.error(
                 request,
                 _("Invoice %(title)s could not be downloaded. %(why)s")
-                % {"title": invoice.title, "why": account.redact(explain(error))},
+                % {"title": invoice.title, "why": account.explain(error)},
             )
             return redirect("premium:invoices", tenant_slug=request.tenant.slug)
     return FileResponse(

@@ -15,7 +15,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Role
 from accounts.pagination import KeysetPage
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import services
 from premium.forms import BulkRedirectForm, BuyForm, DeleteNumberForm, RedirectForm, TariffForm
@@ -109,7 +108,7 @@ def number_redirect(request: TenantRequest, number_id: int) -> HttpResponse:
             account, request.user, number, data["target"], data["presentation"], data["announcement"]
         )
     except ProviderError as error:
-        form.add_error(None, account.redact(explain(error)))
+        form.add_error(None, account.explain(error))
         return _redirect_form_response(request, number, form, status=422)
     messages.success(
         request,
@@ -297,7 +296,7 @@ def number_buy(request: TenantRequest) -> HttpResponse:
             tariff=tariff,
             form=retry,
             problem=problem,
-            error=account.redact(explain(error)),
+            error=account.explain(error),
             outcome_unknown=unknown,
         )
         return render(request, "premium/number_buy.html", context, status=422)
@@ -327,7 +326,7 @@ def number_delete(request: TenantRequest, number_id: int) -> HttpResponse:
             try:
                 services.delete_number(account, request.user, number)
             except ProviderError as error:
-                form.add_error(None, account.redact(explain(error)))
+                form.add_error(None, account.explain(error))
                 status = 422
             else:
                 messages.success(request, _("Number %(number)s deleted.") % {"number": number.number})

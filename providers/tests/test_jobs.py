@@ -10,9 +10,10 @@ from django.apps import apps
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from premium.models import Statement
+from premium.models import PremiumAccount, Statement
 from providers import tasks
-from providers.jobs import PolledJob, registered_jobs
+from providers.jobs import PolledJob, registered_jobs, resume_waiting_for_credentials
+from spikon.models import CallDirection, CallHistoryReport, SpikonAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +60,30 @@ def test_the_sweeper_queues_a_lost_statement_and_one_whose_worker_died(tenant, m
     tasks.sweep_jobs()
 
     assert sorted(nudged) == sorted([lost.pk, abandoned.pk])
+
+
+def test_a_test_connection_resumes_only_its_tenants_jobs_of_its_provider(tenant, other_tenant):
+    def waiting_report(owner) -> CallHistoryReport:
+        return CallHistoryReport.objects.create(
+            tenant=owner,
+            provider_report_id=7,
+            direction=CallDirection.BOTH,
+            date_start="2026-11-01",
+            date_end="2026-11-30",
+            poll_status=CallHistoryReport.PollStatus.CREDENTIALS,
+            attempts=4,
+            last_error="SPIKON -3: Unknown API key",
+        )
+
+    ours, theirs = waiting_report(tenant), waiting_report(other_tenant)
+    assert {kind.model: kind.account for kind in registered_jobs()}[CallHistoryReport] is SpikonAccount
+    assert {kind.model: kind.account for kind in registered_jobs()}[Statement] is None  # makes no calls
+
+    assert resume_waiting_for_credentials(PremiumAccount(tenant=tenant)) == 0  # another provider's test
+    assert resume_waiting_for_credentials(SpikonAccount(tenant=tenant)) == 1
+
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (ours.poll_status, ours.attempts, ours.last_error) == ("waiting", 0, "")
+    assert ours.next_poll_at <= timezone.now() and ours.provider_report_id == 7
+    assert theirs.poll_status == "credentials" and theirs.last_error

@@ -24,7 +24,6 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts.fields import OneTimeSecret
 from accounts.models import Role
 from accounts.pagination import keyset_page
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError, UnavailableError
 from providers.once import ActionRecord
@@ -134,7 +133,7 @@ def subaccount_limit(request: TenantRequest, subaccount_id: int) -> HttpResponse
         try:
             services.set_limit(account, subaccount, request.user, message_type, value)
         except ProviderError as failure:
-            error, status = account.redact(explain(failure)), 422
+            error, status = account.explain(failure), 422
         else:
             text = _("Limit of %(type)s for %(login)s set to %(value)s.") % {
                 "type": MessageType(message_type).label,
@@ -177,7 +176,7 @@ def subaccount_delete(request: TenantRequest, subaccount_id: int) -> HttpRespons
     try:
         services.delete_subaccount(account, subaccount, request.user)
     except ProviderError as failure:
-        context = _subaccount_context(request, subaccount, delete_error=account.redact(explain(failure)))
+        context = _subaccount_context(request, subaccount, delete_error=account.explain(failure))
         return render(request, "sms/subaccount.html", context, status=422)
     messages.success(request, _("Subaccount %(login)s deleted.") % {"login": subaccount.login})
     return redirect("sms:index", tenant_slug=request.tenant.slug)
@@ -244,7 +243,7 @@ def subaccount_create(request: TenantRequest) -> HttpResponse:
         return _create_page(
             request,
             _fresh_form(request, request.POST),
-            error=account.redact(explain(failure), extra=(data["password"],)),
+            error=account.explain(failure, extra=(data["password"],)),
             status=422,
         )
     # The password is shown in this one answer and kept nowhere (no redirect: it would need storing).

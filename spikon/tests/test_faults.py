@@ -585,8 +585,11 @@ def test_a_polled_job_keeps_the_reason_and_waits_for_the_backoff(
             call.sweep()
         assert queued.sent == [(call.poll.name, (job.pk,))], "once due, it is checked again"
     else:
-        # The provider refused the key: the job ends with the reason instead of asking again and again.
-        assert fault == "auth" and job.poll_status == model.PollStatus.FAILED and nudges == []
+        # The provider refused the key: the job waits for it to be fixed instead of asking again and again.
+        assert fault == "auth" and job.poll_status == model.PollStatus.CREDENTIALS and nudges == []
+        with recording_queued_tasks(monkeypatch) as queued:
+            call.sweep()
+        assert queued.sent == [], "the sweeper leaves a job waiting for the credentials alone"
     page = login(operator).get(call.page(tenant, job)).text
     assert escape(job.last_error) in page
 

@@ -63,7 +63,7 @@ def test_reports_and_an_announcement_reach_their_final_states_on_a_real_worker(
     assert ordered.status_code == 302
     # Expired: a report the provider no longer lists.
     expired = due_report(tenant, 999)
-    # Provider error: another tenant whose key the provider refuses.
+    # Refused credentials: another tenant whose key the provider refuses; its report waits for them.
     refused_account = SpikonAccount.objects.create(
         tenant=other_tenant, api_key="wrong-key-0000", base_url=spikon_account.base_url
     )
@@ -82,7 +82,8 @@ def test_reports_and_an_announcement_reach_their_final_states_on_a_real_worker(
     )
 
     def finished() -> bool:
-        return not CallHistoryReport.objects.exclude(state__in=CallHistoryReport.FINAL_STATES).exists() and (
+        running = CallHistoryReport.objects.exclude(state__in=CallHistoryReport.FINAL_STATES)
+        return not running.exclude(poll_status="credentials").exists() and (
             TtsAnnouncement.objects.filter(state="stored").exists()
         )
 
@@ -94,8 +95,8 @@ def test_reports_and_an_announcement_reach_their_final_states_on_a_real_worker(
     refused.refresh_from_db()
     assert (expired.state, expired.poll_status) == ("expired", "failed")
     assert (refused.state, refused.poll_status) == (
-        "failed",
-        "failed",
+        "pending",
+        "credentials",
     ) and "Unknown API key" in refused.last_error
     announcement = TtsAnnouncement.objects.get(state="stored")
     assert default_storage.open(announcement.audio_mp3.name).read(3) == b"ID3"

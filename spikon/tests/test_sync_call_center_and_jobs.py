@@ -168,7 +168,7 @@ def test_a_report_older_than_a_month_expires_without_asking(
     assert sandbox.request_count("/api/call_list/list") == 0
 
 
-def test_a_refused_key_fails_the_report_with_the_providers_words(
+def test_a_refused_key_stops_the_report_until_a_test_connection_succeeds(
     spikon_account, sandbox, django_capture_on_commit_callbacks
 ):
     report = ordered_report(spikon_account)
@@ -176,8 +176,16 @@ def test_a_refused_key_fails_the_report_with_the_providers_words(
 
     report = poll_report(report, django_capture_on_commit_callbacks)
 
-    assert (report.state, report.poll_status) == ("failed", "failed")
+    assert (report.state, report.poll_status) == ("pending", "credentials")
     assert "-4" in report.last_error and "API turned off" in report.last_error
+    assert not services.test_connection(spikon_account).ok
+    assert CallHistoryReport.objects.get(pk=report.pk).poll_status == "credentials"
+    # Turned on again in SPIKON's panel: the key is the same, a Test connection proves it works.
+    sandbox.api_enabled = True
+    with django_capture_on_commit_callbacks() as nudges:
+        assert services.test_connection(spikon_account).ok
+    report.refresh_from_db()
+    assert (report.state, report.poll_status, report.last_error, len(nudges)) == ("pending", "waiting", "", 1)
 
 
 def test_an_unreachable_provider_is_asked_again_after_a_growing_wait(

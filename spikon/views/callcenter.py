@@ -118,7 +118,7 @@ def membership(request: TenantRequest, agent_id: int, campaign_id: int, directio
     try:
         services.set_membership(account, request.user, agent, campaign, direction=direction, add=add)
     except ProviderError as error:
-        return _row_response(request, agent, services.explained(account, error), ok=False)
+        return _row_response(request, agent, account.explain(error), ok=False)
     text = (
         _("added to “%(campaign)s” (%(direction)s); SPIKON answered OK.")
         if add
@@ -147,7 +147,7 @@ def default_outgoing(request: TenantRequest, agent_id: int) -> HttpResponse:
     try:
         services.set_default_outgoing_campaign(account, request.user, agent, campaign)
     except ProviderError as error:
-        return _row_response(request, agent, services.explained(account, error), ok=False)
+        return _row_response(request, agent, account.explain(error), ok=False)
     text = _("default outbound campaign set to “%(campaign)s”; SPIKON answered OK.") % {
         "campaign": campaign.name
     }

@@ -219,7 +219,7 @@ def order_report(request: TenantRequest) -> HttpResponse:
                     "Nothing is followed here; order again if no report appears."
                 ),
             )
-        form.add_error(None, services.explained(account, error))
+        form.add_error(None, account.explain(error))
         return render(request, "spikon/history_reports.html", _reports_context(request, form), status=400)
     messages.success(
         request, _("Report ordered. Its calls are stored here as soon as the provider has generated it.")

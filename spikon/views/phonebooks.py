@@ -103,7 +103,7 @@ def phonebook_add(request: TenantRequest) -> HttpResponse:
         form.add_error("name", _("SPIKON already has a phonebook with this name: choose another name."))
         return _books_page(request, form, status=400)
     except ProviderError as error:
-        return _books_page(request, form, status=400, error=services.explained(account, error))
+        return _books_page(request, form, status=400, error=account.explain(error))
     messages.success(request, _("Phonebook “%(name)s” added.") % {"name": book.name})
     return redirect("spikon:phonebook", tenant_slug=request.tenant.slug, book_id=book.pk)
 
@@ -124,7 +124,7 @@ def phonebook_delete(request: TenantRequest, book_id: int) -> HttpResponse:
             try:
                 services.delete_phone_book(account, request.user, book)
             except ProviderError as provider_error:
-                error = services.explained(account, provider_error)
+                error = account.explain(provider_error)
             else:
                 messages.success(request, _("Phonebook “%(name)s” deleted.") % {"name": book.name})
                 return redirect("spikon:phonebooks", tenant_slug=request.tenant.slug)
@@ -203,7 +203,7 @@ def entry_add(request: TenantRequest, book_id: int) -> HttpResponse:
     try:
         entry = services.add_phone_book_entry(account, request.user, book, name, number)
     except ProviderError as provider_error:
-        error = services.explained(account, provider_error)
+        error = account.explain(provider_error)
         return _entry_change_response(request, book, error=error, entry_form=form)
     messages.success(request, _("“%(name)s” added to the phonebook.") % {"name": entry.name})
     return _entry_change_response(request, book)
@@ -226,7 +226,7 @@ def entry_delete(request: TenantRequest, book_id: int, entry_id: int) -> HttpRes
     try:
         services.delete_phone_book_entry(account, request.user, entry)
     except ProviderError as provider_error:
-        return _entry_change_response(request, book, error=services.explained(account, provider_error))
+        return _entry_change_response(request, book, error=account.explain(provider_error))
     messages.success(request, _("“%(name)s” deleted from the phonebook.") % {"name": entry.name})
     return _entry_change_response(request, book)
 

@@ -113,7 +113,7 @@ def _recording_problem(request: TenantRequest, call: CallRecord) -> tuple[str, i
     try:
         services.fetch_recording(account, call)
     except ProviderError as error:
-        why = services.explained(account, error)
+        why = account.explain(error)
         return _("The recording cannot be fetched from the provider. %(why)s") % {"why": why}, 502
     return "", 200
 

@@ -142,7 +142,7 @@ def price(request: TenantRequest) -> HttpResponse:
     try:
         quote = services.price_announcement(account, data["voice"], data["text"])
     except ProviderError as error:
-        form.add_error(None, services.explained(account, error))
+        form.add_error(None, account.explain(error))
         return _form_page(request, form, status=400)
     signed = signing.dumps(
         {
@@ -222,7 +222,7 @@ def _generation_failed(
         {key: quote[key] for key in ("language", "voice", "name", "text")}, tenant=request.tenant
     )
     form.is_valid()
-    form.add_error(None, services.explained(account, error))
+    form.add_error(None, account.explain(error))
     return _form_page(request, form, status=400)
 
 
@@ -247,7 +247,7 @@ def delete(request: TenantRequest, announcement_id: int) -> HttpResponse:
     try:
         services.delete_announcement(account, request.user, item)
     except ProviderError as error:
-        context["error"] = services.explained(account, error)
+        context["error"] = account.explain(error)
         return render(request, "spikon/tts_delete.html", context, status=400)
     messages.success(request, _("Announcement “%(name)s” deleted.") % {"name": item.name})
     return redirect("spikon:tts", tenant_slug=request.tenant.slug)
