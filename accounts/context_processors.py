@@ -23,6 +23,7 @@ TENANT_NAVIGATION = [
     (_("Numery-Premium"), "premium:index", "premium", Role.VIEWER),
     (_("SPIKON"), "spikon:index", "spikon", Role.VIEWER),
     (_("SerwerSMS"), "sms:index", "sms", Role.VIEWER),
+    (_("Alerts"), "alerts:index", "alerts", Role.VIEWER),
     (_("Schedules"), "redirect_schedules:list", "schedules", Role.VIEWER),
     (_("Snapshots"), "snapshots:list", "snapshots", Role.VIEWER),
     (_("Members"), "members", "members", Role.ADMIN),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import SyncStatus, Tenant
@@ -84,6 +85,11 @@ def queue_sync(tenant: Tenant, provider: str, resource: str, *, scheduled: bool 
     return True
 
 
+# Sent after every sync that ran, whether it succeeded or failed, with tenant_id, provider and resource:
+# what depends on the copy (alert rules) looks again.
+sync_finished = Signal()
+
+
 class SyncSkipped(Exception):
     """Another sync of the same resource is running."""
 
@@ -110,6 +116,7 @@ def syncing(tenant_id: int, provider: str, resource: str) -> Iterator[SyncStatus
         yield status
     except ProviderError as error:
         _record_failure(status, error.describe(), unreachable=isinstance(error, UnavailableError))
+        sync_finished.send(sender=SyncStatus, tenant_id=tenant_id, provider=provider, resource=resource)
     except Exception as error:
         _record_failure(status, f"{error.__class__.__name__}", unreachable=False)
         raise
@@ -123,6 +130,7 @@ def syncing(tenant_id: int, provider: str, resource: str) -> Iterator[SyncStatus
             consecutive_failures=0,
             next_retry_at=None,
         )
+        sync_finished.send(sender=SyncStatus, tenant_id=tenant_id, provider=provider, resource=resource)
 
 
 def _record_failure(status: SyncStatus, message: str, *, unreachable: bool) -> None:

@@ -5,7 +5,6 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
-    path("", views.tenant_home, name="tenant-home"),
     path("settings/", views.tenant_settings, name="tenant-settings"),
     path("members/", views.members, name="members"),
     path("members/invite/", views.member_invite, name="member-invite"),

@@ -91,22 +91,6 @@ def tenant_create(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/tenant_create.html", {"form": form})
 
 
-@require_GET
-@tenant_view(Role.VIEWER)
-def tenant_home(request: TenantRequest) -> HttpResponse:
-    recent = AuditEvent.objects.filter(tenant=request.tenant).order_by("-created_at", "-id")[:10]
-    return render(
-        request,
-        "accounts/tenant_home.html",
-        {
-            "section": "home",
-            "recent_events": audit.readable(recent, request.tenant.slug)
-            if request.role >= Role.OPERATOR
-            else [],
-        },
-    )
-
-
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.OWNER)
 def tenant_settings(request: TenantRequest) -> HttpResponse:

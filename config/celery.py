@@ -28,6 +28,7 @@ TASK_ROUTES = {
     "*.tasks.poll_sms_*": {"queue": INTERACTIVE},
     "*.tasks.poll_announcement*": {"queue": INTERACTIVE},
     "*.tasks.*monitor*": {"queue": INTERACTIVE},
+    "*.tasks.deliver_*": {"queue": INTERACTIVE},
     # A redirect switch is due at its minute; a rollback is followed by the operator who confirmed it.
     "redirect_schedules.tasks.make_switch": {"queue": INTERACTIVE},
     "snapshots.tasks.run_rollback": {"queue": INTERACTIVE},
@@ -44,6 +45,7 @@ TASK_ROUTES = {
     "*.tasks.sync_*": {"queue": SYNC},
     "*.tasks.queue_*": {"queue": SYNC},
     "*.tasks.sweep_*": {"queue": SYNC},
+    "*.tasks.evaluate_*": {"queue": SYNC},
 }
 DEFAULT_QUEUE = SYNC
 

@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from accounts import schedules as accounts_schedules
+from alerts import schedules as alerts_schedules
 from config import env
 from config.celery import broker_transport_options
 from premium import schedules as premium_schedules
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "premium",
     "spikon",
     "sms",
+    "alerts",  # reads the three provider apps' copies: after them
     "snapshots",  # the provider set-up as a whole: after the provider apps
     "redirect_schedules",
     "api",
@@ -266,6 +268,7 @@ CELERY_BEAT_SCHEDULER = "config.beat:Scheduler"
 # the database, where an admin can change them at run time.
 CELERY_BEAT_SCHEDULE = {
     **accounts_schedules.BEAT_SCHEDULE,
+    **alerts_schedules.BEAT_SCHEDULE,
     **providers_schedules.BEAT_SCHEDULE,
     **premium_schedules.BEAT_SCHEDULE,
     **spikon_schedules.BEAT_SCHEDULE,

@@ -3,11 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from alerts import views as alerts_views
 from api.v1 import unknown_endpoint, url_patterns
 
 # Every URL under /t/<tenant_slug>/ is a tenant view: the role-matrix test walks them all.
 tenant_patterns = [
+    # The tenant's home reads every provider app's copy, so it lives above them, with the alerts.
+    path("", alerts_views.home, name="tenant-home"),
     path("", include("accounts.urls")),
+    path("alerts/", include("alerts.urls")),
     path("premium/", include("premium.urls")),
     path("spikon/", include("spikon.urls")),
     path("sms/", include("sms.urls")),

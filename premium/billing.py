@@ -33,7 +33,7 @@ from premium.earnings import UNKNOWN, Price, total
 from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal, PremiumAccount, Statement
 from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
-from providers import csv_export
+from providers import csv_export, events
 from providers.formatting import whole
 
 logger = logging.getLogger(__name__)
@@ -610,3 +610,5 @@ def make_full_statement(statement: Statement) -> None:
     )
     if not made:
         field.storage.delete(name)  # another worker took the statement over: its file counts
+    else:
+        events.announce(tenant.pk, "report.ready", report="premium.statement", id=statement.pk)

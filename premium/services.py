@@ -26,6 +26,7 @@ from premium.models import PRESENTATION_SHORT, Invoice, PremiumAccount, PremiumN
 from premium.sync import CENT, SYNC_KEY, save_balance
 from provider_api.errors import InvalidInputError, ProviderError, UnavailableError
 from providers import accounts as provider_accounts
+from providers import events
 from providers.accounts import record_failure
 from providers.once import ActionRecord
 
@@ -100,6 +101,7 @@ def set_redirect(
             changes={key: (before[key], after[key]) for key in after if before[key] != after[key]},
             message=account.redact(confirmation),
         )
+        events.announce(account.tenant_id, "redirect.changed", number=number.number, redirect_to=target)
     return confirmation
 
 

@@ -9,3 +9,4 @@ class SmsConfig(AppConfig):
         from accounts import sync
 
         sync.register("sms", "subaccounts", "sms.tasks.sync_subaccounts")
+        sync.register("sms", "account", "sms.tasks.sync_account")

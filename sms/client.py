@@ -1,7 +1,9 @@
-"""Client of the SerwerSMS.pl HTTPS API v2, chapter "Zarządzanie subkontami" (subaccounts).
+"""Client of the SerwerSMS.pl HTTPS API v2: the chapter "Zarządzanie subkontami" (subaccounts), and the
+read-only account calls of the provider's official clients (the message pool, payments and invoices, delivery
+statistics, notices).
 
 Doc: /work/shared/providers/serwersms-api-v2-subaccounts.txt, with the facts NOTES.md adds: every call is
-`POST <base>/subaccounts/<action>.json` with a JSON body carrying `system=client_python` (as the provider's
+`POST <base>/<group>/<action>.json` with a JSON body carrying `system=client_python` (as the provider's
 official clients send), authenticated either by an API token (`Authorization: Bearer`) or by an API user's
 `username` + `password` in the body. Errors come as `{"error": {"code", "type", "message"}}`, possibly with
 HTTP 200, so the body is checked whatever the status.
@@ -12,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from provider_api.errors import (
@@ -24,7 +28,7 @@ from provider_api.errors import (
     UnavailableReason,
 )
 from provider_api.http import HttpTransport
-from provider_api.parsing import load_json, looks_like_html
+from provider_api.parsing import ParseError, load_json, looks_like_html, optional, parse_decimal
 from provider_api.redaction import redact
 
 PROVIDER = "SerwerSMS.pl"
@@ -78,6 +82,55 @@ class SubaccountDetails:
     name: str
     phone: str
     email: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePool:
+    """What is left of one message type (account/limits): `remaining` messages, or none counted when the
+    type is `unlimited` ("no_limit") or not on the account ("not_available", remaining None)."""
+
+    type: str
+    remaining: int | None
+    unlimited: bool
+    chars_limit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One payment (pro forma or invoice) of payments/index and payments/view."""
+
+    id: int
+    number: str
+    paid: bool
+    paid_on: date | None
+    total: Decimal | None
+    due_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryStat:
+    """Delivery counts of one package of messages (stats/index)."""
+
+    id: int
+    name: str
+    type: str
+    delivered: int
+    pending: int
+    undelivered: int
+    unsent: int
+    begin: date | None
+    end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notice from the provider to the account (account/messages)."""
+
+    new: bool
+    message: str
+
+
+STAT_TYPES = ("eco", "full", "voice", "mms")
 
 
 class SerwerSmsClient:
@@ -199,9 +252,74 @@ class SerwerSmsClient:
         if _success(payload) is False:
             raise _no_such_subaccount(subaccount_id)
 
-    def _call(
-        self, action: str, params: dict[str, Any], *, retry: bool, extra_secrets: tuple[str, ...] = ()
-    ) -> dict[str, Any]:
+    # --- account calls (reads) ------------------------------------------------------------------------
+
+    def pool(self) -> list[MessagePool]:
+        """How many messages of each type the account can still send: SerwerSMS's "balance".
+        Doc: "Sprawdzanie stanu konta" (account/limits)."""
+        items = _items(self._call("limits", {}, retry=True, group="account"), "message pool")
+        return [
+            MessagePool(
+                type=_text(item.get("type")),
+                remaining=_count_or_none(item.get("value")),
+                unlimited=item.get("value") == "no_limit",
+                chars_limit=_text(item.get("chars_limit"), required=False),
+            )
+            for item in items
+        ]
+
+    def payments(self) -> list[Payment]:
+        """The account's payments, with their invoices' numbers. Doc: payments/index."""
+        items = _items(self._call("index", {}, retry=True, group="payments"), "payment list")
+        return [_payment(item) for item in items]
+
+    def payment(self, payment_id: int) -> Payment:
+        """One payment. Doc: payments/view."""
+        return _payment(self._call("view", {"id": payment_id}, retry=True, group="payments"))
+
+    def invoice(self, payment_id: int) -> bytes:
+        """A payment's invoice as PDF. Doc: payments/invoice; an error still comes as a JSON object."""
+        response = self._send("payments", "invoice", {"id": payment_id}, retry=True)
+        if response.status_code == 200 and response.content.startswith(b"%PDF-"):
+            return response.content
+        self._check(response, acts=False)  # raises the provider's error, or says the answer is unreadable
+        raise _unreadable("the invoice is not a PDF document", acts=False, http_status=response.status_code)
+
+    def delivery_stats(
+        self, *, message_type: str | None = None, begin: date | None = None, end: date | None = None
+    ) -> list[DeliveryStat]:
+        """Delivery counts per package of messages. Doc: stats/index (optional type, begin, end)."""
+        if message_type is not None and message_type not in STAT_TYPES:
+            raise InvalidInputError(detail=f"the message type must be one of {', '.join(STAT_TYPES)}")
+        params: dict[str, Any] = {}
+        if message_type is not None:
+            params["type"] = message_type
+        if begin is not None:
+            params["begin"] = begin.isoformat()
+        if end is not None:
+            params["end"] = end.isoformat()
+        items = _items(self._call("index", params, retry=True, group="stats"), "statistics")
+        return [
+            DeliveryStat(
+                id=_id(item.get("id"), acts=False),
+                name=_text(item.get("name"), required=False),
+                type=_text(item.get("type"), required=False),
+                delivered=_count(item.get("delivered")),
+                pending=_count(item.get("pending")),
+                undelivered=_count(item.get("undelivered")),
+                unsent=_count(item.get("unsent")),
+                begin=_date(item.get("begin")),
+                end=_date(item.get("end")),
+            )
+            for item in items
+        ]
+
+    def notices(self) -> list[Notice]:
+        """Notices from the provider to the account. Doc: account/messages."""
+        items = _items(self._call("messages", {}, retry=True, group="account"), "notice list")
+        return [Notice(new=item.get("new") is True, message=_text(item.get("message"))) for item in items]
+
+    def _send(self, group: str, action: str, params: dict[str, Any], *, retry: bool):
         body = {**params, "system": SYSTEM}
         headers = {}
         if self._token:
@@ -209,15 +327,29 @@ class SerwerSmsClient:
         else:
             body["username"] = self._username
             body["password"] = self._password
-        response = self._transport.request(
-            "POST", f"subaccounts/{action}.json", retry=retry, json=body, headers=headers
+        return self._transport.request(
+            "POST", f"{group}/{action}.json", retry=retry, json=body, headers=headers
         )
+
+    def _call(
+        self,
+        action: str,
+        params: dict[str, Any],
+        *,
+        retry: bool,
+        extra_secrets: tuple[str, ...] = (),
+        group: str = "subaccounts",
+    ) -> dict[str, Any]:
+        response = self._send(group, action, params, retry=retry)
+        return self._check(response, acts=not retry, extra_secrets=extra_secrets)
+
+    def _check(self, response, *, acts: bool, extra_secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The answer's JSON object, or the provider's error (whatever the HTTP status) raised."""
         status = response.status_code
         try:
             payload = load_json(response.content)
         except ValueError:
             payload = None
-        acts = not retry
         # The provider may report an error with any status, HTTP 200 included.
         if isinstance(payload, dict) and payload.get("error") is not None:
             secrets = (*self._transport.secrets, *extra_secrets)
@@ -292,7 +424,7 @@ def _id(value: object, *, acts: bool) -> int:
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
-    raise _unreadable("a subaccount id is missing or not a number", acts=acts)
+    raise _unreadable("an id is missing or not a number", acts=acts)
 
 
 def _text(value: object, *, required: bool = True) -> str:
@@ -314,3 +446,56 @@ def _unreadable(message: str, *, acts: bool, http_status: int | None = None) -> 
         reason=UnavailableReason.UNREADABLE,
         outcome_unknown=acts,
     )
+
+
+def _items(payload: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    items = payload.get("items")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise _unreadable(f"the {what} has no 'items' array of objects", acts=False)
+    return items
+
+
+def _payment(item: dict[str, Any]) -> Payment:
+    state = item.get("state")
+    if state not in ("paid", "not_paid"):
+        raise _unreadable("a payment's state is neither paid nor not_paid", acts=False)
+    try:
+        total = parse_decimal(item["total"]) if optional(item.get("total")) is not None else None
+    except ParseError:
+        raise _unreadable("a payment's total is not an amount", acts=False) from None
+    return Payment(
+        id=_id(item.get("id"), acts=False),
+        number=_text(item.get("number"), required=False),
+        paid=state == "paid",
+        paid_on=_date(item.get("paid")),
+        total=total,
+        due_on=_date(item.get("payment_to")),
+    )
+
+
+def _count(value: object) -> int:
+    """A count sent as a number or as digits; missing counts as 0."""
+    if value is None or value == "":
+        return 0
+    found = _count_or_none(value)
+    if found is None:
+        raise _unreadable("a count is not a whole number", acts=False)
+    return found
+
+
+def _count_or_none(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _date(value: object) -> date | None:
+    """ "2024-05-31" or "2024-05-31 12:00:00" as a date; anything else as no date."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

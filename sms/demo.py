@@ -9,7 +9,7 @@ from sms.sandbox import DEMO_TOKEN
 
 
 def set_up_demo(tenant: Tenant, base_url: str) -> None:
-    """Idempotent: (re)points the account at `base_url` with the sandbox's demo token and queues a sync."""
+    """Idempotent: (re)points the account at `base_url` with the sandbox's demo token and queues its syncs."""
     SerwerSmsAccount.objects.update_or_create(
         tenant=tenant,
         defaults={
@@ -21,3 +21,4 @@ def set_up_demo(tenant: Tenant, base_url: str) -> None:
         },
     )
     sync.queue(tenant)
+    sync.queue_account(tenant)

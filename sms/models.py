@@ -173,3 +173,109 @@ class SubaccountCreation(models.Model):
 
     def get_shown_status_display(self) -> str:
         return self.Status(self.shown_status).label
+
+
+class PoolEntry(models.Model):
+    """What is left of one message type on the account (account/limits): SerwerSMS's "balance"."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sms_pool")
+    # The provider's word for the type (eco, full, voice, mms, lookup, hlr, or one it adds later).
+    message_type = models.CharField(_("message type"), max_length=20)
+    remaining = models.PositiveIntegerField(_("messages left"), null=True, blank=True)
+    unlimited = models.BooleanField(default=False)
+    chars_limit = models.CharField(max_length=20, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "message_type"], name="sms_one_pool_entry_per_type"),
+        ]
+        ordering = ["message_type"]
+
+    def __str__(self) -> str:
+        return f"{self.message_type}: {self.remaining}"
+
+    @property
+    def type_label(self) -> str:
+        return POOL_TYPE_LABELS.get(self.message_type, self.message_type.upper())
+
+
+POOL_TYPE_LABELS = {
+    "eco": _("SMS ECO"),
+    "full": _("SMS FULL"),
+    "voice": _("Voice message (VOICE)"),
+    "mms": _("MMS"),
+    "lookup": _("Number lookup"),
+    "hlr": _("HLR lookup"),
+}
+
+
+def payment_invoice_path(payment: Payment, filename: str) -> str:
+    """A random name: the path of a stored invoice cannot be guessed from its id or number."""
+    return f"sms/invoices/{payment.tenant_id}/{secrets.token_hex(16)}.pdf"
+
+
+class Payment(models.Model):
+    """A payment of the account (payments/index); its invoice is fetched once, on the first download."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sms_payments")
+    provider_id = models.PositiveBigIntegerField(_("ID"))
+    number = models.CharField(_("number"), max_length=100, blank=True)
+    paid = models.BooleanField(_("paid"), default=False)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, null=True, blank=True)
+    due_on = models.DateField(_("due"), null=True, blank=True)
+    invoice = models.FileField(upload_to=payment_invoice_path, blank=True, max_length=200)
+    invoice_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "provider_id"], name="sms_one_payment_per_id"),
+        ]
+        ordering = ["-due_on", "-provider_id"]
+
+    def __str__(self) -> str:
+        return self.number or str(self.provider_id)
+
+    @property
+    def overdue(self) -> bool:
+        return not self.paid and self.due_on is not None and self.due_on < timezone.localdate()
+
+
+class DeliveryStat(models.Model):
+    """Delivery counts of one package of messages (stats/index)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sms_delivery_stats")
+    provider_id = models.PositiveBigIntegerField()
+    name = models.CharField(_("package"), max_length=200, blank=True)
+    message_type = models.CharField(_("message type"), max_length=20, blank=True)
+    delivered = models.PositiveIntegerField(_("delivered"))
+    pending = models.PositiveIntegerField(_("pending"))
+    undelivered = models.PositiveIntegerField(_("undelivered"))
+    unsent = models.PositiveIntegerField(_("unsent"))
+    begin = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "provider_id"], name="sms_one_stat_per_package"),
+        ]
+        ordering = ["-begin", "-provider_id"]
+
+    def __str__(self) -> str:
+        return self.name or str(self.provider_id)
+
+
+class ProviderNotice(models.Model):
+    """A notice from SerwerSMS.pl to the account (account/messages), in the provider's order."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sms_notices")
+    position = models.PositiveIntegerField()
+    new = models.BooleanField(default=False)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.message[:50]

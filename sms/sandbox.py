@@ -9,6 +9,11 @@ Where the document is silent the sandbox chooses, and says so here:
   taken (compared without regard to case) 2002 "LoginTaken".
 - `view` and `add` with an unknown id answer 1004 InvalidID; `limit` and `delete` answer `{"success": false}`.
 - A new subaccount copies the template's settings and permissions, not its limits.
+- The account calls (NOTES.md, from the official clients) answer every field as a string, as the provider's
+  own API page shows them: `account/limits`, `payments/index|view|invoice` (the invoice a small real PDF),
+  `stats/index`, `account/messages`. An unknown payment id answers 1004 InvalidID.
+- `POST /demo/pool.json` with `type` and `value` is the sandbox's own (not the provider's): it sets what is
+  left of one message type, so that the demo can push the pool below an alert rule's threshold and back.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ DEMO_TEMPLATE_ID = 1100
 
 LIMIT_TYPES = ("eco", "full", "voice", "mms", "hlr")
 _LOGIN = re.compile(r"[A-Za-z0-9_@.\-]{3,20}")
-_ROUTE = re.compile(r"/subaccounts/([a-z]+)\.json$")
+_ROUTE = re.compile(r"/(subaccounts|account|payments|stats|demo)/([a-z]+)\.json$")
+_GROUPS = ("/subaccounts/", "/account/", "/payments/", "/stats/", "/demo/")
 
 _SCRIPT = "<script>alert(1)</script>"
 _IMG = "<img src=x onerror=alert(1)>"
@@ -72,6 +78,10 @@ class SerwerSmsSandbox(FaultInjection):
         self._accounts: dict[int, dict[str, Any]] = {}
         self._next_id = 1400
         self.error_status = 200
+        self._pool: dict[str, str] = {}
+        self._payments: dict[int, dict[str, str]] = {}
+        self._stats: list[dict[str, str]] = []
+        self._notices: list[dict[str, Any]] = []
 
     def __repr__(self) -> str:
         return f"SerwerSmsSandbox(subaccounts={len(self._accounts)})"
@@ -124,6 +134,35 @@ class SerwerSmsSandbox(FaultInjection):
                     "limits": {"eco": 1000, "full": 500} if not template else {},
                 }
             self._next_id = 1400
+            self._pool = {
+                "eco": "1200",
+                "full": "480",
+                "voice": "not_available",
+                "mms": "25",
+                "lookup": "no_limit",
+                "hlr": "0",
+            }
+            self._payments = {
+                int(payment["id"]): payment
+                for payment in (
+                    _payment(5101, "FV 112/2026", "paid", "2026-09-03", "246.00", "2026-09-10"),
+                    _payment(5188, "FV 131/2026", "paid", "2026-10-02", "615.00", "2026-10-09"),
+                    _payment(5240, "PRO 12/2026", "not_paid", "", "1230.00", "2026-11-30"),
+                )
+            }
+            self._stats = [
+                _stat(801, "Pakiet ECO – listopad", "eco", 1450, 12, 31, 4, "2026-11-01", "2026-11-30"),
+                _stat(802, "Pakiet FULL – listopad", "full", 512, 3, 9, 0, "2026-11-01", "2026-11-30"),
+            ]
+            self._notices = [
+                {"new": True, "message": "Przerwa techniczna 12 grudnia w godz. 2:00–3:00."},
+                {"new": False, "message": "Nowy cennik wiadomości MMS od 1 stycznia."},
+            ]
+
+    def set_pool(self, message_type: str, value: int | str) -> None:
+        """Set what is left of one message type (a count, or "no_limit" / "not_available")."""
+        with self._lock:
+            self._pool[message_type] = str(value)
 
     def subaccount(self, subaccount_id: int) -> dict[str, Any] | None:
         """A copy of what the sandbox stores for a subaccount (settings and limits), without its password."""
@@ -162,27 +201,39 @@ class SerwerSmsSandbox(FaultInjection):
         elif fault == "auth":
             return _json(start_response, self.error_status, _invalid_user())
         status, body = self._answer(environ, path)
-        raw = json.dumps(body, ensure_ascii=False).encode()
+        if isinstance(body, bytes):  # an invoice
+            raw, content_type = body, "application/pdf"
+        else:
+            raw, content_type = (
+                json.dumps(body, ensure_ascii=False).encode(),
+                "application/json; charset=utf-8",
+            )
         if fault == "truncated":
             raw = raw[: max(1, len(raw) // 2)]
-        sent = _send(start_response, status, raw, "application/json; charset=utf-8")
+        sent = _send(start_response, status, raw, content_type)
         return break_off(sent) if fault == "broken_off" else sent
 
-    def _answer(self, environ: dict[str, Any], path: str) -> tuple[int, dict[str, Any]]:
+    def _answer(self, environ: dict[str, Any], path: str) -> tuple[int, dict[str, Any] | bytes]:
         try:
             params = _read_params(environ)
             if params is None:
                 raise self._error(1006, "InvalidData", "Nieprawidłowe dane wejściowe")
             self._authenticate(environ, params)
             route = _ROUTE.search(path)
-            action = route.group(1) if route else ""
             handler = {
-                "index": self._index,
-                "view": self._view,
-                "add": self._add,
-                "limit": self._limit,
-                "delete": self._delete,
-            }.get(action)
+                ("subaccounts", "index"): self._index,
+                ("subaccounts", "view"): self._view,
+                ("subaccounts", "add"): self._add,
+                ("subaccounts", "limit"): self._limit,
+                ("subaccounts", "delete"): self._delete,
+                ("account", "limits"): self._account_limits,
+                ("account", "messages"): self._account_messages,
+                ("payments", "index"): self._payments_index,
+                ("payments", "view"): self._payments_view,
+                ("payments", "invoice"): self._payments_invoice,
+                ("stats", "index"): self._stats_index,
+                ("demo", "pool"): self._demo_pool,
+            }.get(route.groups() if route else ("", ""))
             if handler is None or environ.get("REQUEST_METHOD") != "POST":
                 raise self._error(1000, "InvalidAction", "Nieprawidłowa akcja")
             with self._lock:
@@ -259,6 +310,46 @@ class SerwerSmsSandbox(FaultInjection):
             return {"success": False}
         return {"success": True}
 
+    def _account_limits(self, params: dict[str, Any]) -> dict[str, Any]:
+        items = [
+            {"type": kind, "chars_limit": "918/6" if kind in ("eco", "full") else "nd", "value": value}
+            for kind, value in self._pool.items()
+        ]
+        answer: dict[str, Any] = {"items": items}
+        if params.get("show_type"):
+            answer["account"] = {"type": "prepaid"}
+        return answer
+
+    def _account_messages(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"items": copy.deepcopy(self._notices)}
+
+    def _payments_index(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"items": [dict(payment) for payment in self._payments.values()]}
+
+    def _payment(self, params: dict[str, Any]) -> dict[str, str]:
+        payment = self._payments.get(self._int(params, "id"))
+        if payment is None:
+            raise self._error(1004, "InvalidID", "Nieprawidłowy identyfikator płatności")
+        return payment
+
+    def _payments_view(self, params: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._payment(params))
+
+    def _payments_invoice(self, params: dict[str, Any]) -> bytes:
+        return invoice_pdf(self._payment(params)["number"])
+
+    def _stats_index(self, params: dict[str, Any]) -> dict[str, Any]:
+        kind = params.get("type")
+        if kind is not None and kind not in ("eco", "full", "voice", "mms"):
+            raise self._error(2001, "InvalidParameter", "Nieprawidłowy parametr: type")
+        return {"items": [dict(stat) for stat in self._stats if kind is None or stat["type"] == kind]}
+
+    def _demo_pool(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Not the provider's: lets the demo lower or raise what is left of one type, e.g. to see an alert."""
+        kind = self._str(params, "type")
+        self._pool[kind] = str(self._int(params, "value"))
+        return {"success": True}
+
     def _str(self, params: dict[str, Any], key: str) -> str:
         value = params.get(key)
         if value is None or value == "":
@@ -287,9 +378,61 @@ class SerwerSmsSandbox(FaultInjection):
 
 
 def _normalise(path: str) -> str:
-    """The path from "/subaccounts/" on, so that it reads the same with a mount prefix or without."""
-    index = path.find("/subaccounts/")
-    return path[index:] if index >= 0 else path
+    """The path from the API group on ("/subaccounts/…", "/payments/…"), the same with a mount prefix or without."""
+    found = [index for index in (path.find(group) for group in _GROUPS) if index >= 0]
+    return path[min(found) :] if found else path
+
+
+def _payment(payment_id: int, number: str, state: str, paid: str, total: str, due: str) -> dict[str, str]:
+    return {
+        "id": str(payment_id),
+        "number": number,
+        "state": state,
+        "paid": paid,
+        "total": total,
+        "payment_to": due,
+        "url": f"https://panel.serwersms.pl/platnosci/{payment_id}",
+    }
+
+
+def _stat(stat_id, name, kind, delivered, pending, undelivered, unsent, begin, end) -> dict[str, str]:
+    return {
+        "id": str(stat_id),
+        "name": name,
+        "type": kind,
+        "delivered": str(delivered),
+        "pending": str(pending),
+        "undelivered": str(undelivered),
+        "unsent": str(unsent),
+        "begin": begin,
+        "end": end,
+        "text": "",
+    }
+
+
+def invoice_pdf(number: str) -> bytes:
+    """A small, valid one-page PDF naming the invoice (ASCII only, as the built-in font needs)."""
+    text = number.encode("ascii", "replace").replace(b"(", b"").replace(b")", b"")
+    stream = b"BT /F1 18 Tf 72 720 Td (Faktura " + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number_, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += str(number_).encode() + b" 0 obj\n" + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 " + str(len(objects) + 1).encode() + b"\n0000000000 65535 f \n"
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += b"trailer\n<< /Size " + str(len(objects) + 1).encode() + b" /Root 1 0 R >>\n"
+    out += b"startxref\n" + str(xref).encode() + b"\n%%EOF\n"
+    return out
 
 
 def _invalid_user() -> dict[str, Any]:

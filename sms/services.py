@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,11 +16,12 @@ from accounts import audit
 from accounts.models import AuditEvent, Tenant, User
 from provider_api.errors import NotFoundError, ProviderError, UnavailableError
 from providers import accounts as provider_accounts
+from providers import events
 from providers.accounts import record_failure
 from providers.once import ActionRecord, start_action
 from sms import sync
 from sms.forms import AccountForm
-from sms.models import SerwerSmsAccount, Subaccount, SubaccountCreation, SubaccountLimit
+from sms.models import Payment, SerwerSmsAccount, Subaccount, SubaccountCreation, SubaccountLimit
 
 CREATE_ACTION = "sms.subaccount.create"
 # Forms opened but never sent are forgotten after this long.
@@ -193,6 +195,7 @@ def create_subaccount(
                 **{field: (None, value) for field, value in details.items() if value},
             },
         )
+        events.announce(tenant.pk, "subaccount.created", id=provider_id, login=creation.login)
     return subaccount
 
 
@@ -262,4 +265,26 @@ def delete_subaccount(account: SerwerSmsAccount, subaccount: Subaccount, user: U
             target=subaccount,
             changes={"login": (subaccount.login, None), "name": (subaccount.name or None, None)},
         )
+        events.announce(
+            account.tenant_id, "subaccount.deleted", id=subaccount.provider_id, login=subaccount.login
+        )
         subaccount.delete()
+
+
+def fetch_invoice(account: SerwerSmsAccount, payment: Payment) -> Payment:
+    """Fetch the payment's invoice (PDF) from the provider once and store it; later downloads reuse it.
+
+    If two members fetch at once, the first stored file wins and the other copy is discarded.
+    """
+    if payment.invoice:
+        return payment
+    pdf = account.client(in_request=True).invoice(payment.provider_id)
+    field = Payment._meta.get_field("invoice")
+    name = field.storage.save(field.generate_filename(payment, ""), ContentFile(pdf))
+    stored = Payment.objects.filter(pk=payment.pk, invoice="").update(
+        invoice=name, invoice_fetched_at=timezone.now()
+    )
+    if not stored:
+        field.storage.delete(name)
+    payment.refresh_from_db()
+    return payment

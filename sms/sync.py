@@ -1,4 +1,5 @@
-"""The background copy of the subaccount list: `index` for the list, then `view` for each one's details.
+"""The background copies of the SerwerSMS.pl account: the subaccount list (`index` for the list, then `view`
+for each one's details), and the account itself (the message pool, payments, delivery statistics, notices).
 
 Everything is read from the provider first and written in one transaction, so a failed sync leaves the
 previous copy whole. Details are read for at most DETAILS_PER_SYNC subaccounts per run, those never read
@@ -17,10 +18,19 @@ from django.utils import timezone
 from accounts import sync as sync_state
 from provider_api.errors import NotFoundError
 from sms.client import SubaccountDetails
-from sms.models import SerwerSmsAccount, Subaccount, SubaccountCreation
+from sms.models import (
+    DeliveryStat,
+    Payment,
+    PoolEntry,
+    ProviderNotice,
+    SerwerSmsAccount,
+    Subaccount,
+    SubaccountCreation,
+)
 
 SYNC_KEY = "sms"  # this app's key in SyncStatus rows and the sync registry (accounts.sync)
 RESOURCE = "subaccounts"
+ACCOUNT_RESOURCE = "account"  # the pool, payments, delivery statistics and notices
 DETAILS_PER_SYNC = 200
 PARALLEL_VIEWS = 4
 BATCH = 500
@@ -29,6 +39,88 @@ BATCH = 500
 def queue(tenant, *, scheduled: bool = False) -> bool:
     """Queue the sync of the tenant's subaccount list (once the transaction commits)."""
     return sync_state.queue_sync(tenant, SYNC_KEY, RESOURCE, scheduled=scheduled)
+
+
+def queue_account(tenant, *, scheduled: bool = False) -> bool:
+    """Queue the sync of the tenant's account (pool, payments, statistics, notices)."""
+    return sync_state.queue_sync(tenant, SYNC_KEY, ACCOUNT_RESOURCE, scheduled=scheduled)
+
+
+def sync_account(tenant_id: int) -> None:
+    """Refresh the pool, payments, delivery statistics and notices; errors are recorded, not raised."""
+    try:
+        with sync_state.syncing(tenant_id, SYNC_KEY, ACCOUNT_RESOURCE):
+            account = SerwerSmsAccount.objects.filter(tenant_id=tenant_id).first()
+            if account is not None and account.is_configured:
+                _sync_account(account)
+    except sync_state.SyncSkipped:
+        return
+
+
+def _sync_account(account: SerwerSmsAccount) -> None:
+    # Everything is read first, then written in one transaction: a failed read keeps the whole old copy.
+    client = account.client(in_request=False)
+    pool, payments, stats, notices = (
+        client.pool(),
+        client.payments(),
+        client.delivery_stats(),
+        client.notices(),
+    )
+    tenant_id = account.tenant_id
+    now = timezone.now()
+    with transaction.atomic():
+        PoolEntry.objects.filter(tenant_id=tenant_id).exclude(
+            message_type__in=[p.type for p in pool]
+        ).delete()
+        for entry in pool:
+            PoolEntry.objects.update_or_create(
+                tenant_id=tenant_id,
+                message_type=_clip(entry.type, 20),
+                defaults={
+                    "remaining": entry.remaining,
+                    "unlimited": entry.unlimited,
+                    "chars_limit": _clip(entry.chars_limit, 20),
+                    "synced_at": now,
+                },
+            )
+        # Payments are updated in place, so that an invoice already fetched stays with its payment.
+        Payment.objects.filter(tenant_id=tenant_id).exclude(provider_id__in=[p.id for p in payments]).delete()
+        for payment in payments:
+            Payment.objects.update_or_create(
+                tenant_id=tenant_id,
+                provider_id=payment.id,
+                defaults={
+                    "number": _clip(payment.number, 100),
+                    "paid": payment.paid,
+                    "paid_on": payment.paid_on,
+                    "total": payment.total,
+                    "due_on": payment.due_on,
+                },
+            )
+        DeliveryStat.objects.filter(tenant_id=tenant_id).delete()
+        DeliveryStat.objects.bulk_create(
+            [
+                DeliveryStat(
+                    tenant_id=tenant_id,
+                    provider_id=stat.id,
+                    name=_clip(stat.name, 200),
+                    message_type=_clip(stat.type, 20),
+                    delivered=stat.delivered,
+                    pending=stat.pending,
+                    undelivered=stat.undelivered,
+                    unsent=stat.unsent,
+                    begin=stat.begin,
+                    end=stat.end,
+                )
+                for stat in stats
+            ],
+            ignore_conflicts=True,  # a package listed twice is one package
+        )
+        ProviderNotice.objects.filter(tenant_id=tenant_id).delete()
+        ProviderNotice.objects.bulk_create(
+            ProviderNotice(tenant_id=tenant_id, position=index, new=notice.new, message=notice.message)
+            for index, notice in enumerate(notices)
+        )
 
 
 def sync_subaccounts(tenant_id: int) -> None:

@@ -19,6 +19,7 @@ from provider_api.errors import (
     ProviderError,
     UnavailableError,
 )
+from providers import events
 from providers.accounts import BACKGROUND_TIMEOUT
 from providers.jobs import stops_on_credentials
 from providers.texts import later
@@ -73,7 +74,8 @@ def poll_sms_state(message_id: int) -> None:
     try:
         state = account.client(in_request=False).sms_state(message.provider_id)
     except NotFoundError as error:
-        message.give_up(services.explained_later(account, error))
+        if message.give_up(services.explained_later(account, error)):
+            events.announce(message.tenant_id, "sms.failed", message_id=message.pk, to=message.recipient)
         return
     except ProviderError as error:
         if stops_on_credentials(error):
@@ -83,7 +85,12 @@ def poll_sms_state(message_id: int) -> None:
         return
     fields = {"delivery": state.code, "delivery_error": account.redact(state.error or "")[:2000]}
     if state.finished:
-        message.finish(**fields)
+        if message.finish(**fields):
+            delivered = state.code == SmsMessage.Delivery.DELIVERED
+            event = "sms.delivered" if delivered else "sms.failed"
+            events.announce(
+                message.tenant_id, event, message_id=message.pk, to=message.recipient, state=state.code
+            )
     elif message.poll_again(**fields):
         _nudge_sms(message)
 
@@ -325,7 +332,8 @@ def poll_call_history_report(report_id: int) -> None:
     else:
         with transaction.atomic():
             count = sync.store_calls(report, records)
-            report.finish(state=state.STORED, calls_stored=count, generated_at=generated_at)
+            if report.finish(state=state.STORED, calls_stored=count, generated_at=generated_at):
+                events.announce(report.tenant_id, "report.ready", report="spikon.call_history", id=report.pk)
 
 
 def _report_later(report: CallHistoryReport, error: str = "", **fields) -> None:
@@ -373,6 +381,10 @@ def poll_announcement(announcement_id: int) -> None:
         if not announcement.finish(state=state.STORED, generated_at=generated_at, **stored):
             for name in stored.values():
                 default_storage.delete(name)  # another worker took the job over: its files count
+        else:
+            events.announce(
+                announcement.tenant_id, "announcement.ready", id=announcement.pk, name=announcement.name
+            )
 
 
 def _announcement_later(announcement: TtsAnnouncement, error: str = "", **fields) -> None:

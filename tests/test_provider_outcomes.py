@@ -284,6 +284,12 @@ CLIENT_METHODS = {
         ),
         "limit": (True, lambda c: c.limit(1, message_type="eco", value=5)),
         "delete": (True, lambda c: c.delete(1)),
+        "pool": (False, lambda c: c.pool()),
+        "payments": (False, lambda c: c.payments()),
+        "payment": (False, lambda c: c.payment(1)),
+        "invoice": (False, lambda c: c.invoice(1)),
+        "delivery_stats": (False, lambda c: c.delivery_stats()),
+        "notices": (False, lambda c: c.notices()),
     },
 }
 

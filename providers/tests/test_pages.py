@@ -25,7 +25,11 @@ def subnav(html: str) -> list[str]:
             ["Numery", "Billing", "Portfel", "Faktury", "Konto"],
             ["Numery", "Billing", "Portfel", "Faktury", "Konto"],
         ),
-        ("sms:index", ["Subkonta", "Konto"], ["Subkonta"]),
+        (
+            "sms:index",
+            ["Subkonta", "Pozostałe wiadomości", "Płatności", "Statystyki doręczeń", "Komunikaty", "Konto"],
+            ["Subkonta", "Pozostałe wiadomości", "Płatności", "Statystyki doręczeń", "Komunikaty"],
+        ),
     ],
 )
 def test_the_sub_navigation_is_in_polish_and_by_role(

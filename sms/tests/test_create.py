@@ -198,7 +198,9 @@ def test_a_taken_login_is_refused_in_the_providers_words(
 ):
     sandbox.error_status = error_status  # the provider may send its error object with either
     client = login(tenant_admin)
-    synced.client(in_request=False).add(subaccount_username="nowe.konto", subaccount_password="Inne-1", subaccount_id=1194)
+    synced.client(in_request=False).add(
+        subaccount_username="nowe.konto", subaccount_password="Inne-1", subaccount_id=1194
+    )
     data = open_form(client, tenant)
     response = client.post(create_url(tenant), data)
     assert response.status_code == 422

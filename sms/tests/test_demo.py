@@ -18,7 +18,10 @@ def test_set_up_demo_is_idempotent_and_follows_the_sandbox_url(tenant, django_ca
     account = SerwerSmsAccount.objects.get(tenant=tenant)
     assert account.base_url == "http://127.0.0.1:8123/sms"
     assert account.auth_method == "token" and account.api_token == DEMO_TOKEN
-    assert len(callbacks) == 1 and SyncStatus.objects.get(tenant=tenant, provider="sms").queued_at is not None
+    assert len(callbacks) == 2
+    statuses = SyncStatus.objects.filter(tenant=tenant, provider="sms")
+    assert sorted(statuses.values_list("resource", flat=True)) == ["account", "subaccounts"]
+    assert all(status.queued_at for status in statuses)
 
 
 def test_the_demo_sandbox_under_the_dispatcher_fills_the_demo_tenant(tenant):

@@ -11,6 +11,10 @@ from sms.models import SerwerSmsAccount
 
 PAGES = (
     pages.SubPage("subaccounts", _("Subaccounts"), "sms:index"),
+    pages.SubPage("pool", _("Messages left"), "sms:pool"),
+    pages.SubPage("payments", _("Payments"), "sms:payments"),
+    pages.SubPage("stats", _("Delivery statistics"), "sms:stats"),
+    pages.SubPage("notices", _("Notices"), "sms:notices"),
     pages.SubPage("account", _("Account"), "sms:account", Role.ADMIN),
 )
 

@@ -1,0 +1,146 @@
+"""The tenant's state at a glance, from the local copy only (no provider is asked): what the home page and
+the weekly digest show. Each figure is one small query on an indexed column or on the billing summary tables
+(premium.totals), never a scan of the calls, so the home costs the same however many calls there are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import SyncStatus, Tenant
+from alerts.models import Alert, Delivery
+from premium.models import DayTotal, Invoice, MonthNumberOverall, PremiumAccount, PremiumNumber
+from providers.jobs import registered_jobs
+from sms.models import Payment, PoolEntry
+from spikon.models import PhoneAccount, SpikonAccount
+
+BUSIEST_SHOWN = 5
+PROVIDER_NAMES = {"premium": "Numery-Premium.PL", "spikon": "SPIKON", "sms": "SerwerSMS.pl"}
+# Each kind of background job in the operator's words, and the page that follows it.
+JOBS = {
+    "spikon.smsmessage": (_("SMS messages being delivered"), "spikon:sms-log"),
+    "spikon.phonebookimport": (_("Phonebook imports"), "spikon:phonebooks"),
+    "spikon.callhistoryreport": (_("Call history reports"), "spikon:history-reports"),
+    "spikon.ttsannouncement": (_("Announcements being generated"), "spikon:tts"),
+    "premium.statement": (_("Billing statements"), "premium:statements"),
+    "snapshots.rollback": (_("Rollbacks"), "snapshots:list"),
+}
+
+
+@dataclass
+class Calls:
+    """Premium calls over some days, and what callers paid (net, at each number's price per billed minute)."""
+
+    calls: int = 0
+    minutes: int = 0
+    paid: Decimal = Decimal(0)
+
+
+@dataclass
+class TenantState:
+    premium: PremiumAccount | None
+    spikon: SpikonAccount | None
+    pool: list[PoolEntry]
+    premium_unpaid: int
+    sms_unpaid: int
+    sms_overdue: int
+    unregistered: list[PhoneAccount]
+    failing_syncs: list[tuple[SyncStatus, str, str]]  # the status, the provider's name, its app's page
+    jobs_in_progress: list[tuple[str, str, int]]  # label, URL name, count
+    open_alerts: list[Alert]
+    this_month: Calls
+    last_month: Calls
+    busiest: list[MonthNumberOverall] = field(default_factory=list)
+
+
+def _prices(tenant: Tenant) -> dict[str, Decimal]:
+    return dict(
+        PremiumNumber.objects.filter(tenant=tenant, price_net__isnull=False).values_list(
+            "number", "price_net"
+        )
+    )
+
+
+def _paid(month_rows: list[MonthNumberOverall], prices: dict[str, Decimal]) -> Decimal:
+    minutes_priced = (
+        Decimal(row.billed_seconds) / 60 * prices.get(row.number, Decimal(0)) for row in month_rows
+    )
+    return sum(minutes_priced, Decimal(0)).quantize(Decimal("0.01"))
+
+
+def days_total(tenant: Tenant, first: date, last: date) -> Calls:
+    """Calls and billed minutes of these days (both included, one month) from the day totals; what callers
+    paid is the month's, prorated by those minutes (the totals by number are kept per month, not per day)."""
+    days = DayTotal.objects.filter(tenant=tenant, day__gte=first, day__lte=last).aggregate(
+        calls=Sum("calls"), seconds=Sum("billed_seconds")
+    )
+    seconds = days["seconds"] or 0
+    month_rows = list(MonthNumberOverall.objects.filter(tenant=tenant, year=first.year, month=first.month))
+    month_seconds = sum(row.billed_seconds for row in month_rows)
+    share = Decimal(seconds) / month_seconds if month_seconds else Decimal(0)
+    paid = (_paid(month_rows, _prices(tenant)) * share).quantize(Decimal("0.01"))
+    return Calls(days["calls"] or 0, seconds // 60, paid)
+
+
+def _same_days_of_last_month(today: date) -> tuple[date, date]:
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    return last_month_end.replace(day=1), last_month_end.replace(day=min(today.day, last_month_end.day))
+
+
+def tenant_state(tenant: Tenant) -> TenantState:
+    today = timezone.localdate()
+    previous_first, previous_last = _same_days_of_last_month(today)
+    jobs = []
+    for kind in registered_jobs():
+        if kind.model is Delivery:
+            continue  # notifications are not provider work
+        running = kind.model.objects.filter(tenant=tenant).exclude(
+            poll_status__in=kind.model.FINAL_POLL_STATUSES
+        )
+        count = running.count()
+        if count:
+            label, url_name = JOBS.get(
+                kind.model._meta.label_lower, (kind.model._meta.verbose_name_plural, "")
+            )
+            jobs.append((str(label), url_name, count))
+    payments = Payment.objects.filter(tenant=tenant, paid=False).aggregate(
+        unpaid=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today))
+    )
+    month_rows = list(
+        MonthNumberOverall.objects.filter(tenant=tenant, year=today.year, month=today.month).order_by(
+            "-calls", "number"
+        )
+    )
+    return TenantState(
+        premium=PremiumAccount.objects.filter(tenant=tenant).first(),
+        spikon=SpikonAccount.objects.filter(tenant=tenant).first(),
+        pool=list(PoolEntry.objects.filter(tenant=tenant)),
+        premium_unpaid=Invoice.objects.filter(tenant=tenant, paid=False).count(),
+        sms_unpaid=payments["unpaid"],
+        sms_overdue=payments["overdue"],
+        unregistered=list(PhoneAccount.objects.filter(tenant=tenant).exclude(registration_state=1)[:20]),
+        failing_syncs=[
+            (status, PROVIDER_NAMES.get(status.provider, status.provider), f"{status.provider}:index")
+            for status in SyncStatus.objects.filter(tenant=tenant, failing_since__isnull=False)
+            .order_by("failing_since")
+            .filter(provider__in=PROVIDER_NAMES)
+        ],
+        jobs_in_progress=jobs,
+        open_alerts=list(
+            Alert.objects.filter(tenant=tenant, fired_at__isnull=False, cleared_at__isnull=True)
+            .select_related("rule")
+            .order_by("-fired_at")[:20]
+        ),
+        this_month=Calls(
+            sum(row.calls for row in month_rows),
+            sum(row.billed_seconds for row in month_rows) // 60,
+            _paid(month_rows, _prices(tenant)),
+        ),
+        last_month=days_total(tenant, previous_first, previous_last),
+        busiest=month_rows[:BUSIEST_SHOWN],
+    )

@@ -1,0 +1,106 @@
+"""Sending one Delivery: an email in the member's language, or a webhook signed as Standard Webhooks says
+(https://www.standardwebhooks.com): headers webhook-id, webhook-timestamp and webhook-signature
+"v1,<base64 HMAC-SHA256 of id.timestamp.body>", keyed by the endpoint's secret without its "whsec_" prefix."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from alerts.models import Delivery, EventType, MemberNotifications, alert_title
+
+WEBHOOK_TIMEOUT = (3.0, 10.0)  # (connect, read) seconds: a slow receiver is retried later, never waited for
+USER_AGENT = "telecom-dashboard-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    response_code: int | None = None
+    error: str = ""
+
+
+def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{event_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def webhook_body(delivery: Delivery) -> bytes:
+    event = {
+        "type": delivery.event_type,
+        "timestamp": delivery.created_at.isoformat(),
+        "data": delivery.payload,
+    }
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def send_webhook(delivery: Delivery) -> Outcome:
+    endpoint = delivery.endpoint
+    if endpoint is None:
+        return Outcome(False, error="The endpoint was deleted.")
+    if not settings.DEBUG and not endpoint.url.startswith("https://"):
+        return Outcome(False, error="Only https:// addresses receive events.")
+    body = webhook_body(delivery)
+    timestamp = int(timezone.now().timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": delivery.event_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(endpoint.secret, delivery.event_id, timestamp, body),
+    }
+    try:
+        # The address is the one the secret was made for: an endpoint's URL never changes.
+        response = requests.post(
+            endpoint.url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT, allow_redirects=False
+        )
+    except requests.RequestException as error:
+        return Outcome(False, error=f"No answer: {error.__class__.__name__}")
+    response.close()
+    if 200 <= response.status_code < 300:
+        return Outcome(True, response.status_code)
+    return Outcome(False, response.status_code, f"HTTP {response.status_code}")
+
+
+def send_email(delivery: Delivery) -> Outcome:
+    if not settings.EMAIL_ENABLED:
+        return Outcome(False, error="Email is off (EMAIL_URL is not set).")
+    if delivery.user is None or not delivery.user.email:
+        return Outcome(False, error="The member has no email address.")
+    setting = MemberNotifications.objects.filter(tenant_id=delivery.tenant_id, user=delivery.user).first()
+    language = setting.language if setting else settings.LANGUAGE_CODE
+    tenant = delivery.tenant
+    with translation.override(language), timezone.override(tenant.time_zone):
+        data = delivery.payload
+        context = {"delivery": delivery, "data": data, "tenant": tenant}
+        if delivery.event_type == EventType.DIGEST:
+            template = "digest"
+            context["open_titles"] = [
+                alert_title(kind, subject) for kind, subject in data.get("open_alerts", [])
+            ]
+        else:
+            template = "alert"
+            context["title"] = alert_title(data.get("rule", ""), data.get("subject", ""))
+        subject = render_to_string(f"alerts/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"alerts/email/{template}.txt", context)
+    send_mail(subject, body, None, [delivery.user.email])
+    return Outcome(True)
+
+
+def send(delivery: Delivery) -> Outcome:
+    if delivery.channel == Delivery.Channel.WEBHOOK:
+        return send_webhook(delivery)
+    try:
+        return send_email(delivery)
+    except (OSError, ConnectionError) as error:  # smtplib's errors are OSErrors
+        return Outcome(False, error=f"Email not sent: {error.__class__.__name__}")

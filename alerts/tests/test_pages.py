@@ -1,0 +1,238 @@
+"""The home (overview), alerts, rules, channels, delivery log and "my notifications" pages: each works, keeps
+to its tenant, records audit events, and answers bad input with a clear message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AuditEvent, SyncStatus
+from alerts import digest, evaluation, tasks
+from alerts.models import Alert, AlertRule, Delivery, MemberNotifications, RuleKind, WebhookEndpoint
+from premium import totals
+from premium.models import Call, Invoice, PremiumAccount, PremiumNumber
+from sms.models import Payment, PoolEntry
+from spikon.models import PhoneAccount, SpikonAccount
+
+
+def url(name: str, tenant, **kwargs) -> str:
+    return reverse(name, kwargs={"tenant_slug": tenant.slug, **kwargs})
+
+
+@pytest.fixture
+def english(login, settings):
+    def _login(user):
+        client = login(user)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return client
+
+    return _login
+
+
+def _provider_state(tenant, calls: int) -> None:
+    now = timezone.now()
+    PremiumAccount.objects.create(
+        tenant=tenant,
+        email="p@x.pl",
+        api_key="k",
+        balance_net=Decimal("812.40"),
+        balance_gross=Decimal("999.25"),
+    )
+    SpikonAccount.objects.create(tenant=tenant, api_key="k", balance=Decimal("-12.50"))
+    PoolEntry.objects.create(tenant=tenant, message_type="eco", remaining=1200, synced_at=now)
+    Payment.objects.create(
+        tenant=tenant, provider_id=1, number="PRO 1", due_on=timezone.localdate() - timedelta(days=3)
+    )
+    Invoice.objects.create(
+        tenant=tenant, provider_id=1, title="FV 9", amount_net=10, paid=False, issued_at=now
+    )
+    PhoneAccount.objects.create(tenant=tenant, provider_id=3, number="221234567", registration_state=0)
+    SyncStatus.objects.create(tenant=tenant, provider="premium", resource="billing", failing_since=now)
+    PremiumNumber.objects.get_or_create(
+        tenant=tenant, number="700100200", defaults={"tariff": 5, "price_net": 4}
+    )
+    Call.objects.bulk_create(
+        Call(
+            tenant=tenant,
+            call_id=index,
+            number="700100200",
+            caller="601000000",
+            redirected_to="221234567",
+            started_at=now - timedelta(seconds=index),
+            ended_at=now,
+            duration=120,
+            billed_seconds=120,
+            disposition="ANSWERED",
+            redirect_cost=0,
+        )
+        for index in range(calls)
+    )
+    totals.rebuild_all(tenant.pk)  # what a billing sync keeps beside the calls
+
+
+def test_the_home_shows_every_providers_state_and_links_each_tile(tenant, viewer, english):
+    _provider_state(tenant, calls=3)
+    page = english(viewer).get(url("tenant-home", tenant))
+    text = page.content.decode()
+    assert page.status_code == 200
+    for shown in (
+        "812.40 zł",
+        "999.25 zł",
+        "-12.50 zł",
+        "Negative: the account owes SPIKON money.",
+        "1200",
+        "1 overdue",
+        "221234567",
+        "Numery-Premium.PL / billing",
+        "3 calls",
+        "24.00 zł",
+    ):
+        assert shown in text, shown
+    for name in (
+        "premium:wallet",
+        "spikon:index",
+        "sms:pool",
+        "premium:invoices",
+        "sms:payments",
+        "alerts:index",
+        "premium:billing",
+    ):
+        assert url(name, tenant) in text, name
+
+
+def test_the_home_reads_the_same_number_of_queries_however_much_data(tenant, other_tenant, viewer, login):
+    client = login(viewer)
+    _provider_state(other_tenant, calls=1)  # another tenant's rows change nothing
+    client.get(url("tenant-home", tenant))
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url("tenant-home", tenant)).status_code == 200
+    _provider_state(tenant, calls=200)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url("tenant-home", tenant)).status_code == 200
+    assert len(many) == len(few) <= 30
+
+
+def test_the_home_hides_other_tenants(tenant, other_tenant, viewer, outsider, login):
+    _provider_state(other_tenant, calls=1)
+    text = login(viewer).get(url("tenant-home", tenant)).content.decode()
+    assert "812.40" not in text
+    assert login(outsider).get(url("tenant-home", tenant)).status_code == 404
+    assert login(viewer).post(url("tenant-home", tenant)).status_code == 405
+
+
+def test_the_alerts_page_shows_figures_and_who_was_told(tenant, viewer, told_admin, english, settings):
+    settings.EMAIL_ENABLED = True
+    PoolEntry.objects.create(tenant=tenant, message_type="eco", remaining=7, synced_at=timezone.now())
+    evaluation.evaluate(tenant.pk)
+    text = english(viewer).get(url("alerts:index", tenant)).content.decode()
+    assert "SerwerSMS.pl messages running out: ECO" in text
+    assert "Threshold: 100.00 · when it fired: 7.00" in " ".join(text.split())
+    assert "admin@firma.example" in text and "being sent" in text
+
+
+def test_an_admin_changes_a_rule_and_bad_input_is_said(tenant, tenant_admin, english):
+    rule = AlertRule.objects.get(tenant=tenant, kind=RuleKind.SPIKON_BALANCE_BELOW)
+    client = english(tenant_admin)
+    prefix = f"rule-{rule.pk}"
+    response = client.post(
+        url("alerts:rule-edit", tenant, rule_id=rule.pk),
+        {f"{prefix}-kind": rule.kind, f"{prefix}-threshold": "75", f"{prefix}-enabled": "on"},
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.threshold == 75
+    event = AuditEvent.objects.get(tenant=tenant, action="alert_rule.change")
+    assert event.changes == {"threshold": ["20.00", "75"]}
+
+    response = client.post(
+        url("alerts:rule-edit", tenant, rule_id=rule.pk),
+        {f"{prefix}-kind": rule.kind, f"{prefix}-threshold": "-5"},
+        follow=True,
+    )
+    assert "The rule was not changed: Enter 0 or more." in response.content.decode()
+    response = client.post(
+        url("alerts:rule-add", tenant), {"new-kind": "sms_pool_below", "new-threshold": "abc"}, follow=True
+    )
+    assert "The rule was not added" in response.content.decode()
+    assert AlertRule.objects.filter(tenant=tenant).count() == len(evaluation.DEFAULT_RULES)
+
+
+def test_an_endpoints_secret_is_shown_once_and_https_is_required_outside_development(
+    tenant, tenant_admin, english, settings
+):
+    client = english(tenant_admin)
+    settings.DEBUG = False
+    refused = client.post(url("alerts:endpoint-add", tenant), {"url": "http://erp.example.pl/hooks"})
+    assert refused.status_code == 400 and "Use an https:// address." in refused.content.decode()
+
+    added = client.post(
+        url("alerts:endpoint-add", tenant), {"url": "https://erp.example.pl/hooks", "events": ["alert.fired"]}
+    )
+    endpoint = WebhookEndpoint.objects.get(tenant=tenant)
+    assert endpoint.secret.startswith("whsec_") and endpoint.secret in added.content.decode()
+    assert endpoint.events == ["alert.fired"]
+    assert endpoint.secret not in client.get(url("alerts:channels", tenant)).content.decode()
+    event = AuditEvent.objects.get(tenant=tenant, action="webhook_endpoint.add")
+    assert endpoint.secret not in str(event.changes) + event.object_label + event.message
+
+
+def test_a_test_event_and_a_resend_are_rows_in_the_delivery_log(
+    tenant, tenant_admin, endpoint, receiver, english
+):
+    client = english(tenant_admin)
+    response = client.post(url("alerts:endpoint-test", tenant, endpoint_id=endpoint.pk))
+    assert response.status_code == 302 and response["Location"] == url("alerts:deliveries", tenant)
+    first = Delivery.objects.get()
+    tasks.deliver_notification(first.pk)
+    log = client.get(url("alerts:deliveries", tenant)).content.decode()
+    assert "Test event" in log and "delivered" in log and "204" in log
+    client.post(url("alerts:delivery-resend", tenant, delivery_id=first.pk))
+    assert Delivery.objects.count() == 2
+    assert [event["type"] for event in receiver.events] == ["test"]
+    assert (
+        AuditEvent.objects.filter(
+            tenant=tenant, action__in=["webhook_endpoint.test", "delivery.resend"]
+        ).count()
+        == 2
+    )
+
+
+def test_admins_choose_who_gets_alert_emails(tenant, tenant_admin, operator, english):
+    client = english(tenant_admin)
+    response = client.post(url("alerts:recipients", tenant), {"members": [operator.pk]})
+    assert response.status_code == 302
+    assert list(
+        MemberNotifications.objects.filter(tenant=tenant, alert_emails=True).values_list("user", flat=True)
+    ) == [operator.pk]
+    refused = client.post(url("alerts:recipients", tenant), {"members": ["99999"]}, follow=True)
+    assert "Choose members of this tenant." in refused.content.decode()
+
+
+def test_a_member_switches_the_digest_off_and_gets_none(tenant, viewer, operator, english, mailbox):
+    viewer.email, operator.email = "viewer@firma.example", "operator@firma.example"
+    viewer.save()
+    operator.save()
+    response = english(viewer).post(url("alerts:mine", tenant), {"language": "en"})  # digest unticked
+    assert response.status_code == 302
+    assert english(viewer).post(url("alerts:mine", tenant), {"language": "xx"}).status_code == 400
+
+    assert digest.send_all() == 1
+    for delivery in Delivery.objects.all():
+        tasks.deliver_notification(delivery.pk)
+    message = mailbox.wait_for("operator@firma.example")
+    assert "Cotygodniowe podsumowanie" in str(message["Subject"])
+    assert mailbox.to("viewer@firma.example") == []
+
+
+def test_a_switched_off_rule_clears_its_alert(tenant):
+    PoolEntry.objects.create(tenant=tenant, message_type="eco", remaining=7, synced_at=timezone.now())
+    evaluation.evaluate(tenant.pk)
+    AlertRule.objects.filter(tenant=tenant, kind=RuleKind.SMS_POOL_BELOW).update(enabled=False)
+    evaluation.evaluate(tenant.pk)
+    assert Alert.objects.get().cleared_at is not None
