@@ -1,15 +1,24 @@
-"""Writing audit events. Secrets never reach the log: fields that look like one are masked."""
+"""Writing audit events and reading them as sentences.
+
+Secrets never reach the log: fields that look like one are masked. The log stores an action code with
+its facts; what people read is made when it is shown, in the viewer's language, from what each app
+registers in its `audit_messages.py` (collected when the apps are ready).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import AuditEvent, Tenant, User
+from providers.formatting import phone
 
 SECRET_MARKERS = ("password", "secret", "token", "api_key", "apikey", "key")
 MASK = "(changed)"
@@ -79,3 +88,134 @@ def record(
         outcome=outcome,
         message=message,
     )
+
+
+# --- Reading the log ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """What the log says about one action code; `%(object)s` is the object's name, and every field of
+    the event's changes is there as `%(<field>_before)s` and `%(<field>_after)s` (spaces as `_`)."""
+
+    done: str
+    failed: str
+    removes: bool = False  # the object is gone after it: no link to it
+
+
+SENTENCES: dict[str, Sentence] = {}
+AREAS: dict[str, str] = {}  # the first part of an action code ("premium") -> what the filter calls it
+FIELD_NAMES: dict[str, str] = {}  # a field of `changes` -> its name for people
+VALUE_NAMES: dict[str, dict[str, str]] = {}  # a field -> its stored codes ("operator") -> words
+OBJECT_LINKS: dict[str, Callable[[str, str], str]] = {}  # object_type -> (tenant slug, id) -> URL
+
+
+def register(
+    sentences: Mapping[str, Sentence],
+    *,
+    areas: Mapping[str, str] | None = None,
+    fields: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
+    links: Mapping[str, tuple[str, str]] | None = None,
+) -> None:
+    """Add an app's sentences; `links` maps an object_type to (URL name, its id argument)."""
+    clash = SENTENCES.keys() & sentences.keys()
+    if clash:
+        raise ValueError(f"audit actions registered twice: {sorted(clash)}")
+    SENTENCES.update(sentences)
+    AREAS.update(areas or {})
+    FIELD_NAMES.update(fields or {})
+    for field, names in (values or {}).items():
+        VALUE_NAMES.setdefault(field, {}).update(names)
+    for object_type, (url_name, argument) in (links or {}).items():
+        OBJECT_LINKS[object_type] = _link_maker(url_name, argument)
+
+
+def _link_maker(url_name: str, argument: str) -> Callable[[str, str], str]:
+    def link(tenant_slug: str, object_id: str) -> str:
+        return reverse(url_name, kwargs={"tenant_slug": tenant_slug, argument: object_id})
+
+    return link
+
+
+def shown_value(field: str, value: Any) -> str:
+    """A stored before/after value as people read it: no None, True/False or Python lists."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(shown_value(field, item) for item in value) or "—"
+    if value == MASK:
+        return _("(changed)")
+    text = str(value)
+    return str(VALUE_NAMES.get(field, {}).get(text, phone(text)))
+
+
+class _Facts(dict):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def sentence(event: AuditEvent) -> str:
+    """The event as one sentence in the active language."""
+    facts = _Facts(object=phone(event.object_label))
+    for field, pair in (event.changes or {}).items():
+        before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, None)
+        key = field.replace(" ", "_")
+        facts[f"{key}_before"] = shown_value(field, before)
+        facts[f"{key}_after"] = shown_value(field, after)
+    known = SENTENCES.get(event.action)
+    if known is None:
+        # An action written before its sentence was registered: say what we can without its code.
+        return _("A change to %(object)s.") % facts
+    template = known.failed if event.outcome == AuditEvent.Outcome.FAILURE else known.done
+    return str(template) % facts
+
+
+def shown_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
+    """(field name, before, after) of each change, in the active language."""
+    rows = []
+    for field, pair in (event.changes or {}).items():
+        before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, None)
+        name = str(FIELD_NAMES.get(field, field))
+        rows.append((name, shown_value(field, before), shown_value(field, after)))
+    return rows
+
+
+def object_link(event: AuditEvent, tenant_slug: str) -> str:
+    """The address of the event's object, or "" when it has no page (or is gone)."""
+    make = OBJECT_LINKS.get(event.object_type)
+    known = SENTENCES.get(event.action)
+    if make is None or not event.object_id or (known is not None and known.removes):
+        return ""
+    try:
+        return make(tenant_slug, event.object_id)
+    except NoReverseMatch:
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadableEvent:
+    """An audit event as the log shows it."""
+
+    event: AuditEvent
+    sentence: str
+    changes: list[tuple[str, str, str]]
+    object_url: str
+    object_filter: str  # the log's `object` filter for this event's object, "" when it names none
+
+
+def readable(events: Iterable[AuditEvent], tenant_slug: str) -> list[ReadableEvent]:
+    return [
+        ReadableEvent(
+            event=event,
+            sentence=sentence(event),
+            changes=shown_changes(event),
+            object_url=object_link(event, tenant_slug),
+            object_filter=f"{event.object_type}:{event.object_id}"
+            if event.object_type and event.object_id
+            else "",
+        )
+        for event in events
+    ]

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
+from accounts import audit
 from accounts.models import Role, Tenant
 from accounts.usernames import clean_username
 
@@ -16,7 +17,9 @@ class TenantCreateForm(forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ["name", "slug", "time_zone"]
-        help_texts = {"slug": _("Used in addresses: /t/<address name>/. Lowercase letters, digits, hyphens.")}
+        help_texts = {
+            "slug": _("Used in the tenant's addresses, e.g. /t/acme/. Lowercase letters, digits and hyphens.")
+        }
 
 
 class TenantSettingsForm(forms.ModelForm):
@@ -81,6 +84,10 @@ class MemberRoleForm(forms.Form):
         self.fields["role"].choices = assignable_roles(actor_role)
 
 
+def _areas() -> list[tuple[str, str]]:
+    return [("", _("All")), *sorted(audit.AREAS.items(), key=lambda item: str(item[1]))]
+
+
 class CalendarDateField(forms.DateField):
     """A date in the years a filter can mean: the date arithmetic of a filter stays in Python's calendar."""
 
@@ -94,7 +101,11 @@ class CalendarDateField(forms.DateField):
 
 class AuditFilterForm(forms.Form):
     user = forms.CharField(label=_("User"), required=False, max_length=150)
-    action = forms.CharField(label=_("Action"), required=False, max_length=64)
+    action = forms.ChoiceField(label=_("Area"), required=False, choices=_areas)
+    # "<object type>:<id>", from an object's link "its history": the events about that one object.
+    object = forms.RegexField(
+        regex=r"^[a-z_]+\.[a-z_]+:[0-9A-Za-z-]{1,64}$", required=False, widget=forms.HiddenInput
+    )
     date_from = CalendarDateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -165,3 +165,18 @@ class NullCharacterMiddleware:
                 if "\x00" in key or any("\x00" in value for value in values if isinstance(value, str)):
                     raise BadRequest("A NUL character in the request's parameters.")
         return self.get_response(request)
+
+
+class HtmxRefusedFormMiddleware:
+    """Answers 422 instead of 400 to an HTMX request: the answer carries the form back with its errors,
+    which HTMX swaps in place (base.html's htmx-config). A 400 is what django-htmx's development script
+    treats as a crash, replacing the whole page with the fragment."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "htmx", False) and response.status_code == 400:
+            response.status_code = 422
+        return response

@@ -8,8 +8,11 @@ only a call that acts can leave an unknown outcome; a read changed nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from provider_api.errors import (
@@ -23,6 +26,7 @@ from provider_api.errors import (
     UnavailableError,
     UnavailableReason,
 )
+from providers.texts import later
 
 # The names the clients give the providers (`PROVIDER` in each client.py).
 NUMERY_PREMIUM = "Numery-Premium.PL"
@@ -180,6 +184,23 @@ def explain(error: ProviderError) -> str:
     if isinstance(error, UnavailableError) and error.reason in _NO_ANSWER:
         return gettext("%(ours)s Details: %(theirs)s") % {"ours": ours, "theirs": error.describe()}
     return gettext("%(ours)s Provider says: %(theirs)s") % {"ours": ours, "theirs": error.describe()}
+
+
+def explain_later(error: ProviderError, redact: Callable[[str], str]) -> str:
+    """explain() for a text a worker stores: kept as codes (providers.texts) and shown in the viewer's
+    language; the provider's words, `redact`ed, go in as they are."""
+    with translation.override(None):  # no catalogue: the English message ids themselves
+        ours = str(_what_happened(error))
+        if isinstance(error, UnavailableError):
+            ours = later(
+                "%(what)s %(then)s",
+                what=ours,
+                then=str(OUTCOME_UNKNOWN if error.outcome_unknown else NOTHING_CHANGED),
+            )
+    theirs = redact(error.describe())
+    if isinstance(error, UnavailableError) and error.reason in _NO_ANSWER:
+        return later(gettext_noop("%(ours)s Details: %(theirs)s"), ours=ours, theirs=theirs)
+    return later(gettext_noop("%(ours)s Provider says: %(theirs)s"), ours=ours, theirs=theirs)
 
 
 def _what_happened(error: ProviderError) -> Promise:

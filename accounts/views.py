@@ -267,7 +267,10 @@ def audit_log(request: TenantRequest) -> HttpResponse:
         if data["user"]:
             events = events.filter(username=data["user"])
         if data["action"]:
-            events = events.filter(action__startswith=data["action"])
+            events = events.filter(action__startswith=f"{data['action']}.")
+        if data["object"]:
+            object_type, object_id = data["object"].split(":", 1)
+            events = events.filter(object_type=object_type, object_id=object_id)
         tz = timezone.get_current_timezone()
         if data["date_from"]:
             events = events.filter(created_at__gte=datetime.combine(data["date_from"], time.min, tz))
@@ -283,6 +286,7 @@ def audit_log(request: TenantRequest) -> HttpResponse:
         "section": "audit",
         "form": form,
         "page": page,
+        "events": audit.readable(page.items, request.tenant.slug),
         "filter_query": query.urlencode(),
         "usernames": Membership.objects.filter(tenant=request.tenant)
         .order_by("user__username")

@@ -28,10 +28,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Tenant
+from premium.client import Call as ProviderCall
+from premium.earnings import UNKNOWN, Price, total
 from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal, PremiumAccount, Statement
 from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 from providers import csv_export, events
+from providers.formatting import whole
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ STATEMENT_PART_CALLS = 10_000
 BUSIEST_NUMBERS = 20
 CHART_HEIGHT = 100
 CHART_BAR_STEP = 10
+CHART_AXIS_WIDTH = 30  # room left of the bars for the calls axis' figures
 ANSWERED = Call.Disposition.ANSWERED.value
 
 
@@ -121,6 +125,8 @@ class NumberSummary:
     billed_seconds: int
     cost: Decimal
     share: int = 0  # percent of the busiest number's calls, for its bar
+    paid: Decimal | None = None  # what callers paid, net (an estimate: see premium.earnings)
+    earning: Decimal | None = None  # the tenant's estimated share of it
 
 
 @dataclass
@@ -150,14 +156,16 @@ class DayBar:
             if self.labelled
             else ""
         )
+        # Answered calls are a narrower bar inside the day's bar: told apart by shape, not only colour.
         return format_html(
-            '<g><title>{}</title><rect class="premium-bar-calls" x="{}" y="{}" width="8" height="{}"></rect>'
-            '<rect class="premium-bar-answered" x="{}" y="{}" width="8" height="{}"></rect>{}</g>',
+            '<g tabindex="0"><title>{}</title>'
+            '<rect class="premium-bar-calls" x="{}" y="{}" width="8" height="{}"></rect>'
+            '<rect class="premium-bar-answered" x="{}" y="{}" width="4" height="{}"></rect>{}</g>',
             self.title,
             self.x,
             self.calls_y,
             self.calls_height,
-            self.x,
+            self.x + 2,
             self.answered_y,
             self.answered_height,
             label,
@@ -174,6 +182,8 @@ class Summary:
     cost: Decimal = Decimal(0)
     number_count: int = 0  # numbers with calls, listed or not
     chart_width: int = field(default=0)
+    paid: Decimal | None = None  # what callers paid, net, over every number (an estimate)
+    earning: Decimal | None = None  # the tenant's estimated share of it
 
     @property
     def billed_minutes(self) -> Decimal:
@@ -183,8 +193,34 @@ class Summary:
     def chart_bars(self) -> SafeString:
         return mark_safe("".join(bar.svg for bar in self.days))  # each part made by format_html
 
+    @property
+    def chart_axis(self) -> SafeString:
+        """The calls axis: a line, and the busiest day's count, half of it and 0, each with a grid line."""
+        busiest = max((day.calls for day in self.days), default=0)
+        ticks = sorted({0, busiest // 2, busiest}) if busiest else [0]
+        parts = [
+            format_html(
+                '<line class="premium-chart-grid" x1="{}" x2="{}" y1="{}" y2="{}" stroke="currentColor"'
+                ' stroke-opacity="0.15"></line>'
+                '<text class="premium-chart-tick" x="{}" y="{}" text-anchor="end" font-size="7"'
+                ' fill="currentColor">{}</text>',
+                CHART_AXIS_WIDTH - 2,
+                self.chart_width,
+                y,
+                y,
+                CHART_AXIS_WIDTH - 4,
+                y + 2,
+                whole(tick),
+            )
+            for tick in ticks
+            for y in [CHART_HEIGHT - round(CHART_HEIGHT * tick / busiest) if busiest else CHART_HEIGHT]
+        ]
+        return mark_safe("".join(parts))  # each part made by format_html
 
-def summarise(query: BillingQuery, tenant: Tenant, *, busiest: int | None = None) -> Summary:
+
+def summarise(
+    query: BillingQuery, tenant: Tenant, *, busiest: int | None = None, prices: dict[str, Price] | None = None
+) -> Summary:
     """Totals, per number and per day: the numbers in order, or only the `busiest` ones (most calls first).
 
     A whole month, with or without a call state, is read from the month's totals (premium.totals): a
@@ -262,6 +298,44 @@ def summarise(query: BillingQuery, tenant: Tenant, *, busiest: int | None = None
         cost=Decimal(whole["n_cost"]),
         number_count=number_count,
     )
+    if prices:
+        _add_earnings(summary, dict(per_number.values_list("number", "n_billed")), prices)
+    _scale(summary)
+    return summary
+
+
+def _add_earnings(summary: Summary, billed: dict[str, int], prices: dict[str, Price]) -> None:
+    """What callers paid and the estimated earning, per listed number and over every number."""
+    for row in summary.numbers:
+        price = prices.get(row.number, UNKNOWN)
+        row.paid, row.earning = price.paid(row.billed_seconds), price.earning(row.billed_seconds)
+    summary.paid = total([prices.get(number, UNKNOWN).paid(seconds) for number, seconds in billed.items()])
+    summary.earning = total(
+        [prices.get(number, UNKNOWN).earning(seconds) for number, seconds in billed.items()]
+    )
+
+
+def day_chart(calls: list[ProviderCall], first: date, last: date) -> Summary:
+    """The days' bars of calls fetched from the provider (a number's page), with their totals."""
+    per_day: dict[date, list[int]] = {}
+    for call in calls:
+        counts = per_day.setdefault(call.start.astimezone(WARSAW).date(), [0, 0])
+        counts[0] += 1
+        counts[1] += call.answered
+    days = []
+    day = first
+    while day <= last:
+        calls_that_day, answered = per_day.get(day, (0, 0))
+        days.append(DayBar(day, calls_that_day, answered))
+        day += timedelta(days=1)
+    summary = Summary(
+        numbers=[],
+        days=days,
+        calls=len(calls),
+        answered=sum(call.answered for call in calls),
+        billed_seconds=sum(call.billsec for call in calls),
+        cost=sum((call.billcost for call in calls), Decimal(0)),
+    )
     _scale(summary)
     return summary
 
@@ -285,13 +359,13 @@ def _scale(summary: Summary) -> None:
         number.share = round(100 * number.calls / busiest_number) if busiest_number else 0
     busiest_day = max((d.calls for d in summary.days), default=0)
     for index, bar in enumerate(summary.days):
-        bar.x = index * CHART_BAR_STEP + 1
+        bar.x = CHART_AXIS_WIDTH + index * CHART_BAR_STEP + 1
         bar.calls_height = round(CHART_HEIGHT * bar.calls / busiest_day) if busiest_day else 0
         bar.answered_height = round(CHART_HEIGHT * bar.answered / busiest_day) if busiest_day else 0
         bar.calls_y = CHART_HEIGHT - bar.calls_height
         bar.answered_y = CHART_HEIGHT - bar.answered_height
         bar.labelled = bar.day.day == 1 or bar.day.day % 5 == 0
-    summary.chart_width = len(summary.days) * CHART_BAR_STEP
+    summary.chart_width = CHART_AXIS_WIDTH + len(summary.days) * CHART_BAR_STEP
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -301,56 +375,29 @@ def _local(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M:%S")
 
 
-CSV_COLUMNS = (
-    "call_id",
-    "started_at",
-    "answered_at",
-    "ended_at",
-    "number",
-    "caller",
-    "redirected_to",
-    "disposition",
-    "duration",
-    "billed_seconds",
-    "redirect_cost",
-)
-
-
-def csv_header() -> list[str]:
+def csv_columns() -> list[csv_export.Column]:
     return [
-        _("Call id"),
-        _("Start"),
-        _("Answered"),
-        _("End"),
-        _("Number"),
-        _("Caller"),
-        _("Redirected to"),
-        _("Call state"),
-        _("Duration (s)"),
-        _("Billed (s)"),
-        _("Redirect cost (zł)"),
+        csv_export.Column("call_id", _("Call id")),
+        csv_export.Column("started_at", _("Start")),
+        csv_export.Column("answered_at", _("Answered")),
+        csv_export.Column("ended_at", _("End")),
+        csv_export.Column("number", _("Number")),
+        csv_export.Column("caller", _("Caller")),
+        csv_export.Column("redirected_to", _("Redirected to")),
+        csv_export.Column("disposition", _("Call state"), labels=dict(Call.Disposition.choices)),
+        csv_export.Column("duration", _("Duration (s)")),
+        csv_export.Column("billed_seconds", _("Billed (s)")),
+        csv_export.Column("redirect_cost", _("Redirect cost (zł)"), places=2),
     ]
 
 
-def csv_lines(query: BillingQuery, tenant: Tenant) -> Iterator[str]:
+def csv_rows(query: BillingQuery, tenant: Tenant) -> Iterator[list[object]]:
     """The whole filtered set, oldest first, fetched from the database in chunks while it streams."""
-    return csv_export.csv_lines(csv_header(), _csv_rows(query, tenant))
-
-
-def _csv_rows(query: BillingQuery, tenant: Tenant) -> Iterator[list[object]]:
-    rows = query.calls(tenant).order_by("started_at", "id").values_list(*CSV_COLUMNS)
+    keys = [column.key for column in csv_columns()]
+    rows = query.calls(tenant).order_by("started_at", "id").values_list(*keys)
     for row in rows.iterator(chunk_size=CSV_FETCH_ROWS):
-        call_id, started, answered, ended, *texts, duration, billed, cost = row
-        yield [
-            call_id,
-            _local(started),
-            _local(answered),
-            _local(ended),
-            *texts,
-            duration,
-            billed,
-            f"{cost:.2f}",
-        ]
+        call_id, started, answered, ended, *rest = row
+        yield [call_id, _local(started), _local(answered), _local(ended), *rest]
 
 
 # --- PDF statement -------------------------------------------------------------------------------

@@ -61,6 +61,13 @@ _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, ArithmeticErro
 T = TypeVar("T")
 
 
+NOT_ON_ACCOUNT = "Not found number in your account"  # the document's billing refusal, word for word
+
+
+class NumberNotOnAccount(NotFoundError):
+    """The premium number asked about is not on this partner account (billing/{number})."""
+
+
 class Prezentacja(StrEnum):
     """Which number the redirect target sees (setRedirect `prezentacja`)."""
 
@@ -236,24 +243,39 @@ class PremiumClient:
         path = f"/api/prm/voice/delete/{_digits(number, 'premium number')}"
         self._send("DELETE", path, "delete", retry=False, no_content=True)
 
-    def billing(
-        self, number: str | None = None, *, month: int | None = None, year: int | None = None
-    ) -> list[Call]:
-        """Calls of every number, or of one, in a month (the provider's default: the current month).
+    def billing(self, *, month: int | None = None, year: int | None = None) -> list[Call]:
+        """Calls of every number in a month (the provider's default: the current month).
 
-        Doc: Funkcja billing (GET /api/prm/voice/billing/{number}).
+        Doc: Funkcja billing (GET /api/prm/voice/billing).
         """
-        params: dict[str, str] = {}
-        if month is not None:
-            if not 1 <= month <= 12:
-                raise InvalidInputError(f"month must be 1 to 12, not {month}", provider=PROVIDER)
-            params["month"] = f"{month:02d}"  # the document: "Dla stycznia '01'"
-        if year is not None:
-            params["year"] = str(int(year))
-        path = "/api/prm/voice/billing"
-        if number is not None:
-            path = f"{path}/{_digits(number, 'premium number')}"
-        body = self._send("GET", path, "billing", retry=True, params=params)
+        body = self._send("GET", "/api/prm/voice/billing", "billing", retry=True, params=_month(month, year))
+        return self._read_list(body, "services", _call, "billing")
+
+    def number_billing(self, number: str, *, month: int | None = None, year: int | None = None) -> list[Call]:
+        """Calls of one premium number in a month (the provider's default: the current month).
+
+        Doc: Funkcja billing with {number} (GET /api/prm/voice/billing/{number}). A number that is not
+        on the account raises NumberNotOnAccount, whether the provider answers 404 or, as its example
+        shows, `{"status": 0, "message": "Not found number in your account"}`.
+        """
+        path = f"/api/prm/voice/billing/{_digits(number, 'premium number')}"
+        try:
+            body = self._send("GET", path, "billing", retry=True, params=_month(month, year))
+        except NotFoundError as error:
+            raise NumberNotOnAccount(
+                error.provider_message,
+                provider=PROVIDER,
+                code=error.code,
+                name=error.name,
+                detail=error.detail,
+                http_status=error.http_status,
+            ) from None
+        except ProviderError as error:
+            if type(error) is ProviderError and error.provider_message.strip() == NOT_ON_ACCOUNT:
+                raise NumberNotOnAccount(
+                    error.provider_message, provider=PROVIDER, http_status=error.http_status
+                ) from None
+            raise
         return self._read_list(body, "services", _call, "billing")
 
     # --- Account -------------------------------------------------------------------------------
@@ -583,6 +605,18 @@ def _answer_time(value: Any) -> datetime | None:
     if optional(value) is None or value == "0000-00-00 00:00:00":
         return None
     return _local_time(value)
+
+
+def _month(month: int | None, year: int | None) -> dict[str, str]:
+    """The billing's optional month and year, as the document writes them ("01" for January)."""
+    params: dict[str, str] = {}
+    if month is not None:
+        if not 1 <= month <= 12:
+            raise InvalidInputError(f"month must be 1 to 12, not {month}", provider=PROVIDER)
+        params["month"] = f"{month:02d}"
+    if year is not None:
+        params["year"] = str(int(year))
+    return params
 
 
 def _digits(value: str, what: str) -> str:

@@ -34,9 +34,9 @@ class AccountForm(ProviderAccountForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.stored["api_key"]:
-            self.fields["api_key"].help_text = _("A key ending in %(hint)s is set. Leave this empty to keep it.") % {
-                "hint": self.instance.api_key_hint
-            }
+            self.fields["api_key"].help_text = _(
+                "A key ending in %(hint)s is set. Leave this empty to keep it."
+            ) % {"hint": self.instance.api_key_hint}
 
 
 def redirect_target_field() -> PolishNumberField:
@@ -50,6 +50,34 @@ def redirect_target_field() -> PolishNumberField:
             )
         },
     )
+
+
+TARIFFS = range(4, 9)  # the document's addNumber: "Min 4 max 8"
+
+
+class EarningSharesForm(forms.Form):
+    """The tenant's share of what callers pay, per tariff (percent, from its contract); blank: not known."""
+
+    def __init__(self, *args, account: PremiumAccount, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for tariff in TARIFFS:
+            self.fields[f"tariff_{tariff}"] = forms.DecimalField(
+                label=_("Tariff %(tariff)s (%%)") % {"tariff": tariff},
+                required=False,
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                max_digits=5,
+                initial=account.earning_share(tariff),
+            )
+
+    def shares(self) -> dict[str, str]:
+        """The entered shares as PremiumAccount.earning_shares stores them."""
+        return {
+            str(tariff): f"{self.cleaned_data[f'tariff_{tariff}']:.2f}"
+            for tariff in TARIFFS
+            if self.cleaned_data[f"tariff_{tariff}"] is not None
+        }
 
 
 class RedirectForm(forms.Form):
@@ -140,6 +168,18 @@ class DeleteNumberForm(forms.Form):
 
 def month_choices() -> list[tuple[int, str]]:
     return [(number, MONTHS[number]) for number in range(1, 13)]
+
+
+class NumberMonthForm(forms.Form):
+    """The month of a number's page (default: the current one)."""
+
+    month = forms.TypedChoiceField(label=_("Month"), coerce=int, choices=month_choices)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+
+    @classmethod
+    def from_query(cls, query) -> NumberMonthForm:
+        year, month = current_month()
+        return cls({"year": query.get("year") or str(year), "month": query.get("month") or str(month)})
 
 
 class BillingFilterForm(forms.Form):

@@ -45,6 +45,9 @@ class PremiumAccount(ProviderAccount):
     balance_vat_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     balance_gross = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     balance_read_at = models.DateTimeField(null=True, blank=True)
+    # The tenant's share of what callers pay, per tariff, from its contract: {"6": "40.00"} (percent).
+    # The provider does not report earnings; with a share entered, billing shows an estimate.
+    earning_shares = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,6 +70,11 @@ class PremiumAccount(ProviderAccount):
 
     def make_client(self, transport: HttpTransport) -> PremiumClient:
         return PremiumClient(self.email, self.api_key, transport=transport)
+
+    def earning_share(self, tariff: int | None) -> Decimal | None:
+        """The percent of what callers pay that the tenant keeps in `tariff`; None when not entered."""
+        share = self.earning_shares.get(str(tariff)) if tariff is not None else None
+        return Decimal(share) if share not in (None, "") else None
 
 
 class PremiumNumber(models.Model):

@@ -105,6 +105,8 @@ class PremiumSandbox(FaultInjection):
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests may fix the time
         self.number_price_grosze = 5000  # what addNumber takes from the wallet
         self.calls_per_month = 300  # billing rows per month, over all the account's numbers
+        # The demo's current month holds only the calls made so far (tests keep whole months to count on).
+        self.calls_until_now = False
         # The last billing answers made: a month of 100,000 calls takes a second to make and encode,
         # which the benchmarks would otherwise count as the import's time.
         self._billing_answers: dict[tuple, _Answer] = {}
@@ -330,6 +332,8 @@ class PremiumSandbox(FaultInjection):
         year, month = int(year_text), int(month_text)
         if (year, month) > (local.year, local.month):
             return 200, {"status": 1, "services": []}
+        this_month = (year, month) == (local.year, local.month)
+        until = local.replace(tzinfo=None).isoformat(sep=" ") if self.calls_until_now and this_month else None
         # The month's calls are shared out over the numbers the account had then, in order of purchase.
         active = sorted(
             (n for n in self._numbers.values() if n.since <= (year, month)), key=lambda n: n.serial
@@ -337,6 +341,7 @@ class PremiumSandbox(FaultInjection):
         key = (
             year,
             month,
+            until[:16] if until else None,  # the current month's answer is kept for a minute
             number,
             self.calls_per_month,
             tuple((n.premium, n.serial, n.billing_to_dst) for n in active),
@@ -354,6 +359,8 @@ class PremiumSandbox(FaultInjection):
                 if len(per_number) == 1
                 else list(merge(*per_number, key=lambda row: row["start"]))
             )
+            if until:
+                rows = [row for row in rows if row["start"] <= until]
             answer = _json_answer(200, {"status": 1, "services": rows})
             if len(self._billing_answers) >= BILLING_ANSWERS_KEPT:
                 self._billing_answers.pop(next(iter(self._billing_answers)))  # the oldest
@@ -580,4 +587,5 @@ def demo_app() -> PremiumSandbox:
     """The sandbox the demo tenant talks to (config.sandboxes mounts it under /premium): demo data seeded."""
     sandbox = PremiumSandbox(DEMO_EMAIL, DEMO_API_KEY)
     sandbox.seed_demo()
+    sandbox.calls_until_now = True  # demo data never lies in the future
     return sandbox

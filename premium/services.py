@@ -201,7 +201,7 @@ def buy_number(
                 "premium.number.buy",
                 error,
                 object_type="premium.premiumnumber",
-                object_label=f"tariff {tariff}" + (" (outcome unknown)" if unknown else ""),
+                changes={"tariff": (None, tariff), **({"outcome unknown": (None, True)} if unknown else {})},
             )
             action.settle(
                 ActionRecord.State.UNKNOWN if unknown else ActionRecord.State.FAILED,

@@ -173,6 +173,14 @@ def sync_billing(account: PremiumAccount, resource: str) -> Saved:
     return save_calls(account.tenant_id, account.client(in_request=False).billing(month=month, year=year))
 
 
+def number_calls(account: PremiumAccount, number: str, year: int, month: int) -> list[api.Call]:
+    """One number's calls in a month, read while the operator waits (a number's page): one short attempt.
+
+    Raises client.NumberNotOnAccount when the provider no longer has the number on the account.
+    """
+    return account.client(in_request=True).number_billing(number, month=month, year=year)
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     # Python never finds a local time in the repeated autumn hour equal to a UTC time, so the values
     # read back from the database would always look changed: compare (and store) in UTC.

@@ -9,6 +9,7 @@ urlpatterns = [
     path("numbers/redirect/", numbers.numbers_bulk_redirect, name="numbers-bulk-redirect"),
     path("numbers/buy/", numbers.number_buy, name="number-buy"),
     path("numbers/<int:number_id>/", numbers.number_row, name="number-row"),
+    path("numbers/<int:number_id>/details/", numbers.number, name="number"),
     path("numbers/<int:number_id>/redirect/", numbers.number_redirect, name="number-redirect"),
     path("numbers/<int:number_id>/delete/", numbers.number_delete, name="number-delete"),
     path("billing/", billing.billing, name="billing"),
@@ -27,4 +28,5 @@ urlpatterns = [
     path("account/", account.account, name="account"),
     path("account/save/", account.account_save, name="account-save"),
     path("account/test/", account.account_test, name="account-test"),
+    path("account/shares/", account.account_shares, name="account-shares"),
 ]

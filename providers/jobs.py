@@ -25,6 +25,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from provider_api.errors import AuthenticationError, ForbiddenError, ProviderError
 from providers.queueing import queue_after_commit
@@ -138,7 +139,8 @@ class PolledJob(models.Model):
         """
         now = timezone.now()
         if self.attempts >= self.MAX_ATTEMPTS or now - self.created_at >= self.GIVE_UP_AFTER:
-            self.give_up(error or str(_("No final answer from the provider in time.")), **fields)
+            # Kept as its message id: shown in the viewer's language (providers.texts).
+            self.give_up(error or gettext_noop("No final answer from the provider in time."), **fields)
             return False
         return self._release(
             poll_status=self.PollStatus.WAITING,

@@ -158,11 +158,11 @@ def _record_part(
     request: TenantRequest, schedule: RedirectSchedule, action: str, before=None, after=None
 ) -> None:
     """Audit a window or closed day added to the schedule or deleted from it (`before`/`after`: its text)."""
-    field = action.split(".")[0].replace("_", " ")
+    field = action.split(".")[1].replace("_", " ")
     audit.record(
         request.tenant,
         request.user,
-        f"redirect_schedules.{action}",
+        action,
         target=schedule,
         changes={field: (None if before is None else str(before), None if after is None else str(after))},
     )
@@ -176,7 +176,7 @@ def window_add(request: TenantRequest, schedule_id: int) -> HttpResponse:
     if not form.is_valid():
         return _detail_response(request, schedule, status=400, window_form=form)
     form.instance.schedule = schedule
-    _record_part(request, schedule, "window.add", after=form.save())
+    _record_part(request, schedule, "redirect_schedules.window.add", after=form.save())
     return _back(request, schedule)
 
 
@@ -185,7 +185,7 @@ def window_add(request: TenantRequest, schedule_id: int) -> HttpResponse:
 def window_delete(request: TenantRequest, schedule_id: int, window_id: int) -> HttpResponse:
     schedule = _schedule_or_404(request, schedule_id)
     window = get_object_or_404(Window, pk=window_id, schedule=schedule)
-    _record_part(request, schedule, "window.delete", before=window)
+    _record_part(request, schedule, "redirect_schedules.window.delete", before=window)
     window.delete()
     return _back(request, schedule)
 
@@ -197,7 +197,7 @@ def closed_day_add(request: TenantRequest, schedule_id: int) -> HttpResponse:
     form = ClosedDayForm(request.POST, schedule=schedule)
     if not form.is_valid():
         return _detail_response(request, schedule, status=400, closed_day_form=form)
-    _record_part(request, schedule, "closed_day.add", after=form.save())
+    _record_part(request, schedule, "redirect_schedules.closed_day.add", after=form.save())
     return _back(request, schedule)
 
 
@@ -206,7 +206,7 @@ def closed_day_add(request: TenantRequest, schedule_id: int) -> HttpResponse:
 def closed_day_delete(request: TenantRequest, schedule_id: int, closed_day_id: int) -> HttpResponse:
     schedule = _schedule_or_404(request, schedule_id)
     closed = get_object_or_404(ClosedDay, pk=closed_day_id, schedule=schedule)
-    _record_part(request, schedule, "closed_day.delete", before=closed)
+    _record_part(request, schedule, "redirect_schedules.closed_day.delete", before=closed)
     closed.delete()
     return _back(request, schedule)
 

@@ -432,6 +432,14 @@ class CallHistoryReport(PolledJob):
         return self.state in self.FINAL_STATES
 
 
+# The provider's call states (4.4.3 `state`, in Polish) in the viewer's language; others are shown as sent.
+CALL_STATES = {"Odebrane": _("answered"), "Nieodebrane": _("not answered"), "Zajęte": _("busy")}
+
+
+def call_state_label(state: str) -> str:
+    return str(CALL_STATES.get(state, state))
+
+
 class CallRecord(models.Model):
     """One call of the tenant's history (4.4.3) as stored from the fetched reports.
 
@@ -482,6 +490,10 @@ class CallRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.source} → {self.destination}"
+
+    @property
+    def state_label(self) -> str:
+        return call_state_label(self.state)
 
     @property
     def recording_is_ftp(self) -> bool:

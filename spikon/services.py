@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from accounts.media_checks import MP3, file_audio_type
 from accounts.models import User
+from accounts.provider_errors import explain_later
 from provider_api.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -62,6 +63,11 @@ OUTGOING = "outgoing"
 RECORDING_TIMEOUT = (3.0, 10.0)
 
 
+def explained_later(account: SpikonAccount, error: ProviderError) -> str:
+    """account.explain() as a worker stores it: shown later in the viewer's language (providers.texts)."""
+    return explain_later(error, account.redact)
+
+
 def _first_outcome(account: SpikonAccount, key: str) -> dict:
     """What the first use of a confirmation key made (empty while that request is still at it)."""
     record = ActionRecord.objects.filter(tenant_id=account.tenant_id, key=key).first()
@@ -73,8 +79,10 @@ def test_connection(account: SpikonAccount) -> provider_accounts.TestOutcome:
     return provider_accounts.test_connection(
         account,
         lambda client: client.balance(),
-        lambda balance: _("The connection works. Balance: %(balance)s zł.")
-        % {"balance": number_format(balance, decimal_pos=2, use_l10n=True)},
+        lambda balance: (
+            _("The connection works. Balance: %(balance)s zł.")
+            % {"balance": number_format(balance, decimal_pos=2, use_l10n=True)}
+        ),
     )
 
 
@@ -493,7 +501,12 @@ def set_membership(
     }[(direction, add)]
     field_name = "incoming_campaign_ids" if direction == INCOMING else "outgoing_campaign_ids"
     label = _("inbound campaigns") if direction == INCOMING else _("outbound campaigns")
-    action = f"spikon.agent.{direction}.{'add' if add else 'remove'}"
+    action = {
+        (INCOMING, True): "spikon.agent.incoming.add",
+        (INCOMING, False): "spikon.agent.incoming.remove",
+        (OUTGOING, True): "spikon.agent.outgoing.add",
+        (OUTGOING, False): "spikon.agent.outgoing.remove",
+    }[(direction, add)]
     about = {"target": agent, "object_label": f"{agent.name} – {campaign.name}"}
     try:
         call(agent.provider_id, campaign.provider_id)

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import audit
 from accounts.models import Tenant
@@ -22,6 +22,7 @@ from provider_api.errors import (
 from providers import events
 from providers.accounts import BACKGROUND_TIMEOUT
 from providers.jobs import stops_on_credentials
+from providers.texts import later
 from spikon import services, sync
 from spikon.client import CALL_HISTORY_REPORT_LIFETIME
 from spikon.models import (
@@ -68,18 +69,18 @@ def poll_sms_state(message_id: int) -> None:
         return  # not due, final, or being polled by another worker
     account = sync.configured_account(message.tenant_id)
     if account is None or message.provider_id is None:
-        message.give_up(_("The SPIKON account has no API key any more."))
+        message.give_up(gettext_noop("The SPIKON account has no API key any more."))
         return
     try:
         state = account.client(in_request=False).sms_state(message.provider_id)
     except NotFoundError as error:
-        if message.give_up(account.explain(error)):
+        if message.give_up(services.explained_later(account, error)):
             events.announce(message.tenant_id, "sms.failed", message_id=message.pk, to=message.recipient)
         return
     except ProviderError as error:
         if stops_on_credentials(error):
-            message.wait_for_credentials(account.explain(error))
-        elif message.poll_again(error=account.explain(error)):
+            message.wait_for_credentials(services.explained_later(account, error))
+        elif message.poll_again(error=services.explained_later(account, error)):
             _nudge_sms(message)
         return
     fields = {"delivery": state.code, "delivery_error": account.redact(state.error or "")[:2000]}
@@ -111,11 +112,11 @@ def run_phonebook_import(import_id: int) -> None:
     # A row left "sending" by a worker that died may have been added: it is never sent again.
     job.rows.filter(status=PhoneBookImportRow.Status.SENDING).update(
         status=PhoneBookImportRow.Status.UNKNOWN,
-        message=_("The worker stopped while adding this entry: check the phonebook."),
+        message=gettext_noop("The worker stopped while adding this entry: check the phonebook."),
     )
     account = sync.configured_account(job.tenant_id)
     if account is None:
-        _end_import(job, stop_reason=_("The SPIKON account has no API key any more."))
+        _end_import(job, stop_reason=gettext_noop("The SPIKON account has no API key any more."))
         return
     client = account.client(in_request=False)
     book = job.book
@@ -134,10 +135,10 @@ def run_phonebook_import(import_id: int) -> None:
                 if error.outcome_unknown
                 else PhoneBookImportRow.Status.TO_ADD
             )
-            row.status, row.message = status, account.explain(error)
+            row.status, row.message = status, services.explained_later(account, error)
             row.save(update_fields=["status", "message"])
             # The provider is not answering: the rest waits for the backoff instead of failing one by one.
-            if job.poll_again(error=account.explain(error)):
+            if job.poll_again(error=services.explained_later(account, error)):
                 run_phonebook_import.apply_async_on_commit((job.pk,), eta=job.next_poll_at)
             elif job.poll_status == PhoneBookImport.PollStatus.FAILED:
                 _end_import(job, stop_reason=job.last_error, released=True)
@@ -147,9 +148,12 @@ def run_phonebook_import(import_id: int) -> None:
                 # Refused before anything was added: the row waits with the rest for the fixed credentials.
                 row.status, row.message = PhoneBookImportRow.Status.TO_ADD, ""
                 row.save(update_fields=["status", "message"])
-                job.wait_for_credentials(account.explain(error))
+                job.wait_for_credentials(services.explained_later(account, error))
                 return
-            row.status, row.message = PhoneBookImportRow.Status.FAILED, account.explain(error)
+            row.status, row.message = (
+                PhoneBookImportRow.Status.FAILED,
+                services.explained_later(account, error),
+            )
             row.save(update_fields=["status", "message"])
             continue
         PhoneBookEntry.objects.create(
@@ -197,24 +201,26 @@ def _end_import(job: PhoneBookImport, *, stop_reason: str = "", released: bool =
         target=job.book,
         changes={"entries": (None, added)},
         outcome="failure" if stop_reason else "success",
-        message=_(
-            "%(file)s: %(added)d added, %(failed)d not added, %(unknown)d unknown, %(skipped)d skipped."
-        )
-        % {
-            "file": job.file_name,
-            "added": added,
-            "failed": counts.get(PhoneBookImportRow.Status.FAILED, 0),
-            "unknown": counts.get(PhoneBookImportRow.Status.UNKNOWN, 0),
-            "skipped": counts.get(PhoneBookImportRow.Status.DUPLICATE, 0)
+        message=later(
+            gettext_noop(
+                "%(file)s: %(added)d added, %(failed)d not added, %(unknown)d unknown, %(skipped)d skipped."
+            ),
+            file=job.file_name,
+            added=added,
+            failed=counts.get(PhoneBookImportRow.Status.FAILED, 0),
+            unknown=counts.get(PhoneBookImportRow.Status.UNKNOWN, 0),
+            skipped=counts.get(PhoneBookImportRow.Status.DUPLICATE, 0)
             + counts.get(PhoneBookImportRow.Status.INVALID, 0),
-        },
+        ),
     )
 
 
 def settle_abandoned_sends() -> None:
     """A send or call still "being sent" long after its request began died with its process: unknown."""
     now = timezone.now()
-    reason = _("The request ended before the provider's answer was recorded: check before sending again.")
+    reason = gettext_noop(
+        "The request ended before the provider's answer was recorded: check before sending again."
+    )
     SmsMessage.objects.filter(
         Q(sent_at__lt=now - SmsMessage.SENDING_GIVES_UP_AFTER)
         | Q(sent_at__isnull=True, created_at__lt=now - SmsMessage.SENDING_GIVES_UP_AFTER),
@@ -233,7 +239,7 @@ def settle_abandoned_sends() -> None:
         send_status=SmsMessage.SendStatus.NOT_SENT,
         poll_status=SmsMessage.PollStatus.FAILED,
         next_poll_at=None,
-        last_error=_("Not sent: the request stopped before this message's turn."),
+        last_error=gettext_noop("Not sent: the request stopped before this message's turn."),
         finished_at=now,
     )
     ClickToCall.objects.filter(
@@ -280,9 +286,9 @@ def poll_call_history_report(report_id: int) -> None:
     state = CallHistoryReport.State
     account = sync.configured_account(report.tenant_id)
     if account is None:
-        report.give_up(_("The SPIKON account has no API key any more."), state=state.FAILED)
+        report.give_up(gettext_noop("The SPIKON account has no API key any more."), state=state.FAILED)
         return
-    expired = _(
+    expired = gettext_noop(
         "The provider no longer keeps this report (it keeps reports a month after generating them). "
         "Order a new one."
     )
@@ -305,19 +311,24 @@ def poll_call_history_report(report_id: int) -> None:
     except NotReadyError:
         _report_later(report, state=state.READY, generated_at=generated_at)
     except NotFoundError as error:
-        report.give_up(f"{expired} {account.explain(error)}", state=state.EXPIRED)
+        report.give_up(
+            later("%(what)s %(then)s", what=expired, then=services.explained_later(account, error)),
+            state=state.EXPIRED,
+        )
     except UnavailableError as error:
         reached = state.READY if generated_at else state.PENDING
-        _report_later(report, account.explain(error), state=reached, generated_at=generated_at)
+        _report_later(
+            report, services.explained_later(account, error), state=reached, generated_at=generated_at
+        )
     except ProviderError as error:
         if stops_on_credentials(error):
             # Kept where it was (the provider's report and how far it got): it goes on once they are fixed.
             reached = state.READY if generated_at else state.PENDING
             report.wait_for_credentials(
-                account.explain(error), state=reached, generated_at=generated_at
+                services.explained_later(account, error), state=reached, generated_at=generated_at
             )
         else:
-            report.give_up(account.explain(error), state=state.FAILED)
+            report.give_up(services.explained_later(account, error), state=state.FAILED)
     else:
         with transaction.atomic():
             count = sync.store_calls(report, records)
@@ -342,7 +353,7 @@ def poll_announcement(announcement_id: int) -> None:
     state = TtsAnnouncement.State
     account = sync.configured_account(announcement.tenant_id)
     if account is None or announcement.provider_id is None:
-        announcement.give_up(_("The SPIKON account has no API key any more."), state=state.FAILED)
+        announcement.give_up(gettext_noop("The SPIKON account has no API key any more."), state=state.FAILED)
         return
     client = account.client(in_request=False)
     generated_at = announcement.generated_at
@@ -357,15 +368,15 @@ def poll_announcement(announcement_id: int) -> None:
         _announcement_later(announcement, state=state.READY, generated_at=generated_at)
     except UnavailableError as error:
         reached = state.READY if generated_at else announcement.state
-        error_text = account.explain(error)
+        error_text = services.explained_later(account, error)
         _announcement_later(announcement, error_text, state=reached, generated_at=generated_at)
     except ProviderError as error:
         if stops_on_credentials(error):
             reached = state.READY if generated_at else announcement.state
-            error_text = account.explain(error)
+            error_text = services.explained_later(account, error)
             announcement.wait_for_credentials(error_text, state=reached, generated_at=generated_at)
         else:
-            announcement.give_up(account.explain(error), state=state.FAILED)
+            announcement.give_up(services.explained_later(account, error), state=state.FAILED)
     else:
         if not announcement.finish(state=state.STORED, generated_at=generated_at, **stored):
             for name in stored.values():
@@ -390,7 +401,9 @@ def settle_abandoned_generations() -> None:
         created_at__lt=timezone.now() - TtsAnnouncement.SUBMITTING_GIVES_UP_AFTER,
     ).update(
         state=TtsAnnouncement.State.UNKNOWN,
-        last_error=_("The request ended before the provider's answer was recorded: check the list."),
+        last_error=gettext_noop(
+            "The request ended before the provider's answer was recorded: check the list."
+        ),
     )
 
 

@@ -462,6 +462,7 @@ def test_every_url_that_acts_at_a_provider_is_fuzzed():
         "premium:number-row",  # a row of the list
         "premium:account-save",  # credentials: tests/test_secrets.py
         "premium:account-test",
+        "premium:account-shares",  # a local setting, no provider call: premium/tests/test_number_page.py
         "spikon:account",
         "spikon:account-test",
         "sms:account",

@@ -234,6 +234,7 @@ CLIENT_METHODS = {
         "add_number": (True, lambda c: c.add_number(5)),
         "delete_number": (True, lambda c: c.delete_number("708123456")),
         "billing": (False, lambda c: c.billing()),
+        "number_billing": (False, lambda c: c.number_billing("708123456")),
         "balance": (False, lambda c: c.balance()),
         "history_wallet": (False, lambda c: c.history_wallet()),
         "invoices": (False, lambda c: c.invoices()),

@@ -57,7 +57,7 @@ def test_last_owner_cannot_be_demoted_or_removed(login, tenant, owner):
         {"role": Role.ADMIN},
         HTTP_HX_REQUEST="true",
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "ostatniego właściciela" in response.text
     client.post(members_url(tenant, "member-remove", member_id=membership.pk))
     membership.refresh_from_db()

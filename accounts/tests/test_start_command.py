@@ -1,4 +1,5 @@
-"""The README's start command, run as a newcomer would: it serves the login page, Ctrl-C stops all."""
+"""The README's start command, run as a newcomer would: it serves the login page; Ctrl-C stops all, and so
+does SIGTERM or SIGHUP sent to the command alone (as a service manager, `kill` or a closed terminal does)."""
 
 import contextlib
 import os
@@ -29,8 +30,21 @@ def fetch(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
+def ctrl_c(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
+
+
+def sigterm(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+
+
+def sighup(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGHUP)
+
+
 @pytest.mark.worker
-def test_start_command_serves_the_login_page_and_stops_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize("stop", [ctrl_c, sigterm, sighup])
+def test_start_command_serves_the_login_page_and_stops_everything(tmp_path, stop):
     port, sandbox_port = free_port(), free_port()
     env = {
         k: v
@@ -78,13 +92,18 @@ def test_start_command_serves_the_login_page_and_stops_on_ctrl_c(tmp_path):
         assert sandbox_status == 404
     finally:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
+            stop(process)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
         log.close()
+    still_open = []
     for port_in_use in (port, sandbox_port):
         with socket.socket() as sock:
-            assert sock.connect_ex(("127.0.0.1", port_in_use)) != 0, f"port {port_in_use} still open"
+            if sock.connect_ex(("127.0.0.1", port_in_use)) == 0:
+                still_open.append(port_in_use)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # whatever the command left behind, not to outlive the test
+    assert still_open == [], f"ports {still_open} still open"

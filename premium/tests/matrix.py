@@ -45,6 +45,7 @@ def a_ready_statement(tenant: Tenant) -> dict[str, int]:
 
 OBJECTS = {
     "premium:number-row": a_number,
+    "premium:number": a_number,
     "premium:number-redirect": a_number,
     "premium:number-delete": a_number,
     "premium:invoice-download": an_invoice,

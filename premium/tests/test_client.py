@@ -20,6 +20,7 @@ from premium.client import (
     BoughtNumber,
     Invoice,
     InvoiceFile,
+    NumberNotOnAccount,
     PremiumClient,
     Prezentacja,
     WalletEntry,
@@ -206,7 +207,7 @@ def test_set_redirect_refuses_a_number_abroad_without_sending(api, client):
     [
         lambda c: c.set_redirect("708/../../account/balance", "601123456"),
         lambda c: c.delete_number("708123456?x=1"),
-        lambda c: c.billing("+48708123456"),
+        lambda c: c.number_billing("+48708123456"),
         lambda c: c.invoice_download("309/../310", io.BytesIO()),
     ],
 )
@@ -254,9 +255,11 @@ def test_billing_of_all_numbers_in_the_current_month_sends_only_credentials(api,
 
 
 def test_billing_of_one_number_in_a_chosen_month(api, client):
-    api.get(f"{BASE}/api/prm/voice/billing/708708708", json=billing_body([]))
+    api.get(f"{BASE}/api/prm/voice/billing/708708708", json=billing_body([BILLING_ROW]))
 
-    client.billing("708708708", month=1, year=2021)
+    calls = client.number_billing("708708708", month=1, year=2021)
+
+    assert [call.id for call in calls] == [12328]
 
     assert sent(api.calls[0]) == (
         "GET",
@@ -265,10 +268,64 @@ def test_billing_of_one_number_in_a_chosen_month(api, client):
     )
 
 
-def test_billing_refuses_a_month_outside_1_to_12_without_sending(api, client):
+def test_billing_of_one_number_in_the_current_month_sends_only_credentials(api, client):
+    api.get(f"{BASE}/api/prm/voice/billing/708708708", json=billing_body([]))
+
+    assert client.number_billing("708708708") == []
+    assert sent(api.calls[0]) == ("GET", f"{BASE}/api/prm/voice/billing/708708708", CREDENTIALS)
+
+
+@pytest.mark.parametrize(
+    "call", [lambda c: c.billing(month=13, year=2021), lambda c: c.number_billing("708708708", month=0)]
+)
+def test_billing_refuses_a_month_outside_1_to_12_without_sending(api, client, call):
     with pytest.raises(InvalidInputError):
-        client.billing(month=13, year=2021)
+        call(client)
     assert len(api.calls) == 0
+
+
+@pytest.mark.parametrize("status", [404, 200])
+def test_billing_of_a_number_not_on_the_account_says_so_whether_404_or_status_0(api, client, status):
+    body = {"status": 0, "message": "Not found number in your account"}
+    api.get(f"{BASE}/api/prm/voice/billing/708000000", json=body, status=status)
+
+    with pytest.raises(NumberNotOnAccount) as caught:
+        client.number_billing("708000000")
+
+    assert isinstance(caught.value, NotFoundError)
+    assert caught.value.provider_message == "Not found number in your account"
+    assert caught.value.http_status == status
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "error"),
+    [
+        (401, "Unauthorized", AuthenticationError),
+        (200, "Unauthorized", AuthenticationError),
+        (403, "Forbidden", ForbiddenError),
+        (405, "Zła metoda.", ProviderError),
+        (422, "Nieprawidłowy miesiąc lub rok.", InvalidInputError),
+        (200, "Coś poszło nie tak.", ProviderError),
+        (503, "", UnavailableError),
+    ],
+)
+def test_billing_of_one_number_other_errors_are_not_taken_for_not_on_the_account(
+    api, client, status, message, error
+):
+    api.get(f"{BASE}/api/prm/voice/billing/708708708", json={"status": 0, "message": message}, status=status)
+
+    with pytest.raises(ProviderError) as caught:
+        client.number_billing("708708708", month=6, year=2021)
+
+    assert type(caught.value) is error
+    assert caught.value.provider_message == message
+
+
+def test_billing_of_one_number_answered_with_something_unreadable_is_unavailable(api, client):
+    api.get(f"{BASE}/api/prm/voice/billing/708708708", body="<html>Maintenance</html>", status=200)
+
+    with pytest.raises(UnavailableError):
+        client.number_billing("708708708")
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from premium.client import PROVIDER, PremiumClient, Prezentacja
+from premium.client import PROVIDER, NumberNotOnAccount, PremiumClient, Prezentacja
 from premium.sandbox import (
     BILLING_ANSWERS_KEPT,
     DEMO_API_KEY,
@@ -21,6 +21,7 @@ from premium.sandbox import (
     HOSTILE_PAYLOADS,
     TARIFF_NETTO,
     PremiumSandbox,
+    demo_app,
     invoice_pdf,
 )
 from provider_api.errors import (
@@ -100,6 +101,18 @@ def test_demo_has_three_months_of_billing_with_a_few_hundred_calls_each(client):
     counts = {month: len(client.billing(month=month, year=2025)) for month in (3, 4, 5, 6)}
 
     assert counts == {3: 0, 4: 300, 5: 300, 6: 300}
+
+
+def test_the_demo_holds_this_months_calls_made_so_far_and_none_in_the_future():
+    demo = demo_app()  # the real clock: the demo tenant's sandbox
+    demo.calls_per_month = 3000
+
+    with serve_in_thread(demo) as url:
+        this_month = make_client(url).billing()
+    now = datetime.now(UTC)
+
+    assert all(call.start <= now for call in this_month)
+    assert len(this_month) < demo.calls_per_month  # the rest of the month's calls are still to come
 
 
 def test_demo_wallet_balance_matches_its_history(client, sandbox):
@@ -317,7 +330,7 @@ def test_billing_of_one_number_is_that_numbers_share_of_the_account(client):
     everything = client.billing(month=5, year=2025)
     premium = everything[0].dst
 
-    mine = client.billing(premium, month=5, year=2025)
+    mine = client.number_billing(premium, month=5, year=2025)
 
     assert mine == [c for c in everything if c.dst == premium]
     assert 0 < len(mine) < len(everything)
@@ -339,13 +352,24 @@ def test_a_number_bought_this_month_shares_this_months_calls_only(client, sandbo
     bought = client.add_number(4).number
 
     assert any(c.dst == bought for c in client.billing())
-    assert client.billing(bought, month=5, year=2025) == []
+    assert client.number_billing(bought, month=5, year=2025) == []
     assert len(client.billing()) == sandbox.calls_per_month
 
 
-def test_billing_of_a_number_not_on_the_account_is_not_found(client):
-    with pytest.raises(NotFoundError):
-        client.billing("708000000")
+def test_billing_of_a_number_not_on_the_account_is_not_on_the_account(client):
+    with pytest.raises(NumberNotOnAccount) as caught:
+        client.number_billing("708000000")
+
+    assert caught.value.http_status == 404
+    assert caught.value.provider_message == "Not found number in your account"
+
+
+def test_billing_of_a_deleted_number_is_no_longer_on_the_account(client):
+    premium = client.show_numbers()[0].premium
+    client.delete_number(premium)
+
+    with pytest.raises(NumberNotOnAccount):
+        client.number_billing(premium, month=5, year=2025)
 
 
 def test_billing_in_volume(client, sandbox):

@@ -104,7 +104,8 @@ def test_wallet_shows_the_balance_and_the_history_in_zloty(login, tenant, viewer
 
     page = login(viewer).get(url("wallet", tenant), HTTP_ACCEPT_LANGUAGE="en").text
 
-    assert f"{premium_account.balance_net} zł" in page and f"{premium_account.balance_gross} zł" in page
+    zl = "\N{NO-BREAK SPACE}zł"  # one line: "160.00 zł" never breaks before its currency
+    assert f"{premium_account.balance_net}{zl}" in page and f"{premium_account.balance_gross}{zl}" in page
     assert "grosze (2000 = 20.00 zł)" in page
     assert "+500.00" in page and "−50.00" in page
 

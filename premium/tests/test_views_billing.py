@@ -71,9 +71,11 @@ def test_the_current_month_with_totals_per_number_and_per_day(login, tenant, vie
     assert response.text.count('class="premium-chart-label"') == sum(bar.labelled for bar in summary.days) > 0
     first = summary.days[0]
     assert (
-        f'<g><title>{first.title}</title><rect class="premium-bar-calls" x="1" y="{first.calls_y}"'
-        in response.text
+        f'<g tabindex="0"><title>{first.title}</title><rect class="premium-bar-calls" x="{first.x}"'
+        f' y="{first.calls_y}"' in response.text
     )
+    assert first.x > 0  # right of the calls axis
+    assert response.text.count('class="premium-chart-tick"') == 3  # 0, half the busiest day, the busiest day
     assert 'style="' not in response.text
     assert page_rows(response.text) == 50
 
@@ -154,7 +156,7 @@ def test_the_page_costs_the_same_queries_whatever_the_rows(
     resource = premium_sync.billing_resource(YEAR, MONTH)
     sandbox.calls_per_month = 20
     premium_sync.sync_billing(premium_account, resource)
-    with django_assert_max_num_queries(15) as few:
+    with django_assert_max_num_queries(16) as few:
         client.get(url("billing", tenant))
     sandbox.calls_per_month = 1500
     premium_sync.sync_billing(premium_account, resource)
@@ -168,7 +170,8 @@ def test_a_whole_month_is_summed_up_from_its_totals_not_from_its_calls(login, te
     """Adding up a month of 83,000 calls on every view took a third of a second (premium.totals)."""
     client = login(viewer)
     # Without a call state, the numbers' totals over every state are read as they are kept.
-    for query, groupings, overall in (({}, 1, True), ({"disposition": "BUSY"}, 2, False)):
+    # With a call state, the numbers' billed time is grouped once more, for what callers paid over all of them.
+    for query, groupings, overall in (({}, 1, True), ({"disposition": "BUSY"}, 3, False)):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url("billing", tenant), query)
         assert response.status_code == 200
@@ -243,10 +246,18 @@ def test_billing_refuses_other_methods(login, tenant, viewer):
 
 
 def read_csv(response) -> list[list[str]]:
+    """The CSV for people: a BOM, then semicolons."""
     assert response.streaming
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text[1:])))
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def read_raw_csv(response) -> list[list[str]]:
+    """The CSV for programs: no BOM, commas."""
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert not text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text)))
 
 
 def test_csv_has_the_whole_filtered_set_not_just_a_page(login, tenant, viewer, billed):
@@ -260,8 +271,42 @@ def test_csv_has_the_whole_filtered_set_not_just_a_page(login, tenant, viewer, b
     ids = [int(row[0]) for row in rows[1:]]
     assert ids == list(answered.order_by("started_at", "id").values_list("call_id", flat=True))
     first = answered.order_by("started_at", "id").first()
-    assert rows[1][4:8] == [first.number, first.caller, first.redirected_to, "ANSWERED"]
+    assert rows[0][7] == "Stan połączenia"
+    assert rows[1][4:8] == [first.number, first.caller, first.redirected_to, "odebrane"]
+    assert rows[1][10] == f"{first.redirect_cost:.2f}".replace(".", ",")
+
+
+def test_csv_for_programs_has_codes_commas_and_decimal_dots(login, tenant, viewer, billed):
+    response = login(viewer).get(url("billing-export", tenant), {"disposition": "ANSWERED", "variant": "raw"})
+
+    assert f"billing-{tenant.slug}-{YEAR}-{MONTH:02d}-raw.csv" in response["Content-Disposition"]
+    rows = read_raw_csv(response)
+    assert rows[0] == [
+        "call_id",
+        "started_at",
+        "answered_at",
+        "ended_at",
+        "number",
+        "caller",
+        "redirected_to",
+        "disposition",
+        "duration",
+        "billed_seconds",
+        "redirect_cost",
+    ]
+    first = billed.filter(disposition="ANSWERED").order_by("started_at", "id").first()
+    assert rows[1][7] == "ANSWERED"
     assert rows[1][10] == f"{first.redirect_cost:.2f}"
+    assert len(rows) == billed.filter(disposition="ANSWERED").count() + 1
+
+
+def test_csv_for_people_in_english_has_english_headers_and_states(login, tenant, viewer, billed):
+    client = login(viewer)
+    client.cookies["django_language"] = "en"
+
+    rows = read_csv(client.get(url("billing-export", tenant), {"disposition": "ANSWERED"}))
+
+    assert rows[0][7] == "Call state" and rows[1][7] == "answered"
 
 
 def test_csv_cells_cannot_run_as_formulas(login, tenant, viewer):
@@ -282,7 +327,13 @@ def test_csv_cells_cannot_run_as_formulas(login, tenant, viewer):
     assert rows[1][5] == '\'=1+cmd|"/c calc"!A0'
     assert rows[1][6] == "'+48601123456"
     assert rows[1][7] == "'@SUM(1)"
-    assert [safe_cell(v) for v in ("-1", "\t=1", "\n=1", "safe", None)] == ["'-1", "'\t=1", "'\n=1", "safe", ""]
+    assert [safe_cell(v) for v in ("-1", "\t=1", "\n=1", "safe", None)] == [
+        "'-1",
+        "'\t=1",
+        "'\n=1",
+        "safe",
+        "",
+    ]
 
 
 # --- PDF -----------------------------------------------------------------------------------------

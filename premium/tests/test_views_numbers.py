@@ -186,10 +186,22 @@ def test_a_bad_target_is_refused_before_anything_is_sent(login, tenant, operator
         HTTP_HX_REQUEST="true",
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'aria-invalid="true"' in response.text
     assert sandbox.request_count(SET_REDIRECT + number.number) == 0
 
+
+
+def test_the_redirect_page_of_its_own_posts_itself_and_the_row_swaps_in_place(login, tenant, operator, synced):
+    """On its own page the form has no table row to swap: with HTMX loaded it would send nothing."""
+    number = synced.first()
+    client = login(operator)
+
+    page = client.get(url("number-redirect", tenant, number_id=number.pk))
+    row = client.get(url("number-redirect", tenant, number_id=number.pk), HTTP_HX_REQUEST="true")
+
+    assert "<html" in page.text and 'hx-target="closest tr"' not in page.text
+    assert 'hx-target="closest tr"' in row.text
 
 def test_the_providers_404_is_shown_inline_and_nothing_changes(login, tenant, operator, premium_account):
     gone = PremiumNumber.objects.create(tenant=tenant, number="708999999", tariff=8, redirect_to="601000000")

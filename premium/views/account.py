@@ -14,7 +14,7 @@ from accounts.models import Role
 from accounts.sync import queue_sync
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import services
-from premium.forms import AccountForm
+from premium.forms import AccountForm, EarningSharesForm
 from premium.models import PremiumAccount
 from premium.sync import SYNC_KEY, billing_resource, current_month
 from premium.views.common import get_account, no_account_response, page_context
@@ -24,11 +24,17 @@ INITIAL_SYNCS = ("numbers", "balance", "wallet", "invoices")
 
 
 def _render(
-    request: TenantRequest, account: PremiumAccount | None, form=None, status: int = 200
+    request: TenantRequest,
+    account: PremiumAccount | None,
+    form=None,
+    status: int = 200,
+    shares_form: EarningSharesForm | None = None,
 ) -> HttpResponse:
     if form is None and request.role >= Role.ADMIN:
         form = AccountForm(instance=account)
-    context = page_context(request, "account", account, form=form)
+    if shares_form is None and account is not None and request.role >= Role.ADMIN:
+        shares_form = EarningSharesForm(account=account)
+    context = page_context(request, "account", account, form=form, shares_form=shares_form)
     return render(request, "premium/account.html", context, status=status)
 
 
@@ -75,3 +81,30 @@ def account_test(request: TenantRequest) -> HttpResponse:
     if account is None or not account.is_configured:
         return no_account_response(request)
     return connection_test_response(request, services.test_connection(account), "premium:account")
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def account_shares(request: TenantRequest) -> HttpResponse:
+    """Save the tenant's share per tariff: billing estimates the earning from it."""
+    account = get_account(request)
+    if account is None:
+        return no_account_response(request)
+    form = EarningSharesForm(request.POST, account=account)
+    if not form.is_valid():
+        return _render(request, account, status=400, shares_form=form)
+    before, after = account.earning_shares, form.shares()
+    if before != after:
+        with transaction.atomic():
+            account.earning_shares = after
+            account.save(update_fields=["earning_shares", "updated_at"])
+            changes = {
+                f"share in tariff {tariff}": (before.get(str(tariff)), after.get(str(tariff)))
+                for tariff in range(4, 9)
+                if before.get(str(tariff)) != after.get(str(tariff))
+            }
+            audit.record(
+                request.tenant, request.user, "premium.account.shares", target=account, changes=changes
+            )
+    messages.success(request, _("Shares saved. Billing estimates the earning from them."))
+    return redirect("premium:account", tenant_slug=request.tenant.slug)

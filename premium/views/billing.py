@@ -3,6 +3,7 @@ and the full statements made in the background."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from html import escape
 
@@ -21,9 +22,9 @@ from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import billing as billing_data
-from premium import tasks
+from premium import earnings, tasks
 from premium.forms import BillingFilterForm
-from premium.models import Call, PremiumNumber, Statement
+from premium.models import Call, Statement
 from premium.views.common import get_account, page_context
 from providers.csv_export import csv_response
 from providers.queueing import queue_after_commit
@@ -47,20 +48,20 @@ def _filter_query(request: TenantRequest) -> str:
     return query.urlencode()
 
 
-def _number_options(request: TenantRequest) -> SafeString:
+def _number_options(numbers: Iterable[str]) -> SafeString:
     """The number filter's suggestions, joined here: a template loop took 3 ms for 1,000 numbers and
     format_html_join 6 ms; the standard library's escape() and one join take a tenth of that."""
-    numbers = PremiumNumber.objects.filter(tenant=request.tenant).order_by("number")
-    return mark_safe(  # every number is escaped
-        "".join(f'<option value="{escape(number)}">' for number in numbers.values_list("number", flat=True))
-    )
+    return mark_safe("".join(f'<option value="{escape(number)}">' for number in numbers))  # each escaped
 
 
 @require_GET
 @tenant_view(Role.VIEWER)
 def billing(request: TenantRequest) -> HttpResponse:
     form, query = _filters(request)
+    account = get_account(request)
     page = summary = None
+    # The numbers with their prices, read once: for the filter's suggestions and for what callers paid.
+    prices = earnings.prices(request.tenant, account)
     if query is not None:
         page = keyset_page(
             query.calls(request.tenant),
@@ -68,19 +69,23 @@ def billing(request: TenantRequest) -> HttpResponse:
             fields=("started_at", "id"),
             per_page=PER_PAGE,
         )
+        for call in page.items:
+            call.paid = prices.get(call.number, earnings.UNKNOWN).paid(call.billed_seconds)
         # A page of rows (HTMX "Older") needs no summaries: only the first render computes them.
         if not (request.htmx and request.GET.get("after")):
-            summary = billing_data.summarise(query, request.tenant, busiest=billing_data.BUSIEST_NUMBERS)
+            summary = billing_data.summarise(
+                query, request.tenant, busiest=billing_data.BUSIEST_NUMBERS, prices=prices
+            )
     context = page_context(
         request,
         "billing",
-        get_account(request),
+        account,
         form=form,
         query=query,
         page=page,
         summary=summary,
         filter_query=_filter_query(request),
-        number_options=_number_options(request) if not request.htmx else "",
+        number_options=_number_options(prices) if not request.htmx else "",
         dispositions=Call.Disposition,
         statement_limit=billing_data.STATEMENT_CALL_LIMIT,
     )
@@ -110,7 +115,8 @@ def billing_export(request: TenantRequest) -> HttpResponse:
     if query is None:
         return _refused_filters(request, form)
     filename = f"billing-{request.tenant.slug}-{_period_name(query)}.csv"
-    return csv_response(filename, billing_data.csv_lines(query, request.tenant))
+    rows = billing_data.csv_rows(query, request.tenant)
+    return csv_response(request, filename, billing_data.csv_columns(), rows)
 
 
 @require_GET

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 import secrets
+from datetime import date
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -13,12 +15,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.models import Role
+from accounts import audit
+from accounts.models import AuditEvent, Role
 from accounts.pagination import KeysetPage
+from accounts.sync import queue_sync
 from accounts.tenancy import TenantRequest, tenant_view
-from premium import services
-from premium.forms import BulkRedirectForm, BuyForm, DeleteNumberForm, RedirectForm, TariffForm
-from premium.models import PremiumAccount, PremiumNumber
+from premium import billing as billing_data
+from premium import earnings, services
+from premium import sync as premium_sync
+from premium.client import NumberNotOnAccount
+from premium.forms import (
+    BulkRedirectForm,
+    BuyForm,
+    DeleteNumberForm,
+    NumberMonthForm,
+    RedirectForm,
+    TariffForm,
+)
+from premium.models import Call, PremiumAccount, PremiumNumber
+from premium.sync import SYNC_KEY
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError, UnavailableError
 from providers.once import ActionRecord, start_action
@@ -148,7 +163,9 @@ def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
     if request.htmx:
         context = _list_context(request, account, bulk_results=results, bulk_target=target)
         return render(request, "premium/numbers.html#numbers-section", context)
-    succeeded = [f"{result.number} ({result.settings_label})" for result in results if result.outcome == "done"]
+    succeeded = [
+        f"{result.number} ({result.settings_label})" for result in results if result.outcome == "done"
+    ]
     if succeeded:
         messages.success(
             request,
@@ -157,12 +174,15 @@ def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
         )
     for result in results:
         if result.outcome == "failed":
-            messages.error(request, _("%(number)s: %(words)s") % {"number": result.number, "words": result.words})
+            messages.error(
+                request, _("%(number)s: %(words)s") % {"number": result.number, "words": result.words}
+            )
     not_tried = [result.number for result in results if result.outcome == "not tried"]
     if not_tried:
         messages.warning(
             request,
-            _("Not tried, as the provider stopped answering: %(numbers)s.") % {"numbers": ", ".join(not_tried)},
+            _("Not tried, as the provider stopped answering: %(numbers)s.")
+            % {"numbers": ", ".join(not_tried)},
         )
     return redirect(_numbers_url(request))
 
@@ -201,7 +221,8 @@ def _already_sent(request: TenantRequest, action: ActionRecord) -> HttpResponse:
     elif action.state == ActionRecord.State.FAILED:
         messages.warning(
             request,
-            _("This purchase was already sent and refused: %(words)s") % {"words": outcome.get("message", "")},
+            _("This purchase was already sent and refused: %(words)s")
+            % {"words": outcome.get("message", "")},
         )
     else:
         messages.warning(
@@ -335,3 +356,64 @@ def number_delete(request: TenantRequest, number_id: int) -> HttpResponse:
             status = 400
     context = page_context(request, "numbers", account, number=number, form=form)
     return render(request, "premium/number_delete.html", context, status=status)
+
+
+NUMBER_PAGE_CALLS = 100  # the month's latest calls listed on a number's page; the billing page has them all
+
+
+@require_GET
+@tenant_view(Role.VIEWER)
+def number(request: TenantRequest, number_id: int) -> HttpResponse:
+    """One number: its redirect and settings, its redirect history, and its month's calls and totals as
+    the provider's per-number billing (billing/{number}) gives them now."""
+    premium_number = _number_or_404(request, number_id)
+    account = get_account(request)
+    form = NumberMonthForm.from_query(request.GET)
+    history = AuditEvent.objects.filter(
+        tenant=request.tenant,
+        object_type=PremiumNumber._meta.label_lower,
+        object_id=str(premium_number.pk),
+        action="premium.redirect.set",
+    )[:20]
+    context = page_context(
+        request,
+        "numbers",
+        account,
+        number=premium_number,
+        form=form,
+        history=audit.readable(history, request.tenant.slug),
+    )
+    status = 200
+    if not form.is_valid():
+        status = 400
+    elif account is not None and account.is_configured:
+        year, month = form.cleaned_data["year"], form.cleaned_data["month"]
+        first = date(year, month, 1)
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        try:
+            calls = premium_sync.number_calls(account, premium_number.number, year, month)
+        except NumberNotOnAccount:
+            context["billing_error"] = _(
+                "The provider says this number is not on your account any more: it may have been deleted "
+                "in the provider's panel. The list of numbers is being refreshed."
+            )
+            queue_sync(request.tenant, SYNC_KEY, "numbers")
+        except ProviderError as error:
+            context["billing_error"] = account.explain(error)
+        else:
+            price = earnings.prices(request.tenant, account).get(premium_number.number, earnings.UNKNOWN)
+            states = dict(Call.Disposition.choices)
+            chart = billing_data.day_chart(calls, first, last)
+            latest = sorted(calls, key=lambda call: call.start, reverse=True)[:NUMBER_PAGE_CALLS]
+            context.update(
+                chart=chart,
+                query=billing_data.BillingQuery(year=year, month=month, number=premium_number.number),
+                paid=price.paid(chart.billed_seconds),
+                earning=price.earning(chart.billed_seconds),
+                calls=[
+                    (call, price.paid(call.billsec), states.get(call.disposition, call.disposition))
+                    for call in latest
+                ],
+                more_calls=len(calls) > NUMBER_PAGE_CALLS,
+            )
+    return render(request, "premium/number.html", context, status=status)

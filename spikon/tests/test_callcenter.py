@@ -138,7 +138,7 @@ def test_a_toggle_without_a_clear_choice_is_refused(login, operator, synced, san
         data,
         HTTP_HX_REQUEST="true",
     )
-    assert response.status_code == 400 and "Choose to add or to remove" in response.content.decode()
+    assert response.status_code == 422 and "Choose to add or to remove" in response.content.decode()
     assert sandbox.request_count("/api/cc_in_campaign/add_agent") == 0
 
 

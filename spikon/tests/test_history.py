@@ -284,13 +284,32 @@ def test_the_export_streams_the_filtered_calls_safely(login, viewer, tenant, oth
     response = login(viewer).get(url("history-export", tenant), {"direction": "unknown"})
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"].startswith("text/csv") and "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
-    assert rows[0][0] == "Start" and len(rows) == 2
+    text = b"".join(response.streaming_content).decode()
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    assert rows[0][5] == "State" and len(rows) == 2
     assert rows[1][2] == "'+48601234567" and rows[1][6] == "rec.wav" and rows[1][1] == ""
+    assert rows[1][5] == "answered"  # the provider's "Odebrane", in the viewer's language
 
     everything = login(viewer).get(url("history-export", tenant))
     text = b"".join(everything.streaming_content).decode()
     assert "'=HYPERLINK" in text and "999999999" not in text and len(text.splitlines()) == 4
+
+    raw = login(viewer).get(url("history-export", tenant), {"variant": "raw"})
+    rows = list(csv.reader(io.StringIO(b"".join(raw.streaming_content).decode())))
+    assert rows[0] == [
+        "started_at",
+        "direction",
+        "source",
+        "destination",
+        "duration_seconds",
+        "state",
+        "recording",
+    ]
+    assert [row[5] for row in rows[1:]] == ["Odebrane"] * 3
+    assert sorted(row[1] for row in rows[1:]) == sorted(
+        ["", str(CallDirection.INCOMING), str(CallDirection.OUTGOING)]
+    )
 
 
 # --- recordings --------------------------------------------------------------------------------------------

@@ -223,7 +223,7 @@ def test_bad_entries_get_a_clear_error(books, sandbox, login, operator, data, er
     response = login(operator).post(
         url(book.tenant, "entry-add", book_id=book.pk), data, HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 400 and error in response.content.decode()
+    assert response.status_code == 422 and error in response.content.decode()
     assert sandbox.request_count("/api/phone_book_element/add") == 0
 
 
@@ -271,7 +271,7 @@ def test_an_entry_without_provider_id_cannot_be_deleted(books, sandbox, login, o
     response = login(operator).post(
         url(book.tenant, "entry-delete", book_id=book.pk, entry_id=entry.pk), HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 400 and "nie podał identyfikatora" in response.content.decode()
+    assert response.status_code == 422 and "nie podał identyfikatora" in response.content.decode()
     assert PhoneBookEntry.objects.filter(pk=entry.pk).exists()
 
 
@@ -345,6 +345,11 @@ def test_export_is_csv_a_spreadsheet_cannot_run(books, login, operator):
     cells = [cell for row in rows[1:] for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
     assert ['\'=HYPERLINK("http://x")', "601"] in rows and ["'@SUM(A1)", "'+48601000222"] in rows
+
+    raw = login(operator).get(url(book.tenant, "phonebook-export", book_id=book.pk), {"variant": "raw"})
+    assert 'filename="klienci-vip-1-raw.csv"' in raw["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(raw.streaming_content).decode("utf-8"))))
+    assert rows[0] == ["name", "number"] and ["'@SUM(A1)", "'+48601000222"] in rows
 
 
 def test_export_needs_an_operator(books, login, viewer):

@@ -90,8 +90,12 @@ def test_the_form_asks_for_a_voices_sync_when_there_are_none(login, operator, sp
 def test_the_price_is_shown_net_and_gross_before_anything_is_generated(login, operator, voices, sandbox):
     response = checked_price(login(operator), voices.tenant, text="a" * 3000)
     text = response.content.decode()
-    assert response.status_code == 200 and "9.00 zł" in text and "11.07 zł" in text
-    assert "Generate for 11.07 zł gross" in text
+    assert (
+        response.status_code == 200
+        and "9.00\N{NO-BREAK SPACE}zł" in text
+        and "11.07\N{NO-BREAK SPACE}zł" in text
+    )
+    assert "Generate for 11.07\N{NO-BREAK SPACE}zł gross" in text
     assert sandbox.request_count("/api/tts/price") == 1 and sandbox.request_count("/api/tts/generate") == 0
     assert not TtsAnnouncement.objects.exists()
 

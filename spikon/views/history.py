@@ -26,12 +26,12 @@ from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError, UnavailableError
-from providers.csv_export import csv_lines, csv_response
+from providers.csv_export import Column, csv_response
 from providers.queueing import queue_after_commit
 from spikon import services
 from spikon.client import CALL_HISTORY_MAX_DAYS, CALL_HISTORY_REPORT_LIFETIME
 from spikon.forms import POLISH_NUMBER, CallFilterForm, ReportOrderForm
-from spikon.models import CallDirection, CallHistoryReport, CallRecord
+from spikon.models import CALL_STATES, CallDirection, CallHistoryReport, CallRecord, call_state_label
 from spikon.tasks import poll_call_history_report
 from spikon.views.overview import page_context, spikon_account
 
@@ -101,7 +101,7 @@ def calls(request: TenantRequest) -> HttpResponse:
         form=form,
         page=page,
         filter_query=query.urlencode(),
-        states=states,
+        states=[{"code": state, "label": call_state_label(state)} for state in states],
         active_reports=CallHistoryReport.objects.filter(tenant=request.tenant)
         .exclude(state__in=CallHistoryReport.FINAL_STATES)
         .count(),
@@ -142,18 +142,15 @@ def export_calls(request: TenantRequest) -> HttpResponse:
         )
     calls = filtered_calls(request, form).order_by("-started_at", "-id")
     zone = timezone.get_current_timezone()
-    directions = dict(CallDirection.choices)
 
     def rows() -> Iterator[list[object]]:
         for call in calls.iterator(chunk_size=2000):
             recording = (
-                call.recording_file_name
-                if call.recording_is_ftp
-                else (_("yes") if call.has_recording else "")
+                call.recording_file_name if call.recording_is_ftp else ("1" if call.has_recording else "")
             )
             yield [
                 timezone.localtime(call.started_at, zone).strftime("%Y-%m-%d %H:%M:%S"),
-                directions.get(call.direction, ""),
+                call.direction,
                 call.source,
                 call.destination,
                 call.duration_seconds,
@@ -161,9 +158,19 @@ def export_calls(request: TenantRequest) -> HttpResponse:
                 recording,
             ]
 
-    header = [_("Start"), _("Direction"), _("From"), _("To"), _("Duration (s)"), _("State"), _("Recording")]
+    columns = [
+        Column("started_at", _("Start")),
+        Column(
+            "direction", _("Direction"), labels={str(value): label for value, label in CallDirection.choices}
+        ),
+        Column("source", _("From")),
+        Column("destination", _("To")),
+        Column("duration_seconds", _("Duration (s)")),
+        Column("state", _("State"), labels={code: str(label) for code, label in CALL_STATES.items()}),
+        Column("recording", _("Recording"), labels={"1": _("yes")}),
+    ]
     filename = f"calls-{request.tenant.slug}-{timezone.localdate():%Y%m%d}.csv"
-    return csv_response(filename, csv_lines(header, rows()))
+    return csv_response(request, filename, columns, rows())
 
 
 def _reports_context(

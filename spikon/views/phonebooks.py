@@ -28,7 +28,7 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts.models import Role
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import AlreadyExistsError, ProviderError
-from providers.csv_export import FORMULA_STARTS, csv_lines, csv_response
+from providers.csv_export import FORMULA_STARTS, Column, csv_response
 from providers.queueing import queue_after_commit
 from spikon import services
 from spikon.client import PHONE_BOOK_ENTRY_NAME_MAX_LENGTH
@@ -237,11 +237,12 @@ def entry_delete(request: TenantRequest, book_id: int, entry_id: int) -> HttpRes
 @require_GET
 @tenant_view(Role.OPERATOR)
 def phonebook_export(request: TenantRequest, book_id: int) -> HttpResponse:
-    """The book as CSV: semicolons and a BOM, as a Polish spreadsheet opens it without asking."""
+    """The book as CSV: for people (semicolons, a BOM) or raw; either can be imported again."""
     book = _book_or_404(request, book_id)
     entries = PhoneBookEntry.objects.filter(book=book).order_by("name", "id").values_list("name", "number")
-    lines = csv_lines([_("name"), _("number")], entries.iterator(), delimiter=";")
-    return csv_response(f"{slugify(book.name) or 'phonebook'}-{book.provider_id}.csv", lines)
+    columns = [Column("name", _("name")), Column("number", _("number"))]
+    filename = f"{slugify(book.name) or 'phonebook'}-{book.provider_id}.csv"
+    return csv_response(request, filename, columns, entries.iterator())
 
 
 # --- CSV import --------------------------------------------------------------------------------------------

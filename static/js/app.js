@@ -3,6 +3,15 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // On a phone the navigation rows scroll sideways: the current page's tab is brought into view.
+  document.querySelectorAll(".tenant-nav [aria-current], .subnav [aria-current]").forEach(function (tab) {
+    var row = tab.closest("ul");
+    if (row && row.scrollWidth > row.clientWidth) {
+      var tabBox = tab.getBoundingClientRect();
+      row.scrollLeft += tabBox.left - row.getBoundingClientRect().left - (row.clientWidth - tabBox.width) / 2;
+    }
+  });
+
   // Dismissible notices.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-dismiss]");

@@ -41,8 +41,8 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "pl-PL", "timezone_id": "Europe/Warsaw"}
 
 
-# A 400/422 answer carries a form back with its errors (HTMX swaps it): Chromium logs it, but it is no fault.
-FORM_REFUSED = re.compile(r"^Failed to load resource: the server responded with a status of (400|422) ")
+# A 400/409/422 answer carries a form back with its errors (HTMX swaps it): Chromium logs it, but it is no fault.
+FORM_REFUSED = re.compile(r"^Failed to load resource: the server responded with a status of (400|409|422) ")
 
 
 @pytest.fixture

@@ -1,0 +1,56 @@
+"""What the numbers made: what callers paid and, with the tenant's share per tariff, the estimated earning.
+
+Callers pay the number's net price per minute for the billed time (billing `billsec`), counted here by
+the second; the provider reports neither this nor the earning, so both are estimates and say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from accounts.models import Tenant
+from premium.models import PremiumAccount, PremiumNumber
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """A number's net price per minute and the tenant's share of it (percent), each None when not known."""
+
+    net_per_minute: Decimal | None
+    share: Decimal | None
+
+    def paid(self, billed_seconds: int) -> Decimal | None:
+        if self.net_per_minute is None:
+            return None
+        return (self.net_per_minute * billed_seconds / 60).quantize(CENT)
+
+    def earning(self, billed_seconds: int) -> Decimal | None:
+        paid = self.paid(billed_seconds)
+        if paid is None or self.share is None:
+            return None
+        return (paid * self.share / 100).quantize(CENT)
+
+
+UNKNOWN = Price(None, None)
+
+
+def prices(tenant: Tenant, account: PremiumAccount | None) -> dict[str, Price]:
+    """Every number of the tenant, in order -> its Price (no share without the account)."""
+    rows = (
+        PremiumNumber.objects.filter(tenant=tenant)
+        .order_by("number")
+        .values_list("number", "tariff", "price_net")
+    )
+    return {
+        number: Price(price, account.earning_share(tariff) if account is not None else None)
+        for number, tariff, price in rows
+    }
+
+
+def total(values: list[Decimal | None]) -> Decimal | None:
+    """The sum of the known values; None when none is known."""
+    known = [value for value in values if value is not None]
+    return sum(known, Decimal(0)) if known else None
