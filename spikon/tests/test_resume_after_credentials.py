@@ -104,7 +104,7 @@ def test_a_report_and_an_announcement_stopped_by_a_refused_key_go_on_after_the_k
             )
             other.start_polling()
             other.save()
-            tasks.poll_call_history_report.delay_on_commit(other.pk)
+            tasks.poll_call_history_report.apply_async_on_commit((other.pk,), eta=other.next_poll_at)
             providers.spikon._api_key = NEW_KEY  # a new key generated in SPIKON's panel
 
         stopped = lambda: all(  # noqa: E731
