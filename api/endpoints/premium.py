@@ -24,6 +24,7 @@ from premium.client import Prezentacja
 from premium.forms import MAX_BULK_NUMBERS, BillingFilterForm, BulkRedirectForm, RedirectForm, TariffForm
 from premium.models import Invoice, PremiumAccount, PremiumNumber, WalletEntry
 from premium.views.money import _download_name
+from providers.csv_export import RAW, csv_lines
 from providers.once import ActionRecord
 
 router = TokenRouter(tags=["Numery-Premium.PL"])
@@ -264,10 +265,12 @@ def billing_calls(
 )
 @requires(Role.VIEWER)
 def billing_csv(request: HttpRequest, filters: Query[BillingFilters]):
-    """The whole filtered month as CSV (the billing page's export), streamed as it is read."""
+    """The whole filtered month as CSV (the billing page's raw export, for programs: comma, decimal dot,
+    codes), streamed as it is read."""
     query = _billing_query(filters)
+    rows = billing_data.csv_rows(query, request.tenant)
     response = StreamingHttpResponse(
-        billing_data.csv_lines(query, request.tenant), content_type="text/csv; charset=utf-8"
+        csv_lines(billing_data.csv_columns(), rows, RAW), content_type="text/csv; charset=utf-8"
     )
     filename = f"billing-{request.tenant.slug}-{query.year:04d}-{query.month:02d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
