@@ -28,6 +28,7 @@ from provider_api.errors import InvalidInputError, ProviderError, UnavailableErr
 from providers import accounts as provider_accounts
 from providers import events
 from providers.accounts import record_failure
+from providers.downloads import store_once
 from providers.once import ActionRecord
 
 # How the wallet history describes a purchase ("Zakup numeru 708… (taryfa 5)" in the sandbox; unverified for
@@ -268,25 +269,17 @@ def delete_number(account: PremiumAccount, user: User, number: PremiumNumber) ->
 
 
 def fetch_invoice_file(account: PremiumAccount, invoice: Invoice) -> Invoice:
-    """Download the invoice's file from the provider once and store it; later calls reuse it.
-
-    No lock is held during the download: if two members fetch at once, the first stored file wins and
-    the other copy is discarded.
-    """
+    """Download the invoice's file from the provider once and store it; later calls reuse it."""
     if invoice.file:
         return invoice
     with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as buffer:
         answer = account.client(in_request=True).invoice_download(invoice.provider_id, buffer)
         buffer.seek(0)
-        storage = Invoice._meta.get_field("file").storage
-        name = storage.save(Invoice._meta.get_field("file").generate_filename(invoice, ""), File(buffer))
-    stored = Invoice.objects.filter(pk=invoice.pk, file="").update(
-        file=name,
-        file_name=(answer.filename or f"{invoice.title}.pdf")[:200],
-        content_type=answer.content_type[:100],
-        downloaded_at=timezone.now(),
-    )
-    if not stored:
-        storage.delete(name)
-    invoice.refresh_from_db()
-    return invoice
+        return store_once(
+            invoice,
+            "file",
+            File(buffer),
+            file_name=(answer.filename or f"{invoice.title}.pdf")[:200],
+            content_type=answer.content_type[:100],
+            downloaded_at=timezone.now(),
+        )

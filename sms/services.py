@@ -18,6 +18,7 @@ from provider_api.errors import NotFoundError, ProviderError, UnavailableError
 from providers import accounts as provider_accounts
 from providers import events
 from providers.accounts import record_failure
+from providers.downloads import store_once
 from providers.once import ActionRecord, start_action
 from sms import sync
 from sms.forms import AccountForm
@@ -272,19 +273,8 @@ def delete_subaccount(account: SerwerSmsAccount, subaccount: Subaccount, user: U
 
 
 def fetch_invoice(account: SerwerSmsAccount, payment: Payment) -> Payment:
-    """Fetch the payment's invoice (PDF) from the provider once and store it; later downloads reuse it.
-
-    If two members fetch at once, the first stored file wins and the other copy is discarded.
-    """
+    """Fetch the payment's invoice (PDF) from the provider once and store it; later downloads reuse it."""
     if payment.invoice:
         return payment
     pdf = account.client(in_request=True).invoice(payment.provider_id)
-    field = Payment._meta.get_field("invoice")
-    name = field.storage.save(field.generate_filename(payment, ""), ContentFile(pdf))
-    stored = Payment.objects.filter(pk=payment.pk, invoice="").update(
-        invoice=name, invoice_fetched_at=timezone.now()
-    )
-    if not stored:
-        field.storage.delete(name)
-    payment.refresh_from_db()
-    return payment
+    return store_once(payment, "invoice", ContentFile(pdf), invoice_fetched_at=timezone.now())

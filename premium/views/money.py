@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -18,6 +16,7 @@ from premium import services
 from premium.models import Invoice, WalletEntry
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError
+from providers.downloads import attachment, pdf_name
 
 WALLET_PER_PAGE = 50
 
@@ -49,9 +48,8 @@ def invoices(request: TenantRequest) -> HttpResponse:
     )
 
 
-def _download_name(invoice: Invoice) -> str:
-    name = re.sub(r"[^0-9A-Za-z._-]+", "-", invoice.file_name or f"invoice-{invoice.title}").strip("-.")
-    return name if name.lower().endswith(".pdf") else f"{name or 'invoice'}.pdf"
+def download_name(invoice: Invoice) -> str:
+    return pdf_name(invoice.file_name, f"invoice-{invoice.title}")
 
 
 @require_GET
@@ -72,9 +70,6 @@ def invoice_download(request: TenantRequest, invoice_id: int) -> HttpResponse:
                 % {"title": invoice.title, "why": account.explain(error)},
             )
             return redirect("premium:invoices", tenant_slug=request.tenant.slug)
-    return FileResponse(
-        invoice.file.open("rb"),
-        as_attachment=True,
-        filename=_download_name(invoice),
-        content_type=download_type(invoice.content_type or "application/pdf"),
+    return attachment(
+        invoice.file, download_name(invoice), download_type(invoice.content_type or "application/pdf")
     )

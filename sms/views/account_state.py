@@ -3,18 +3,16 @@ served to members only), delivery statistics and the provider's notices."""
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
-from accounts.provider_errors import explain
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError
+from providers.downloads import attachment, pdf_name
 from sms import services
 from sms.models import DeliveryStat, Payment, PoolEntry, ProviderNotice
 from sms.sync import ACCOUNT_RESOURCE, SYNC_KEY
@@ -38,11 +36,6 @@ def payments(request: TenantRequest) -> HttpResponse:
     return render(request, "sms/payments.html", page_context(request, "payments", sync=SYNC, payments=rows))
 
 
-def _download_name(payment: Payment) -> str:
-    name = re.sub(r"[^0-9A-Za-z._-]+", "-", payment.number or f"invoice-{payment.provider_id}").strip("-.")
-    return f"{name or 'invoice'}.pdf"
-
-
 @require_GET
 @tenant_view(Role.VIEWER)
 def invoice(request: TenantRequest, payment_id: int) -> HttpResponse:
@@ -59,15 +52,12 @@ def invoice(request: TenantRequest, payment_id: int) -> HttpResponse:
             messages.error(
                 request,
                 _("The invoice of %(number)s could not be downloaded. %(why)s")
-                % {"number": payment, "why": account.redact(explain(error))},
+                % {"number": payment, "why": account.explain(error)},
             )
             return redirect("sms:payments", tenant_slug=request.tenant.slug)
     # Always PDF and always an attachment: a stored file is never shown inline as something else.
-    return FileResponse(
-        payment.invoice.open("rb"),
-        as_attachment=True,
-        filename=_download_name(payment),
-        content_type="application/pdf",
+    return attachment(
+        payment.invoice, pdf_name(payment.number, f"invoice-{payment.provider_id}"), "application/pdf"
     )
 
 
