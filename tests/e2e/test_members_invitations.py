@@ -27,7 +27,7 @@ def _nothing_wider_than_the_window(page) -> list[str]:
     return page.evaluate(
         """[...document.querySelectorAll('main *')]
             .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-            .filter(e => !e.closest('.overflow-auto'))
+            .filter(e => !e.closest('.table-scroll, .overflow-auto'))
             .map(e => e.tagName + ' ' + e.className)"""
     )
 
