@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, SyncStatus
-from alerts import digest, evaluation, tasks
+from alerts import digest, evaluation, notify, tasks
 from alerts.models import Alert, AlertRule, Delivery, MemberNotifications, RuleKind, WebhookEndpoint
 from premium import totals
 from premium.models import Call, Invoice, PremiumAccount, PremiumNumber
@@ -236,3 +236,40 @@ def test_a_switched_off_rule_clears_its_alert(tenant):
     AlertRule.objects.filter(tenant=tenant, kind=RuleKind.SMS_POOL_BELOW).update(enabled=False)
     evaluation.evaluate(tenant.pk)
     assert Alert.objects.get().cleared_at is not None
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://127.0.0.1/hooks",
+        "https://localhost:8443/hooks",
+        "https://10.1.2.3/hooks",
+        "https://172.16.0.9/hooks",
+        "https://192.168.1.1/hooks",
+        "https://169.254.169.254/latest",
+        "https://[fd00::1]/hooks",
+        "https://[::1]/hooks",
+    ],
+)
+def test_outside_development_an_endpoint_cannot_point_into_a_private_network(
+    tenant, tenant_admin, english, settings, address
+):
+    settings.DEBUG = settings.PROVIDER_SANDBOXES_ALLOWED = False
+    refused = english(tenant_admin).post(url("alerts:endpoint-add", tenant), {"url": address})
+    assert refused.status_code == 400
+    assert "Use a public address on the internet" in refused.content.decode()
+    assert not WebhookEndpoint.objects.filter(tenant=tenant).exists()
+
+
+def test_a_delivery_to_an_address_now_inside_a_private_network_is_given_up_with_the_reason(
+    tenant, tenant_admin, endpoint, receiver, english, settings
+):
+    # Saved while allowed; by the time it is sent the address leads inside (as a renamed host would).
+    settings.DEBUG = settings.PROVIDER_SANDBOXES_ALLOWED = False
+    delivery = notify.test_event(endpoint)
+    tasks.deliver_notification(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.poll_status == Delivery.PollStatus.FAILED and delivery.attempts <= 1
+    assert receiver.events == [] and receiver.refused == []
+    log = english(tenant_admin).get(url("alerts:deliveries", tenant)).content.decode()
+    assert "leads into a private network" in log and "127.0.0.1" in log and "given up" in log
