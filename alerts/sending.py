@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from accounts.validators import internal_addresses
-from alerts.models import Delivery, EventType, MemberNotifications, alert_title
+from alerts.models import Delivery, EventType, MemberNotifications, alert_title, rule_figure
 from providers.texts import later
 
 WEBHOOK_TIMEOUT = (3.0, 10.0)  # (connect, read) seconds: a slow receiver is retried later, never waited for
@@ -103,6 +103,10 @@ def send_email(delivery: Delivery) -> Outcome:
         else:
             template = "alert"
             context["title"] = alert_title(data.get("rule", ""), data.get("subject", ""))
+            context["figures"] = {
+                name: rule_figure(data.get("rule", ""), data.get(name))
+                for name in ("threshold", "value_at_fire", "value")
+            }
         subject = render_to_string(f"alerts/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"alerts/email/{template}.txt", context)
     send_mail(subject, body, None, [delivery.user.email])

@@ -3,6 +3,7 @@ to its tenant, records audit events, and answers bad input with a clear message.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -41,7 +42,7 @@ def _provider_state(tenant, calls: int) -> None:
         tenant=tenant,
         email="p@x.pl",
         api_key="k",
-        balance_net=Decimal("812.40"),
+        balance_net=Decimal("1812.40"),
         balance_gross=Decimal("999.25"),
     )
     SpikonAccount.objects.create(tenant=tenant, api_key="k", balance=Decimal("-12.50"))
@@ -82,16 +83,16 @@ def test_the_home_shows_every_providers_state_and_links_each_tile(tenant, viewer
     text = page.content.decode()
     assert page.status_code == 200
     for shown in (
-        "812.40 zł",
-        "999.25 zł",
-        "-12.50 zł",
+        "1,812.40\xa0zł",
+        "999.25\xa0zł",
+        "-12.50\xa0zł",
         "Negative: the account owes SPIKON money.",
-        "1200",
+        "1,200",
         "1 overdue",
         "221234567",
         "Numery-Premium.PL / billing",
         "3 calls",
-        "24.00 zł",
+        "24.00\xa0zł",
     ):
         assert shown in text, shown
     for name in (
@@ -121,7 +122,7 @@ def test_the_home_reads_the_same_number_of_queries_however_much_data(tenant, oth
 def test_the_home_hides_other_tenants(tenant, other_tenant, viewer, outsider, login):
     _provider_state(other_tenant, calls=1)
     text = login(viewer).get(url("tenant-home", tenant)).content.decode()
-    assert "812.40" not in text
+    assert "1812" not in text and "1\xa0812" not in text
     assert login(outsider).get(url("tenant-home", tenant)).status_code == 404
     assert login(viewer).post(url("tenant-home", tenant)).status_code == 405
 
@@ -132,8 +133,22 @@ def test_the_alerts_page_shows_figures_and_who_was_told(tenant, viewer, told_adm
     evaluation.evaluate(tenant.pk)
     text = english(viewer).get(url("alerts:index", tenant)).content.decode()
     assert "SerwerSMS.pl messages running out: ECO" in text
-    assert "Threshold: 100.00 · when it fired: 7.00" in " ".join(text.split())
+    assert "Threshold: 100 · when it fired: 7" in " ".join(text.split())
     assert "admin@firma.example" in text and "being sent" in text
+
+
+def test_money_reads_as_people_write_it_in_polish(tenant, viewer, login):
+    _provider_state(tenant, calls=3)
+    AlertRule.objects.filter(tenant=tenant, kind=RuleKind.SPIKON_BALANCE_BELOW).update(threshold=1500)
+    evaluation.evaluate(tenant.pk)
+    client = login(viewer)  # Polish, the default
+    home = client.get(url("tenant-home", tenant)).content.decode()
+    for shown in ("1\xa0812,40\xa0zł", "999,25\xa0zł", "-12,50\xa0zł", "24,00\xa0zł", "1\xa0200"):
+        assert shown in home, shown
+    alerts = re.sub(r"[ \n]+", " ", client.get(url("alerts:index", tenant)).content.decode())
+    assert "Próg: 1\xa0500,00\xa0zł" in alerts and "-12,50\xa0zł" in alerts
+    for page in (home, alerts):
+        assert not re.search(r"\d\.\d\d\s*zł", page)
 
 
 def test_an_admin_changes_a_rule_and_bad_input_is_said(tenant, tenant_admin, english):
