@@ -81,6 +81,17 @@ class EndpointForm(forms.ModelForm):
         return clean_webhook_url(self.cleaned_data["url"])
 
 
+class EndpointChangeForm(forms.ModelForm):
+    """What can change on an endpoint: never its URL, the one its secret was made for."""
+
+    events = EndpointForm.base_fields["events"]
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["description", "events", "enabled"]
+        labels = {"enabled": _("On (a switched-off endpoint is sent nothing)")}
+
+
 class RecipientsForm(forms.Form):
     members = forms.ModelMultipleChoiceField(
         label=_("Members who get alert emails"),

@@ -56,6 +56,8 @@ def send_webhook(delivery: Delivery) -> Outcome:
     endpoint = delivery.endpoint
     if endpoint is None:
         return Outcome(False, error="The endpoint was deleted.", final=True)
+    if not endpoint.enabled:
+        return Outcome(False, error=gettext_noop("Not sent: the endpoint is switched off."), final=True)
     # Checked again now: the name may have been pointed into a private network since it was saved.
     host = urlsplit(endpoint.url).hostname or ""
     if not settings.PROVIDER_SANDBOXES_ALLOWED and internal_addresses(host):

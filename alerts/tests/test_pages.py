@@ -288,3 +288,46 @@ def test_a_delivery_to_an_address_now_inside_a_private_network_is_given_up_with_
     assert receiver.events == [] and receiver.refused == []
     log = english(tenant_admin).get(url("alerts:deliveries", tenant)).content.decode()
     assert "leads into a private network" in log and "127.0.0.1" in log and "given up" in log
+
+
+def test_an_admin_changes_an_endpoints_events_and_switches_it_off_and_on(
+    tenant, tenant_admin, operator, endpoint, receiver, english
+):
+    client = english(tenant_admin)
+    edit = url("alerts:endpoint-edit", tenant, endpoint_id=endpoint.pk)
+    prefix = f"endpoint-{endpoint.pk}"
+    response = client.post(edit, {f"{prefix}-events": ["alert.fired"], f"{prefix}-description": "ERP"})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.events == ["alert.fired"] and not endpoint.enabled and endpoint.url == receiver.url
+    page = client.get(url("alerts:channels", tenant)).content.decode()
+    assert "switched off" in page and WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+
+    # Switched off: nothing is queued or sent to it, not even a test or a resend.
+    notify.publish(tenant.pk, "alert.fired", {"rule": "x"})
+    assert not Delivery.objects.exists()
+    refused = client.post(url("alerts:endpoint-test", tenant, endpoint_id=endpoint.pk), follow=True)
+    assert "The endpoint is switched off" in refused.content.decode() and not Delivery.objects.exists()
+
+    client.post(edit, {f"{prefix}-events": ["alert.fired"], f"{prefix}-enabled": "on"})
+    endpoint.refresh_from_db()
+    assert endpoint.enabled
+    client.post(url("alerts:endpoint-test", tenant, endpoint_id=endpoint.pk))
+    tasks.deliver_notification(Delivery.objects.get().pk)
+    assert [event["type"] for event in receiver.events] == ["test"]
+    changes = AuditEvent.objects.filter(tenant=tenant, action="webhook_endpoint.change").order_by("pk")
+    assert [event.changes.get("on") for event in changes] == [[True, False], [False, True]]
+
+    bad = client.post(edit, {f"{prefix}-events": ["no.such.event"], f"{prefix}-enabled": "on"}, follow=True)
+    assert "The endpoint was not changed" in bad.content.decode()
+    assert english(operator).post(edit, {f"{prefix}-enabled": "on"}).status_code == 403
+    assert client.get(edit).status_code == 405
+
+
+def test_a_queued_delivery_to_an_endpoint_switched_off_since_is_given_up(tenant, endpoint, receiver):
+    delivery = notify.test_event(endpoint)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False)
+    tasks.deliver_notification(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.poll_status == Delivery.PollStatus.FAILED and "switched off" in delivery.last_error
+    assert receiver.events == []
