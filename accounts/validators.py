@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from urllib.parse import urlsplit
 
 from django import forms
@@ -17,6 +18,26 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def internal_addresses(host: str) -> list[str]:
+    """The addresses of `host` that are inside a private network (this machine's loopback, RFC 1918,
+    link-local, IPv6 unique-local…): a request from the server to them could reach its own services.
+    A name is resolved now; one that does not resolve has no address, so none of them is internal."""
+    if host == "localhost":
+        return [host]
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return []
+    internal = []
+    for address in sorted(addresses):
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local:
+            internal.append(address)
+    return internal
 
 
 def _allowed_hosts_message(official_host: str) -> str:

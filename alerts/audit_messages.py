@@ -23,6 +23,9 @@ register(
         "webhook_endpoint.add": Sentence(
             _("Added the webhook %(object)s."), _("Could not add the webhook %(object)s.")
         ),
+        "webhook_endpoint.change": Sentence(
+            _("Changed the webhook %(object)s."), _("Could not change the webhook %(object)s.")
+        ),
         "webhook_endpoint.delete": Sentence(
             _("Deleted the webhook %(object)s."), _("Could not delete the webhook %(object)s."), removes=True
         ),

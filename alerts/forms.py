@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.validators import internal_addresses
 from alerts.models import WEBHOOK_EVENTS, AlertRule, MemberNotifications, RuleKind, WebhookEndpoint
 
 POOL_TYPES = [("eco", "SMS ECO"), ("full", "SMS FULL"), ("voice", "VOICE"), ("mms", "MMS"), ("hlr", "HLR")]
@@ -39,7 +40,10 @@ class RuleForm(forms.ModelForm):
 
 
 def clean_webhook_url(value: str) -> str:
-    """https:// only, except in development, where http:// is allowed too (a receiver on this machine)."""
+    """https:// only, except in development, where http:// is allowed too (a receiver on this machine).
+
+    The server posts to this address, so outside development it never points into a private network
+    (the same rule as the providers' addresses: this machine only while sandboxes are allowed)."""
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -49,6 +53,13 @@ def clean_webhook_url(value: str) -> str:
     allowed = ("https", "http") if settings.DEBUG else ("https",)
     if parts.scheme not in allowed or not parts.hostname:
         raise forms.ValidationError(_("Use an https:// address."))
+    if not settings.PROVIDER_SANDBOXES_ALLOWED and internal_addresses(parts.hostname):
+        raise forms.ValidationError(
+            _(
+                "Use a public address on the internet: this server does not send to itself or to private "
+                "networks (localhost, 127.x, 10.x, 172.16–31.x, 192.168.x, 169.254.x, fc00::/7, fe80::/10)."
+            )
+        )
     return value
 
 
@@ -68,6 +79,17 @@ class EndpointForm(forms.ModelForm):
 
     def clean_url(self) -> str:
         return clean_webhook_url(self.cleaned_data["url"])
+
+
+class EndpointChangeForm(forms.ModelForm):
+    """What can change on an endpoint: never its URL, the one its secret was made for."""
+
+    events = EndpointForm.base_fields["events"]
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["description", "events", "enabled"]
+        labels = {"enabled": _("On (a switched-off endpoint is sent nothing)")}
 
 
 class RecipientsForm(forms.Form):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import EncryptedTextField
 from accounts.models import Tenant
+from providers.formatting import EMPTY, amount, money
 from providers.jobs import PolledJob
 
 
@@ -53,6 +55,10 @@ class AlertRule(models.Model):
             if self.message_type
             else f"{label}: {self.threshold}"
         )
+
+    @property
+    def threshold_shown(self) -> str:
+        return rule_figure(self.kind, self.threshold)
 
 
 class Alert(models.Model):
@@ -98,6 +104,24 @@ class Alert(models.Model):
     def title(self) -> str:
         """What the alert is about, in the active language (the viewer's, or the emailed member's)."""
         return alert_title(self.rule.kind, self.subject)
+
+    @property
+    def figures(self) -> dict[str, str]:
+        """The threshold and the measured figures, as people read them in the active language."""
+        return {
+            name: rule_figure(self.rule.kind, getattr(self, name))
+            for name in ("threshold", "value_at_fire", "value")
+        }
+
+
+def rule_figure(kind: str, value: Decimal | str | None) -> str:
+    """A threshold or a measured figure in its rule's unit, as people read it: `1 234,56 zł` in Polish."""
+    if kind in (RuleKind.PREMIUM_WALLET_BELOW, RuleKind.SPIKON_BALANCE_BELOW):
+        return money(value)
+    if value is None or value == "":
+        return EMPTY
+    number = Decimal(value)
+    return amount(number, 0 if number == number.to_integral_value() else 2)
 
 
 def alert_title(kind: str, subject: str) -> str:

@@ -9,17 +9,24 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
-from alerts.models import Delivery, EventType, MemberNotifications, alert_title
+from accounts.validators import internal_addresses
+from alerts.models import Delivery, EventType, MemberNotifications, alert_title, rule_figure
+from providers.texts import later
 
 WEBHOOK_TIMEOUT = (3.0, 10.0)  # (connect, read) seconds: a slow receiver is retried later, never waited for
 USER_AGENT = "telecom-dashboard-webhooks/1"
+NOT_PUBLIC = gettext_noop(
+    "Not sent: %(host)s leads into a private network; events go only to public internet addresses."
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,7 @@ class Outcome:
     delivered: bool
     response_code: int | None = None
     error: str = ""
+    final: bool = False  # trying again cannot help: the delivery is given up at once
 
 
 def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
@@ -47,9 +55,15 @@ def webhook_body(delivery: Delivery) -> bytes:
 def send_webhook(delivery: Delivery) -> Outcome:
     endpoint = delivery.endpoint
     if endpoint is None:
-        return Outcome(False, error="The endpoint was deleted.")
+        return Outcome(False, error="The endpoint was deleted.", final=True)
+    if not endpoint.enabled:
+        return Outcome(False, error=gettext_noop("Not sent: the endpoint is switched off."), final=True)
+    # Checked again now: the name may have been pointed into a private network since it was saved.
+    host = urlsplit(endpoint.url).hostname or ""
+    if not settings.PROVIDER_SANDBOXES_ALLOWED and internal_addresses(host):
+        return Outcome(False, error=later(NOT_PUBLIC, host=host), final=True)
     if not settings.DEBUG and not endpoint.url.startswith("https://"):
-        return Outcome(False, error="Only https:// addresses receive events.")
+        return Outcome(False, error="Only https:// addresses receive events.", final=True)
     body = webhook_body(delivery)
     timestamp = int(timezone.now().timestamp())
     headers = {
@@ -91,6 +105,10 @@ def send_email(delivery: Delivery) -> Outcome:
         else:
             template = "alert"
             context["title"] = alert_title(data.get("rule", ""), data.get("subject", ""))
+            context["figures"] = {
+                name: rule_figure(data.get("rule", ""), data.get(name))
+                for name in ("threshold", "value_at_fire", "value")
+            }
         subject = render_to_string(f"alerts/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"alerts/email/{template}.txt", context)
     send_mail(subject, body, None, [delivery.user.email])

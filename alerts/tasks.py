@@ -31,6 +31,8 @@ def deliver_notification(delivery_id: int) -> None:
     outcome = sending.send(delivery)
     if outcome.delivered:
         delivery.finish(response_code=outcome.response_code)
+    elif outcome.final:
+        delivery.give_up(outcome.error, response_code=outcome.response_code)
     elif delivery.poll_again(error=outcome.error, response_code=outcome.response_code):
         deliver_notification.apply_async_on_commit((delivery.pk,), eta=delivery.next_poll_at)
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("channels/", views.channels, name="channels"),
     path("channels/recipients/", views.recipients, name="recipients"),
     path("channels/endpoints/add/", views.endpoint_add, name="endpoint-add"),
+    path("channels/endpoints/<int:endpoint_id>/", views.endpoint_edit, name="endpoint-edit"),
     path("channels/endpoints/<int:endpoint_id>/delete/", views.endpoint_delete, name="endpoint-delete"),
     path("channels/endpoints/<int:endpoint_id>/test/", views.endpoint_test, name="endpoint-test"),
     path("deliveries/", views.deliveries, name="deliveries"),

@@ -18,7 +18,7 @@ from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
 from alerts import notify, overview
-from alerts.forms import EndpointForm, MyNotificationsForm, RecipientsForm, RuleForm
+from alerts.forms import EndpointChangeForm, EndpointForm, MyNotificationsForm, RecipientsForm, RuleForm
 from alerts.models import Alert, AlertRule, Delivery, MemberNotifications, WebhookEndpoint
 
 PER_PAGE = 50
@@ -137,7 +137,10 @@ def _channels_page(
     context = _context(
         request,
         "channels",
-        endpoints=WebhookEndpoint.objects.filter(tenant=request.tenant),
+        endpoints=[
+            (endpoint, EndpointChangeForm(instance=endpoint, prefix=f"endpoint-{endpoint.pk}"))
+            for endpoint in WebhookEndpoint.objects.filter(tenant=request.tenant)
+        ],
         endpoint_form=endpoint_form or EndpointForm(),
         recipients_form=RecipientsForm(tenant=request.tenant, initial={"members": list(chosen)}),
         new_secret=new_secret,
@@ -187,6 +190,26 @@ def endpoint_add(request: TenantRequest) -> HttpResponse:
 
 @require_POST
 @tenant_view(Role.ADMIN)
+def endpoint_edit(request: TenantRequest, endpoint_id: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id, tenant=request.tenant)
+    before = {"description": endpoint.description, "events": endpoint.events, "on": endpoint.enabled}
+    form = EndpointChangeForm(request.POST, instance=endpoint, prefix=f"endpoint-{endpoint.pk}")
+    if not form.is_valid():
+        messages.error(request, _("The endpoint was not changed: %(errors)s") % {"errors": _errors(form)})
+        return redirect("alerts:channels", tenant_slug=request.tenant.slug)
+    with transaction.atomic():
+        endpoint = form.save()
+        after = {"description": endpoint.description, "events": endpoint.events, "on": endpoint.enabled}
+        changes = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+        audit.record(
+            request.tenant, request.user, "webhook_endpoint.change", target=endpoint, changes=changes
+        )
+    messages.success(request, _("Endpoint saved."))
+    return redirect("alerts:channels", tenant_slug=request.tenant.slug)
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
 def endpoint_delete(request: TenantRequest, endpoint_id: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id, tenant=request.tenant)
     with transaction.atomic():
@@ -200,6 +223,9 @@ def endpoint_delete(request: TenantRequest, endpoint_id: int) -> HttpResponse:
 @tenant_view(Role.ADMIN)
 def endpoint_test(request: TenantRequest, endpoint_id: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id, tenant=request.tenant)
+    if not endpoint.enabled:
+        messages.error(request, _("The endpoint is switched off: switch it on to send it a test event."))
+        return redirect("alerts:channels", tenant_slug=request.tenant.slug)
     with transaction.atomic():
         notify.test_event(endpoint)
         audit.record(request.tenant, request.user, "webhook_endpoint.test", target=endpoint)
@@ -223,6 +249,9 @@ def delivery_resend(request: TenantRequest, delivery_id: int) -> HttpResponse:
     )
     if delivery.channel == Delivery.Channel.WEBHOOK and delivery.endpoint is None:
         messages.error(request, _("The endpoint was deleted: nothing to resend to."))
+        return redirect("alerts:deliveries", tenant_slug=request.tenant.slug)
+    if delivery.endpoint is not None and not delivery.endpoint.enabled:
+        messages.error(request, _("The endpoint is switched off: switch it on to resend."))
         return redirect("alerts:deliveries", tenant_slug=request.tenant.slug)
     with transaction.atomic():
         again = notify.resend(delivery)

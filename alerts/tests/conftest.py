@@ -84,7 +84,7 @@ def receiver():
 @pytest.fixture
 def endpoint(tenant, receiver, settings) -> WebhookEndpoint:
     """An endpoint at the receiver; plain http is for development only, so these tests run as development."""
-    settings.DEBUG = True
+    settings.DEBUG = settings.PROVIDER_SANDBOXES_ALLOWED = True
     endpoint = WebhookEndpoint.objects.create(tenant=tenant, url=receiver.url, description="ERP")
     receiver.secret = endpoint.secret
     return endpoint

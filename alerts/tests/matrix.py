@@ -33,6 +33,7 @@ def a_delivery(tenant: Tenant) -> dict[str, int]:
 OBJECTS = {
     "alerts:rule-edit": a_rule,
     "alerts:rule-delete": a_rule,
+    "alerts:endpoint-edit": an_endpoint,
     "alerts:endpoint-delete": an_endpoint,
     "alerts:endpoint-test": an_endpoint,
     "alerts:delivery-resend": a_delivery,

@@ -4,6 +4,7 @@ is retried with a growing pause and given up after a day."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import SyncStatus
-from alerts import evaluation, notify, sending, tasks
+from alerts import digest, evaluation, notify, sending, tasks
 from alerts.models import Alert, AlertRule, Delivery, MemberNotifications, RuleKind
 from sms.models import PoolEntry
 from spikon.models import PhoneAccount, SpikonAccount
@@ -262,3 +263,28 @@ def test_a_number_with_calls_and_none_answered_is_a_dead_redirect(tenant, endpoi
         2,
         "Brak odebranych połączeń: 700100200",
     )
+
+
+def test_money_in_alert_and_digest_emails_reads_in_each_members_language(
+    tenant, told_admin, operator, mailbox
+):
+    operator.email = "operator@firma.example"
+    operator.save(update_fields=["email"])
+    MemberNotifications.objects.create(tenant=tenant, user=operator, alert_emails=True, language="pl")
+    SpikonAccount.objects.create(tenant=tenant, api_key="k", balance=Decimal("1234.56"))
+    AlertRule.objects.filter(tenant=tenant, kind=RuleKind.SPIKON_BALANCE_BELOW).update(threshold=2000)
+    evaluation.evaluate(tenant.pk)
+    assert digest.send_all() >= 2
+    run_deliveries()
+    mailbox.wait_for("operator@firma.example", count=2)
+    mailbox.wait_for("admin@firma.example", count=2)
+    polish = [mailbox.body(message) for message in mailbox.to("operator@firma.example")]
+    english = [mailbox.body(message) for message in mailbox.to("admin@firma.example")]
+    for body in polish:
+        assert "1\xa0234,56\xa0zł" in body, body
+    assert any("Próg: 2\xa0000,00\xa0zł" in body for body in polish)
+    for body in english:
+        assert "1,234.56\xa0zł" in body, body
+    assert any("Threshold: 2,000.00\xa0zł" in body for body in english)
+    for body in polish:
+        assert not re.search(r"\d\.\d\d\s*zł", body), body

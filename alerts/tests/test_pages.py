@@ -3,6 +3,7 @@ to its tenant, records audit events, and answers bad input with a clear message.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, SyncStatus
-from alerts import digest, evaluation, tasks
+from alerts import digest, evaluation, notify, tasks
 from alerts.models import Alert, AlertRule, Delivery, MemberNotifications, RuleKind, WebhookEndpoint
 from premium import totals
 from premium.models import Call, Invoice, PremiumAccount, PremiumNumber
@@ -41,7 +42,7 @@ def _provider_state(tenant, calls: int) -> None:
         tenant=tenant,
         email="p@x.pl",
         api_key="k",
-        balance_net=Decimal("812.40"),
+        balance_net=Decimal("1812.40"),
         balance_gross=Decimal("999.25"),
     )
     SpikonAccount.objects.create(tenant=tenant, api_key="k", balance=Decimal("-12.50"))
@@ -82,16 +83,16 @@ def test_the_home_shows_every_providers_state_and_links_each_tile(tenant, viewer
     text = page.content.decode()
     assert page.status_code == 200
     for shown in (
-        "812.40 zł",
-        "999.25 zł",
-        "-12.50 zł",
+        "1,812.40\xa0zł",
+        "999.25\xa0zł",
+        "-12.50\xa0zł",
         "Negative: the account owes SPIKON money.",
-        "1200",
+        "1,200",
         "1 overdue",
         "221234567",
         "Numery-Premium.PL / billing",
         "3 calls",
-        "24.00 zł",
+        "24.00\xa0zł",
     ):
         assert shown in text, shown
     for name in (
@@ -121,7 +122,7 @@ def test_the_home_reads_the_same_number_of_queries_however_much_data(tenant, oth
 def test_the_home_hides_other_tenants(tenant, other_tenant, viewer, outsider, login):
     _provider_state(other_tenant, calls=1)
     text = login(viewer).get(url("tenant-home", tenant)).content.decode()
-    assert "812.40" not in text
+    assert "1812" not in text and "1\xa0812" not in text
     assert login(outsider).get(url("tenant-home", tenant)).status_code == 404
     assert login(viewer).post(url("tenant-home", tenant)).status_code == 405
 
@@ -132,8 +133,22 @@ def test_the_alerts_page_shows_figures_and_who_was_told(tenant, viewer, told_adm
     evaluation.evaluate(tenant.pk)
     text = english(viewer).get(url("alerts:index", tenant)).content.decode()
     assert "SerwerSMS.pl messages running out: ECO" in text
-    assert "Threshold: 100.00 · when it fired: 7.00" in " ".join(text.split())
+    assert "Threshold: 100 · when it fired: 7" in " ".join(text.split())
     assert "admin@firma.example" in text and "being sent" in text
+
+
+def test_money_reads_as_people_write_it_in_polish(tenant, viewer, login):
+    _provider_state(tenant, calls=3)
+    AlertRule.objects.filter(tenant=tenant, kind=RuleKind.SPIKON_BALANCE_BELOW).update(threshold=1500)
+    evaluation.evaluate(tenant.pk)
+    client = login(viewer)  # Polish, the default
+    home = client.get(url("tenant-home", tenant)).content.decode()
+    for shown in ("1\xa0812,40\xa0zł", "999,25\xa0zł", "-12,50\xa0zł", "24,00\xa0zł", "1\xa0200"):
+        assert shown in home, shown
+    alerts = re.sub(r"[ \n]+", " ", client.get(url("alerts:index", tenant)).content.decode())
+    assert "Próg: 1\xa0500,00\xa0zł" in alerts and "-12,50\xa0zł" in alerts
+    for page in (home, alerts):
+        assert not re.search(r"\d\.\d\d\s*zł", page)
 
 
 def test_an_admin_changes_a_rule_and_bad_input_is_said(tenant, tenant_admin, english):
@@ -236,3 +251,83 @@ def test_a_switched_off_rule_clears_its_alert(tenant):
     AlertRule.objects.filter(tenant=tenant, kind=RuleKind.SMS_POOL_BELOW).update(enabled=False)
     evaluation.evaluate(tenant.pk)
     assert Alert.objects.get().cleared_at is not None
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://127.0.0.1/hooks",
+        "https://localhost:8443/hooks",
+        "https://10.1.2.3/hooks",
+        "https://172.16.0.9/hooks",
+        "https://192.168.1.1/hooks",
+        "https://169.254.169.254/latest",
+        "https://[fd00::1]/hooks",
+        "https://[::1]/hooks",
+    ],
+)
+def test_outside_development_an_endpoint_cannot_point_into_a_private_network(
+    tenant, tenant_admin, english, settings, address
+):
+    settings.DEBUG = settings.PROVIDER_SANDBOXES_ALLOWED = False
+    refused = english(tenant_admin).post(url("alerts:endpoint-add", tenant), {"url": address})
+    assert refused.status_code == 400
+    assert "Use a public address on the internet" in refused.content.decode()
+    assert not WebhookEndpoint.objects.filter(tenant=tenant).exists()
+
+
+def test_a_delivery_to_an_address_now_inside_a_private_network_is_given_up_with_the_reason(
+    tenant, tenant_admin, endpoint, receiver, english, settings
+):
+    # Saved while allowed; by the time it is sent the address leads inside (as a renamed host would).
+    settings.DEBUG = settings.PROVIDER_SANDBOXES_ALLOWED = False
+    delivery = notify.test_event(endpoint)
+    tasks.deliver_notification(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.poll_status == Delivery.PollStatus.FAILED and delivery.attempts <= 1
+    assert receiver.events == [] and receiver.refused == []
+    log = english(tenant_admin).get(url("alerts:deliveries", tenant)).content.decode()
+    assert "leads into a private network" in log and "127.0.0.1" in log and "given up" in log
+
+
+def test_an_admin_changes_an_endpoints_events_and_switches_it_off_and_on(
+    tenant, tenant_admin, operator, endpoint, receiver, english
+):
+    client = english(tenant_admin)
+    edit = url("alerts:endpoint-edit", tenant, endpoint_id=endpoint.pk)
+    prefix = f"endpoint-{endpoint.pk}"
+    response = client.post(edit, {f"{prefix}-events": ["alert.fired"], f"{prefix}-description": "ERP"})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.events == ["alert.fired"] and not endpoint.enabled and endpoint.url == receiver.url
+    page = client.get(url("alerts:channels", tenant)).content.decode()
+    assert "switched off" in page and WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+
+    # Switched off: nothing is queued or sent to it, not even a test or a resend.
+    notify.publish(tenant.pk, "alert.fired", {"rule": "x"})
+    assert not Delivery.objects.exists()
+    refused = client.post(url("alerts:endpoint-test", tenant, endpoint_id=endpoint.pk), follow=True)
+    assert "The endpoint is switched off" in refused.content.decode() and not Delivery.objects.exists()
+
+    client.post(edit, {f"{prefix}-events": ["alert.fired"], f"{prefix}-enabled": "on"})
+    endpoint.refresh_from_db()
+    assert endpoint.enabled
+    client.post(url("alerts:endpoint-test", tenant, endpoint_id=endpoint.pk))
+    tasks.deliver_notification(Delivery.objects.get().pk)
+    assert [event["type"] for event in receiver.events] == ["test"]
+    changes = AuditEvent.objects.filter(tenant=tenant, action="webhook_endpoint.change").order_by("pk")
+    assert [event.changes.get("on") for event in changes] == [[True, False], [False, True]]
+
+    bad = client.post(edit, {f"{prefix}-events": ["no.such.event"], f"{prefix}-enabled": "on"}, follow=True)
+    assert "The endpoint was not changed" in bad.content.decode()
+    assert english(operator).post(edit, {f"{prefix}-enabled": "on"}).status_code == 403
+    assert client.get(edit).status_code == 405
+
+
+def test_a_queued_delivery_to_an_endpoint_switched_off_since_is_given_up(tenant, endpoint, receiver):
+    delivery = notify.test_event(endpoint)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False)
+    tasks.deliver_notification(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.poll_status == Delivery.PollStatus.FAILED and "switched off" in delivery.last_error
+    assert receiver.events == []
