@@ -141,8 +141,12 @@ def _constructor_kwargs(form_class: type[forms.BaseForm], world: dict, draw) -> 
         elif name == "actor_role":
             kwargs[name] = draw(st.sampled_from(list(Role)))
         elif name == "account":
-            saved = {"spikon": world["spikon_account"], "sms": world["sms_account"]}
-            kwargs[name] = draw(st.sampled_from([None, saved[form_class.__module__.split(".")[0]]]))
+            app = form_class.__module__.split(".")[0]
+            if app == "premium":  # the earning shares belong to a saved account
+                kwargs[name] = world["premium_account"]
+            else:
+                saved = {"spikon": world["spikon_account"], "sms": world["sms_account"]}
+                kwargs[name] = draw(st.sampled_from([None, saved[app]]))
         elif name == "number":
             kwargs[name] = "708123450"
         elif name == "login":
