@@ -14,6 +14,7 @@ from conftest import make_member
 from sms.models import DeliveryStat, Payment, PoolEntry, ProviderNotice
 from spikon.models import PhoneAccount, SpikonAccount
 from tests.e2e.conftest import log_in
+from tests.e2e.test_every_page_fits import LAYOUT_PROBLEMS
 
 pytestmark = pytest.mark.browser
 
@@ -29,15 +30,6 @@ PAGES = (
     "sms/statistics/",
     "sms/notices/",
 )
-
-
-def _nothing_wider_than_the_window(page) -> list[str]:
-    return page.evaluate(
-        """[...document.querySelectorAll('main *')]
-            .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-            .filter(e => !e.closest('.overflow-auto'))
-            .map(e => e.tagName + ' ' + e.className)"""
-    )
 
 
 def test_the_alert_pages_fit_a_phone_and_a_laptop(live_server, watched_page):
@@ -91,6 +83,6 @@ def test_the_alert_pages_fit_a_phone_and_a_laptop(live_server, watched_page):
         assert page.locator("main h1").count() >= 1, path
         for width in (1366, 390):
             page.set_viewport_size({"width": width, "height": 900})
-            assert _nothing_wider_than_the_window(page) == [], (path, width)
+            assert page.evaluate(LAYOUT_PROBLEMS) == [], (path, width)
         assert page.csp_violations() == [], path
     assert page.problems == []

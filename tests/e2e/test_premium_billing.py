@@ -65,9 +65,9 @@ def test_filter_billing_download_csv_and_pdf_and_an_invoice(
     with page.expect_download() as csv_download:
         page.get_by_role("button", name="Pobierz CSV").click()
     text = Path(csv_download.value.path()).read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][0] == "Id połączenia"
-    assert len(rows) - 1 == answered.count() and {row[7] for row in rows[1:]} == {"ANSWERED"}
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))  # the variant Polish Excel opens
+    assert rows[0][0] == "Id połączenia" and rows[0][7] == "Stan połączenia"
+    assert len(rows) - 1 == answered.count() and {row[7] for row in rows[1:]} == {"odebrane"}
 
     # PDF statement, with Polish letters intact.
     with page.expect_download() as pdf_download:
