@@ -20,24 +20,29 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def internal_addresses(host: str) -> list[str]:
-    """The addresses of `host` that are inside a private network (this machine's loopback, RFC 1918,
-    link-local, IPv6 unique-local…): a request from the server to them could reach its own services.
-    A name is resolved now; one that does not resolve has no address, so none of them is internal."""
-    if host == "localhost":
-        return [host]
+def resolve(host: str) -> list[str]:
+    """The addresses `host` resolves to now, sorted; none when it does not resolve."""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return []
-    internal = []
-    for address in sorted(addresses):
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local:
-            internal.append(address)
-    return internal
+    return sorted({info[4][0] for info in infos})
+
+
+def is_internal(address: str) -> bool:
+    """An address inside a private network (this machine's loopback, RFC 1918, link-local, IPv6
+    unique-local…): a request from the server to it could reach its own services."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local
+
+
+def internal_addresses(host: str) -> list[str]:
+    """The addresses of `host` that are inside a private network, resolved now."""
+    if host == "localhost":
+        return [host]
+    return [address for address in resolve(host) if is_internal(address)]
 
 
 def _allowed_hosts_message(official_host: str) -> str:

@@ -15,10 +15,12 @@ import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
+from requests.adapters import HTTPAdapter
 
-from accounts.validators import internal_addresses
+from accounts.validators import is_internal, resolve
 from alerts.models import Delivery, EventType, MemberNotifications, alert_title, rule_figure
 from providers.texts import later
 
@@ -27,6 +29,7 @@ USER_AGENT = "telecom-dashboard-webhooks/1"
 NOT_PUBLIC = gettext_noop(
     "Not sent: %(host)s leads into a private network; events go only to public internet addresses."
 )
+NO_ADDRESS = gettext_noop("Not sent: the name %(host)s has no address now.")
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,13 @@ def send_webhook(delivery: Delivery) -> Outcome:
         return Outcome(False, error="The endpoint was deleted.", final=True)
     if not endpoint.enabled:
         return Outcome(False, error=gettext_noop("Not sent: the endpoint is switched off."), final=True)
-    # Checked again now: the name may have been pointed into a private network since it was saved.
+    # Resolved once, checked, and connected to: a name re-pointed into a private network between the check
+    # and the connection (DNS rebinding) cannot redirect the request.
     host = urlsplit(endpoint.url).hostname or ""
-    if not settings.PROVIDER_SANDBOXES_ALLOWED and internal_addresses(host):
+    addresses = resolve(host)
+    if not addresses:
+        return Outcome(False, error=later(NO_ADDRESS, host=host))
+    if not settings.PROVIDER_SANDBOXES_ALLOWED and any(is_internal(address) for address in addresses):
         return Outcome(False, error=later(NOT_PUBLIC, host=host), final=True)
     if not settings.DEBUG and not endpoint.url.startswith("https://"):
         return Outcome(False, error="Only https:// addresses receive events.", final=True)
@@ -75,15 +82,42 @@ def send_webhook(delivery: Delivery) -> Outcome:
     }
     try:
         # The address is the one the secret was made for: an endpoint's URL never changes.
-        response = requests.post(
-            endpoint.url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT, allow_redirects=False
-        )
+        response = post_to_address(endpoint.url, addresses[0], body, headers)
     except requests.RequestException as error:
         return Outcome(False, error=f"No answer: {error.__class__.__name__}")
     response.close()
     if 200 <= response.status_code < 300:
         return Outcome(True, response.status_code)
     return Outcome(False, response.status_code, f"HTTP {response.status_code}")
+
+
+class _CheckedAddress(HTTPAdapter):
+    """An https connection to an address given as a literal that still sends the endpoint's name in TLS (SNI)
+    and checks the certificate against that name."""
+
+    def __init__(self, host: str) -> None:
+        self._host = host
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, server_hostname=self._host, assert_hostname=self._host, **kwargs)
+
+
+def post_to_address(url: str, address: str, body: bytes, headers: dict[str, str]) -> requests.Response:
+    """POST to `url`, connecting to `address` (one the name resolved to) instead of resolving it again."""
+    parts = urlsplit(url)
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    with requests.Session() as session:
+        if parts.scheme == "https":
+            session.mount("https://", _CheckedAddress(parts.hostname or ""))
+        return session.post(
+            parts._replace(netloc=netloc).geturl(),
+            data=body,
+            headers={**headers, "Host": parts.netloc.rpartition("@")[2]},
+            timeout=WEBHOOK_TIMEOUT,
+            allow_redirects=False,
+        )
 
 
 def send_email(delivery: Delivery) -> Outcome:
@@ -96,7 +130,13 @@ def send_email(delivery: Delivery) -> Outcome:
     tenant = delivery.tenant
     with translation.override(language), timezone.override(tenant.time_zone):
         data = delivery.payload
-        context = {"delivery": delivery, "data": data, "tenant": tenant}
+        context = {
+            "delivery": delivery,
+            "data": data,
+            "tenant": tenant,
+            "alerts_link": page_link("alerts:index", tenant.slug),
+            "settings_link": page_link("alerts:mine", tenant.slug),
+        }
         if delivery.event_type == EventType.DIGEST:
             template = "digest"
             context["open_titles"] = [
@@ -113,6 +153,14 @@ def send_email(delivery: Delivery) -> Outcome:
         body = render_to_string(f"alerts/email/{template}.txt", context)
     send_mail(subject, body, None, [delivery.user.email])
     return Outcome(True)
+
+
+def page_link(view_name: str, tenant_slug: str) -> str:
+    """A tenant page's full address for an email, or "" when the dashboard's public address (SITE_URL)
+    is not set: a worker has no request to learn it from."""
+    if not settings.SITE_URL:
+        return ""
+    return settings.SITE_URL + reverse(view_name, kwargs={"tenant_slug": tenant_slug})
 
 
 def send(delivery: Delivery) -> Outcome:

@@ -64,6 +64,15 @@ def get_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def get_site_url(name: str) -> str:
+    """An http(s) address without a trailing slash, or "" when not set."""
+    value = get_str(name).strip().rstrip("/")
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment):
+        raise ImproperlyConfigured(f"{name} must be an address like https://panel.example.com, not {value!r}.")
+    return value
+
+
 def parse_email_url(name: str, url: str) -> dict[str, object]:
     """EMAIL_URL: smtp://user:pass@host:587 (STARTTLS), smtps://...:465 (TLS), console:// or dummy://."""
     parts = urlsplit(url)

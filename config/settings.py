@@ -237,6 +237,8 @@ _email_url = env.get_str("EMAIL_URL", "console://" if DEBUG else "")
 EMAIL_ENABLED = bool(_email_url)
 globals().update(env.parse_email_url("EMAIL_URL", _email_url or "dummy://"))
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "dashboard@localhost")
+# The dashboard's public address, for links in emails made by workers (which have no request to read it from).
+SITE_URL = env.get_site_url("SITE_URL")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery and the cache ----------------------------------------------------------------------------

@@ -254,6 +254,28 @@ def test_an_unreadable_NAME_FILE_stops_start_up_naming_it(tmp_path, monkeypatch)
         env.get_list("ENCRYPTION_KEYS")
 
 
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        ("https://panel.example.com/", "https://panel.example.com"),
+        ("", ""),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ],
+)
+def test_the_site_address_is_read_without_its_final_slash(monkeypatch, value, read):
+    monkeypatch.setenv("SITE_URL", value)
+    assert env.get_site_url("SITE_URL") == read
+
+
+@pytest.mark.parametrize(
+    "value", ["panel.example.com", "ftp://panel.example.com", "https://", "https://a.example/?x=1"]
+)
+def test_a_site_address_that_is_not_one_stops_start_up_naming_it(monkeypatch, value):
+    monkeypatch.setenv("SITE_URL", value)
+    with pytest.raises(ImproperlyConfigured, match="SITE_URL must be an address"):
+        env.get_site_url("SITE_URL")
+
+
 def run_python(environment: dict[str, str], code: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],

@@ -114,31 +114,36 @@ def sms_account(tenant, sms_sandbox) -> SerwerSmsAccount:
     return SerwerSmsAccount.objects.create(tenant=tenant, api_token=DEMO_TOKEN, base_url=sms_sandbox.url)
 
 
-def _self_signed_certificate(folder) -> tuple[str, str]:
-    """A certificate for 127.0.0.1, so that a worker's STARTTLS (as in production) can trust our server."""
+def self_signed_certificate(folder, name: str = "127.0.0.1") -> tuple[str, str]:
+    """A certificate for `name` (an address or a host name), so that a worker's STARTTLS or a webhook
+    delivery over https (as in production) can trust our server."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    try:
+        alternative = x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        alternative = x509.DNSName(name)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+            x509.SubjectAlternativeName([alternative]), False
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    cert_path, key_path = folder / f"{name}-cert.pem", folder / f"{name}-key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(
@@ -154,7 +159,7 @@ def starttls_mailbox(tmp_path):
     mailbox and the environment a worker needs to send to it (and to trust its certificate)."""
     from aiosmtpd.controller import Controller
 
-    cert, key = _self_signed_certificate(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     received = Mailbox()

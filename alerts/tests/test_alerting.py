@@ -91,6 +91,28 @@ def test_emails_are_in_each_members_language(tenant, told_admin, operator, mailb
     assert mailbox.wait_for("admin@firma.example")["Subject"].startswith(f"[{tenant.name}] Alert:")
 
 
+def test_emails_link_to_the_dashboard_at_its_public_address(tenant, told_admin, mailbox, settings):
+    settings.SITE_URL = "https://panel.example.com"
+    pool(tenant, 1)
+    evaluation.evaluate(tenant.pk)
+    digest.send_all()
+    run_deliveries()
+    mailbox.wait_for("admin@firma.example", count=2)
+    bodies = [mailbox.body(message) for message in mailbox.to("admin@firma.example")]
+    alerts_page = f"https://panel.example.com/t/{tenant.slug}/alerts/"
+    assert all(alerts_page in body for body in bodies), bodies
+    assert any(f"https://panel.example.com/t/{tenant.slug}/alerts/mine/" in body for body in bodies)
+
+
+def test_without_a_public_address_emails_name_the_page_without_a_link(tenant, told_admin, mailbox, settings):
+    settings.SITE_URL = ""
+    pool(tenant, 1)
+    evaluation.evaluate(tenant.pk)
+    run_deliveries()
+    body = mailbox.body(mailbox.wait_for("admin@firma.example"))
+    assert "The dashboard's Alerts page lists every alert" in body and "http" not in body
+
+
 def test_no_email_rows_while_email_is_off(tenant, told_admin, settings):
     settings.EMAIL_ENABLED = False
     pool(tenant, 1)
