@@ -292,12 +292,10 @@ def statement_file_path(statement: Statement, filename: str) -> str:
 
 
 class Statement(PolledJob):
-    """A PDF statement listing every call of a month (and filters), made in the background.
-
-    The statement served straight from the billing page lists at most premium.billing.STATEMENT_CALL_LIMIT
-    calls; this one lists them all, rendered in parts by premium.tasks.render_statement. `state` is what
-    the member reads; the PolledJob fields schedule the work, so that the one sweeper queues a statement
-    again when its message was lost or its worker died.
+    """A PDF statement of a month (and filters): the totals per number, then every call. Asked for on the
+    billing page and rendered in parts by premium.tasks.render_statement, never in a web request.
+    `state` is what the member reads; the PolledJob fields schedule the work, so that the one sweeper
+    queues a statement again when its message was lost or its worker died.
     """
 
     class State(models.TextChoices):

@@ -1,5 +1,5 @@
-"""A full PDF statement in the browser, made by a real worker: ask on the billing page, watch the list
-update in place until it is ready, download it and find every call in it."""
+"""A PDF statement in the browser, made by a real worker: ask on the billing page, watch the list update
+in place until it is ready, download it and find every call in it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pypdf import PdfReader
 
 from accounts.models import Role, Tenant
 from conftest import make_member
-from premium import billing
 from premium import client as api
 from premium import sync as premium_sync
 from premium.models import Statement
@@ -45,18 +44,17 @@ def billed_tenant(transactional_db):
     return tenant, calls
 
 
-def test_ask_for_a_full_statement_watch_it_get_ready_and_download_it(
-    media_root, live_server, watched_page, billed_tenant, real_worker, monkeypatch
+def test_ask_for_a_statement_watch_it_get_ready_and_download_it(
+    media_root, live_server, watched_page, billed_tenant, real_worker
 ):
     tenant, calls = billed_tenant
-    monkeypatch.setattr(billing, "STATEMENT_CALL_LIMIT", 10)  # the page's PDF would list 10 of the 30
     page = watched_page
     log_in(page, live_server, make_member(tenant, "wiktoria-viewer", Role.VIEWER))
 
     page.goto(f"{live_server.url}/t/{tenant.slug}/premium/billing/?year={YEAR}&month={MONTH}")
-    page.get_by_role("button", name="Pełne zestawienie PDF (30 połączeń)").click()
+    page.get_by_role("button", name="Zestawienie PDF").click()
     page.wait_for_url("**/premium/billing/statements/")
-    expect(page.locator(".notice").first).to_contain_text("Pełne zestawienie jest przygotowywane")
+    expect(page.locator(".notice").first).to_contain_text("Zestawienie PDF jest przygotowywane")
 
     # The list refreshes itself until the worker has made the statement, then stops.
     statement_row = page.locator("#statement-list tbody tr").first
@@ -64,12 +62,12 @@ def test_ask_for_a_full_statement_watch_it_get_ready_and_download_it(
     expect(page.locator("#statement-list")).not_to_have_attribute("hx-trigger", "every 2s")
     statement = Statement.objects.get(tenant=tenant)
     assert (statement.state, statement.calls) == (Statement.State.READY, 30)
-    expect(statement_row).to_contain_text("30 / 30")
+    expect(statement_row.locator("td.numeric").first).to_have_text("30")
 
     with page.expect_download() as download:
         statement_row.get_by_role("link", name="Pobierz").click()
-    assert download.value.suggested_filename == f"statement-{tenant.slug}-{YEAR}-{MONTH:02d}-full.pdf"
+    assert download.value.suggested_filename == f"statement-{tenant.slug}-{YEAR}-{MONTH:02d}.pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
-    assert "Łączność Zażółć" in text and "Wymieniono tylko pierwsze" not in text
+    assert "Łączność Zażółć" in text and "Podsumowanie według numerów" in text
     for call in calls:
         assert call.start.strftime("%Y-%m-%d %H:%M:%S") in text
