@@ -21,6 +21,7 @@ from accounts.models import Tenant
 from premium.client import DEFAULT_BASE_URL, PROVIDER, PremiumClient, Prezentacja
 from provider_api.http import HttpTransport
 from providers.accounts import ProviderAccount
+from providers.downloads import pdf_name
 from providers.jobs import PolledJob
 
 PRESENTATION_CHOICES = [
@@ -284,6 +285,11 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def download_name(self) -> str:
+        """The name the file is downloaded under, the page's and the API's alike: the provider's, made safe."""
+        return pdf_name(self.file_name, f"invoice-{self.title}")
 
 
 def statement_file_path(statement: Statement, filename: str) -> str:
