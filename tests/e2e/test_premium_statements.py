@@ -3,8 +3,10 @@ in place until it is ready, download it and find every call in it."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -16,6 +18,8 @@ from premium import client as api
 from premium import sync as premium_sync
 from premium.models import Statement
 from tests.e2e.conftest import log_in
+from tests.e2e.test_every_page_fits import LAYOUT_PROBLEMS
+from tests.faults import recording_queued_tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -71,3 +75,54 @@ def test_ask_for_a_statement_watch_it_get_ready_and_download_it(
     assert "Łączność Zażółć" in text and "Podsumowanie według numerów" in text
     for call in calls:
         assert call.start.strftime("%Y-%m-%d %H:%M:%S") in text
+
+
+def test_asking_twice_leads_to_the_one_being_made_and_every_state_fits(
+    media_root, live_server, watched_page, billed_tenant, monkeypatch
+):
+    """No worker here: the statement asked for stays queued. The list shows each state readably at both
+    widths (with SCREENSHOTS=<folder>, the billing and statements pages are saved there)."""
+    tenant, _calls = billed_tenant
+    member = make_member(tenant, "wiktoria-viewer", Role.VIEWER)
+    Statement.objects.create(
+        tenant=tenant, year=YEAR, month=MONTH, requested_by=member, number="708000001",
+        state=Statement.State.RENDERING, calls=40_000, calls_done=12_000, pages=310,
+    )  # fmt: skip
+    Statement.objects.create(
+        tenant=tenant, year=YEAR, month=MONTH - 1, requested_by=member, state=Statement.State.READY,
+        calls=1_234, calls_done=1_234, pages=12,
+    )  # fmt: skip
+    Statement.objects.create(
+        tenant=tenant, year=YEAR, month=MONTH - 2, state=Statement.State.FAILED,
+        last_error="OSError: No space left on device",
+    )  # fmt: skip
+    page = watched_page
+    log_in(page, live_server, member)
+    billing_url = (
+        f"{live_server.url}/t/{tenant.slug}/premium/billing/?year={YEAR}&month={MONTH}&disposition=BUSY"
+    )
+
+    with recording_queued_tasks(monkeypatch) as queued:
+        for _ in range(2):
+            page.goto(billing_url)
+            page.get_by_role("button", name="Zestawienie PDF").click()
+            page.wait_for_url("**/premium/billing/statements/**")
+    asked = Statement.objects.get(tenant=tenant, disposition="BUSY")
+    assert len(queued.sent) == 1 and page.url.endswith(f"#statement-{asked.pk}")
+    expect(page.locator(".notice").first).to_contain_text(
+        "Zestawienie z tymi filtrami jest już przygotowywane"
+    )
+    expect(page.locator(f"#statement-{asked.pk}")).to_contain_text("w kolejce")
+    expect(page.locator("#statement-list")).to_contain_text("12 000 z 40 000 połączeń")
+    expect(page.locator("#statement-list").get_by_role("link", name="Odśwież")).to_be_visible()
+
+    shots = os.environ.get("SCREENSHOTS")
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        for name, address in (("billing", billing_url), ("statements", page.url)):
+            page.goto(address)
+            assert page.evaluate(LAYOUT_PROBLEMS) == [], (name, width)
+            if shots:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=f"{shots}/premium-{name}-{width}.png", full_page=True)
+    assert page.problems == [] and page.csp_violations() == []
