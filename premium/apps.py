@@ -16,5 +16,5 @@ class PremiumConfig(AppConfig):
         sync.register(
             "premium", "billing", "premium.tasks.sync_billing", pattern=r"billing-\d{4}-(0[1-9]|1[0-2])"
         )
-        # Full PDF statements, recovered by the one sweeper (providers.tasks.sweep_jobs).
+        # PDF statements, recovered by the one sweeper (providers.tasks.sweep_jobs).
         register_job(Statement, "premium.tasks.render_statement")

@@ -39,12 +39,11 @@ from providers.formatting import whole
 logger = logging.getLogger(__name__)
 
 CSV_FETCH_ROWS = 2000  # rows per database fetch while streaming the CSV
-# Calls listed in a PDF statement (the CSV has them all), as lines of text in blocks: WeasyPrint lays
-# out a table row in ~5 ms and a line of text in ~0.4 ms (bench/exports.py measures it).
-STATEMENT_CALL_LIMIT = 5_000
+# A PDF statement lists its rows as lines of text in blocks: WeasyPrint lays out a table row in ~5 ms
+# and a line of text in ~0.4 ms (bench/exports.py measures it).
 STATEMENT_LINES_PER_BLOCK = 20  # one box per line is slower again, one box for all pages slower still
 STATEMENT_COLUMN_GAP = "  "
-# Calls per part of a full statement (render_full_statement): ~8 s and ~230 MB of WeasyPrint each.
+# Calls per part of a statement (render_statement_pdf): ~8 s and ~230 MB of WeasyPrint each.
 STATEMENT_PART_CALLS = 10_000
 # Rows of the page's per-number table: a thousand numbers' rows took a quarter of a second to render.
 BUSIEST_NUMBERS = 20
@@ -478,37 +477,15 @@ def statement_call_listing(calls: list[Call]) -> Listing:
     return listing(titles, rows, numeric_from=5)
 
 
-def statement_pdf(query: BillingQuery, tenant: Tenant, context: dict) -> bytes:
-    """The month's statement: per-number totals, then the first STATEMENT_CALL_LIMIT calls (WeasyPrint,
-    DejaVu fonts); a Statement made in the background lists them all (render_full_statement)."""
-    from weasyprint import CSS, HTML  # imported on use: loading Pango costs every other request
-
-    summary = summarise(query, tenant)
-    calls = list(query.calls(tenant).order_by("started_at", "id")[: STATEMENT_CALL_LIMIT + 1])
-    html = render_to_string(
-        "premium/statement.html",
-        {
-            **context,
-            "query": query,
-            "summary": summary,
-            "number_listing": statement_number_listing(summary),
-            "call_listing": statement_call_listing(calls[:STATEMENT_CALL_LIMIT]),
-            "truncated": len(calls) > STATEMENT_CALL_LIMIT,
-            "limit": STATEMENT_CALL_LIMIT,
-        },
-    )
-    stylesheet = CSS(string=render_to_string("premium/statement.css"))
-    return HTML(string=html).write_pdf(stylesheets=[stylesheet])
-
-
-def render_full_statement(
+def render_statement_pdf(
     query: BillingQuery,
     tenant: Tenant,
     context: dict,
     output: BinaryIO,
     on_part: Callable[[int, int], None] = lambda calls, pages: None,
 ) -> tuple[int, int]:
-    """The statement with every call, written to `output`; returns (calls listed, pages).
+    """The statement, written to `output`: the totals per number, then every call; returns (calls
+    listed, pages).
 
     WeasyPrint keeps a whole document's layout in memory (~6 KB a line: 0.6 GB for 100,000 calls), so
     the calls are laid out in parts of STATEMENT_PART_CALLS, each numbered on from the last part's
@@ -563,8 +540,8 @@ def render_full_statement(
     return listed, pages
 
 
-def make_full_statement(statement: Statement) -> None:
-    """Make a claimed full statement (a PolledJob), keeping its progress in its row.
+def make_statement(statement: Statement) -> None:
+    """Make a claimed statement (a PolledJob), keeping its progress in its row.
 
     Of two deliveries of its task, one claimed it; a statement whose worker died is taken over once its
     claim runs out (the sweeper queues it again), and given up after Statement.MAX_ATTEMPTS tries.
@@ -585,13 +562,13 @@ def make_full_statement(statement: Statement) -> None:
     }
     try:
         rows.update(calls=query.calls(tenant).count())
-        # In the requester's language and the tenant's time zone, as the billing page's own PDF is.
+        # In the requester's language and the tenant's time zone, as the billing page shows the calls.
         with (
             translation.override(statement.language),
             timezone.override(tenant.time_zone),
             tempfile.TemporaryFile() as output,
         ):
-            listed, pages = render_full_statement(
+            listed, pages = render_statement_pdf(
                 query,
                 tenant,
                 context,
@@ -602,7 +579,7 @@ def make_full_statement(statement: Statement) -> None:
             field = Statement._meta.get_field("file")
             name = field.storage.save(field.generate_filename(statement, ""), File(output))
     except Exception as error:  # recorded in the row for the member who asked; the traceback goes to the log
-        logger.exception("full statement %s of tenant %s failed", statement.pk, tenant.pk)
+        logger.exception("statement %s of tenant %s failed", statement.pk, tenant.pk)
         statement.give_up(f"{type(error).__name__}: {error}"[:500], state=Statement.State.FAILED)
         return
     made = statement.finish(

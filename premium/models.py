@@ -21,6 +21,7 @@ from accounts.models import Tenant
 from premium.client import DEFAULT_BASE_URL, PROVIDER, PremiumClient, Prezentacja
 from provider_api.http import HttpTransport
 from providers.accounts import ProviderAccount
+from providers.downloads import pdf_name
 from providers.jobs import PolledJob
 
 PRESENTATION_CHOICES = [
@@ -285,6 +286,11 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def download_name(self) -> str:
+        """The name the file is downloaded under, the page's and the API's alike: the provider's, made safe."""
+        return pdf_name(self.file_name, f"invoice-{self.title}")
+
 
 def statement_file_path(statement: Statement, filename: str) -> str:
     """A random name, as for invoices: a stored statement's path cannot be guessed."""
@@ -292,12 +298,10 @@ def statement_file_path(statement: Statement, filename: str) -> str:
 
 
 class Statement(PolledJob):
-    """A PDF statement listing every call of a month (and filters), made in the background.
-
-    The statement served straight from the billing page lists at most premium.billing.STATEMENT_CALL_LIMIT
-    calls; this one lists them all, rendered in parts by premium.tasks.render_statement. `state` is what
-    the member reads; the PolledJob fields schedule the work, so that the one sweeper queues a statement
-    again when its message was lost or its worker died.
+    """A PDF statement of a month (and filters): the totals per number, then every call. Asked for on the
+    billing page and rendered in parts by premium.tasks.render_statement, never in a web request.
+    `state` is what the member reads; the PolledJob fields schedule the work, so that the one sweeper
+    queues a statement again when its message was lost or its worker died.
     """
 
     class State(models.TextChoices):

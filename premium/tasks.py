@@ -1,5 +1,5 @@
 """Celery tasks: the background syncs of Numery-Premium.PL data and the fan-outs that beat runs; the
-full PDF statements.
+PDF statements.
 
 Every sync task has the shared signature `task(tenant_id, resource)` and runs under
 accounts.sync.syncing, which holds the resource's lock and records success or the provider's error.
@@ -95,17 +95,17 @@ def queue_billing_syncs() -> int:
     return queue_scheduled_syncs(billing_months_due())
 
 
-# --- Full statements -------------------------------------------------------------------------------
+# --- PDF statements --------------------------------------------------------------------------------
 
 STATEMENTS_KEPT = timedelta(days=7)
 
 
 @shared_task
 def render_statement(statement_id: int) -> None:
-    """Make a full statement, if this delivery of the task claims it (premium.billing.make_full_statement)."""
+    """Make a PDF statement, if this delivery of the task claims it (premium.billing.make_statement)."""
     statement = Statement.claim(statement_id)
     if statement is not None:
-        billing.make_full_statement(statement)
+        billing.make_statement(statement)
 
 
 @shared_task

@@ -14,7 +14,6 @@ urlpatterns = [
     path("numbers/<int:number_id>/delete/", numbers.number_delete, name="number-delete"),
     path("billing/", billing.billing, name="billing"),
     path("billing/calls.csv", billing.billing_export, name="billing-export"),
-    path("billing/statement.pdf", billing.billing_statement, name="billing-statement"),
     path("billing/statements/", billing.statements, name="statements"),
     path("billing/statements/new/", billing.statement_request, name="statement-request"),
     path(

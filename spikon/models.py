@@ -562,6 +562,8 @@ class TtsAnnouncement(PolledJob):
     GIVE_UP_AFTER = timedelta(days=1)
     # A generate request still "being sent" after this long died with its process: the outcome is unknown.
     SUBMITTING_GIVES_UP_AFTER = timedelta(minutes=2)
+    # The stored audio's field for each format served.
+    AUDIO_FIELDS = {"mp3": "audio_mp3", "wav": "audio_wav"}
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="spikon_announcements")
     provider_id = models.PositiveBigIntegerField(_("ID"), null=True, blank=True)

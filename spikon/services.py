@@ -378,6 +378,11 @@ def _close(message: SmsMessage, status: str, reason: str) -> None:
 
 # --- Text-to-speech (4.7) ------------------------------------------------------------------------------------
 
+# An announcement's checked price is confirmed as a signed quote (the page's form or the API's answer).
+QUOTE_SALT = "spikon.tts.quote"
+# How long a checked price may be confirmed: the provider's price list could change meanwhile.
+QUOTE_MAX_AGE = 30 * 60
+
 
 def price_announcement(account: SpikonAccount, voice: str, text: str) -> api.TtsPrice:
     """What generating `text` with `voice` would cost (4.7.7): a read, nothing is audited."""

@@ -23,7 +23,6 @@ from premium import services
 from premium.client import Prezentacja
 from premium.forms import MAX_BULK_NUMBERS, BillingFilterForm, BulkRedirectForm, RedirectForm, TariffForm
 from premium.models import Invoice, PremiumAccount, PremiumNumber, WalletEntry
-from premium.views.money import download_name
 from providers.csv_export import RAW, csv_lines
 from providers.once import ActionRecord
 
@@ -346,6 +345,6 @@ def invoice_pdf(request: HttpRequest, invoice_id: int):
     return FileResponse(
         invoice.file.open("rb"),
         as_attachment=True,
-        filename=download_name(invoice),
+        filename=invoice.download_name,
         content_type=invoice.content_type or "application/pdf",
     )

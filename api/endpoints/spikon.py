@@ -22,6 +22,7 @@ from api.endpoints.common import ERRORS, PageOut, ProblemOut, answers, configure
 from api.idempotency import ACTS_ONCE, act_once
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors, invalid, problem_body
+from providers.downloads import serve_audio
 from providers.once import ActionRecord, new_action_key
 from spikon import services, sync
 from spikon.forms import AnnouncementForm, ClickToCallForm, EntryForm, PhoneBookForm, ReportOrderForm, SmsForm
@@ -38,8 +39,6 @@ from spikon.models import (
     SpikonAccount,
     TtsAnnouncement,
 )
-from spikon.views.recordings import serve_audio
-from spikon.views.tts import AUDIO_FIELDS, QUOTE_MAX_AGE, QUOTE_SALT
 
 router = TokenRouter(tags=["SPIKON"])
 
@@ -482,7 +481,7 @@ def announcement_price(request: HttpRequest, payload: AnnouncementIn):
             "net": str(price.net),
             "gross": str(price.gross),
         },
-        salt=QUOTE_SALT,
+        salt=services.QUOTE_SALT,
         compress=True,
     )
     return {"net": price.net, "gross": price.gross, "quote": quote}
@@ -506,7 +505,7 @@ class AnnouncementOut(Schema):
 
 def _quote(request: HttpRequest, signed: str) -> dict:
     try:
-        quote = signing.loads(signed, salt=QUOTE_SALT, max_age=QUOTE_MAX_AGE)
+        quote = signing.loads(signed, salt=services.QUOTE_SALT, max_age=services.QUOTE_MAX_AGE)
         if not isinstance(quote, dict) or quote.get("tenant") != request.tenant.pk:
             raise signing.BadSignature
         quote["net"], quote["gross"] = Decimal(quote["net"]), Decimal(quote["gross"])
@@ -573,7 +572,7 @@ def announcement(request: HttpRequest, announcement_id: int):
 def announcement_audio(request: HttpRequest, announcement_id: int, audio_format: Literal["mp3", "wav"]):
     """MP3 to play, or WAV PCM 8 kHz 16-bit mono for a PBX."""
     item = _announcement(request, announcement_id)
-    stored = getattr(item, AUDIO_FIELDS[audio_format])
+    stored = getattr(item, TtsAnnouncement.AUDIO_FIELDS[audio_format])
     response = (
         serve_audio(request, stored.name, f"announcement-{item.provider_id}.{audio_format}")
         if stored

@@ -1,4 +1,4 @@
-"""Full PDF statements: asked for on the billing page, made in the background in parts, downloaded."""
+"""PDF statements: asked for on the billing page, made by a worker in parts, downloaded when ready."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import weasyprint
 from django.core.files.base import ContentFile
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -17,6 +18,7 @@ from premium import billing, tasks
 from premium import client as api
 from premium import sync as premium_sync
 from premium.models import Statement
+from providers.formatting import NBSP
 from tests.faults import recording_queued_tasks
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +52,7 @@ def pdf_pages(statement: Statement) -> list[str]:
         return [page.extract_text() for page in PdfReader(io.BytesIO(file.read())).pages]
 
 
-def test_a_full_statement_lists_every_call_in_parts_numbered_on(tenant, monkeypatch):
+def test_a_statement_lists_every_call_in_parts_numbered_on(tenant, monkeypatch):
     calls = store_calls(tenant, 70)
     monkeypatch.setattr(billing, "STATEMENT_PART_CALLS", 30)  # three parts: 30, 30 and 10 calls
     statement = a_statement(tenant)
@@ -90,7 +92,7 @@ def test_a_statement_taken_up_once_is_not_made_again(tenant, monkeypatch):
         poll_status=Statement.PollStatus.POLLING,
         claimed_until=timezone.now() + Statement.CLAIM_LEASE,
     )
-    monkeypatch.setattr(billing, "render_full_statement", lambda *a, **k: pytest.fail("made twice"))
+    monkeypatch.setattr(billing, "render_statement_pdf", lambda *a, **k: pytest.fail("made twice"))
 
     tasks.render_statement(ready.pk)
     tasks.render_statement(rendering.pk)
@@ -117,7 +119,7 @@ def test_a_failure_is_kept_in_the_row_and_shown(tenant, login, viewer, monkeypat
     def broken(*args, **kwargs):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(billing, "render_full_statement", broken)
+    monkeypatch.setattr(billing, "render_statement_pdf", broken)
     statement = a_statement(tenant)
 
     tasks.render_statement(statement.pk)
@@ -130,18 +132,51 @@ def test_a_failure_is_kept_in_the_row_and_shown(tenant, login, viewer, monkeypat
     assert "No space left on device" in page
 
 
-def test_the_billing_page_offers_a_full_statement_when_the_pdf_would_be_cut(
-    tenant, login, viewer, monkeypatch
-):
+def test_the_billing_page_offers_one_pdf_statement_a_form_that_asks_a_worker(tenant, login, viewer):
     store_calls(tenant, 12)
-    client = login(viewer)
-    query = {"year": YEAR, "month": MONTH}
 
-    assert "Pełne zestawienie PDF" not in client.get(url("billing", tenant), query).text
-    monkeypatch.setattr(billing, "STATEMENT_CALL_LIMIT", 10)
-    page = client.get(url("billing", tenant), query).text
-    assert "Pełne zestawienie PDF (12 połączeń)" in page
-    assert f'action="{url("statement-request", tenant)}?year={YEAR}&amp;month={MONTH}"' in page
+    page = login(viewer).get(url("billing", tenant), {"year": YEAR, "month": MONTH}).text
+
+    action = f'action="{url("statement-request", tenant)}?year={YEAR}&amp;month={MONTH}"'
+    form = page[page.rindex("<form", 0, page.index(action)) : page.index("</form>", page.index(action))]
+    assert 'method="post"' in form and 'name="csrfmiddlewaretoken"' in form
+    assert ">Zestawienie PDF</button>" in form
+    assert page.count("Zestawienie PDF</") == 1 and ".pdf" not in page
+    with pytest.raises(NoReverseMatch):
+        reverse("premium:billing-statement", kwargs={"tenant_slug": tenant.slug})
+
+
+def test_asking_renders_nothing_in_the_request_and_the_worker_makes_every_call(
+    tenant, login, viewer, monkeypatch, django_capture_on_commit_callbacks
+):
+    calls = store_calls(tenant, 40)
+
+    def rendered_in_the_request(*args, **kwargs):
+        raise AssertionError("WeasyPrint ran in the web request")
+
+    with (
+        monkeypatch.context() as patch,
+        recording_queued_tasks(monkeypatch) as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        patch.setattr(weasyprint, "HTML", rendered_in_the_request)
+        patch.setattr(weasyprint, "CSS", rendered_in_the_request)
+        response = login(viewer).post(url("statement-request", tenant) + f"?year={YEAR}&month={MONTH}")
+
+    statement = Statement.objects.get(tenant=tenant)
+    assert response.status_code == 302 and response["Location"] == url("statements", tenant)
+    assert (statement.state, statement.file.name) == (Statement.State.QUEUED, "")
+    assert queued.sent == [("premium.tasks.render_statement", (statement.pk,))]
+
+    tasks.render_statement(statement.pk)  # as the worker does
+
+    statement.refresh_from_db()
+    text = "\n".join(pdf_pages(statement))
+    assert statement.state == Statement.State.READY and statement.calls == 40
+    totals_at = text.index("Podsumowanie według numerów")
+    assert totals_at < text.index("Razem") < text.index(calls[0].start.strftime("%Y-%m-%d %H:%M:%S"))
+    for call in calls:
+        assert call.start.strftime("%Y-%m-%d %H:%M:%S") in text
 
 
 def test_asking_queues_a_statement_of_the_filters_and_lists_it(
@@ -150,10 +185,13 @@ def test_asking_queues_a_statement_of_the_filters_and_lists_it(
     client = login(viewer)
     with recording_queued_tasks(monkeypatch) as queued, django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            url("statement-request", tenant) + f"?year={YEAR}&month={MONTH}&number=708000001&disposition=BUSY"
+            url("statement-request", tenant)
+            + f"?year={YEAR}&month={MONTH}&number=708000001&disposition=BUSY",
+            follow=True,
         )
 
-    assert response.status_code == 302 and response["Location"] == url("statements", tenant)
+    assert response.redirect_chain == [(url("statements", tenant), 302)]
+    assert "Zestawienie PDF jest przygotowywane; gdy będzie gotowe, pobierzesz je tutaj." in response.text
     statement = Statement.objects.get(tenant=tenant)
     assert (statement.year, statement.month, statement.number, statement.disposition) == (
         YEAR, MONTH, "708000001", "BUSY",
@@ -164,9 +202,49 @@ def test_asking_queues_a_statement_of_the_filters_and_lists_it(
         "pl",
     )
     assert queued.sent == [("premium.tasks.render_statement", (statement.pk,))]
-    listed = client.get(url("statements", tenant))
-    assert f'id="statement-{statement.pk}"' in listed.text and "708000001" in listed.text
-    assert 'hx-trigger="every 2s"' in listed.text
+    assert f'id="statement-{statement.pk}"' in response.text and "708000001" in response.text
+    assert 'hx-trigger="every 2s"' in response.text
+
+
+def test_asking_again_for_the_same_filters_leads_to_the_one_being_made(
+    tenant, login, viewer, operator, monkeypatch, django_capture_on_commit_callbacks
+):
+    same = f"?year={YEAR}&month={MONTH}&number=708000001"
+    with recording_queued_tasks(monkeypatch) as queued, django_capture_on_commit_callbacks(execute=True):
+        login(viewer).post(url("statement-request", tenant) + same)
+        statement = Statement.objects.get()
+        again = login(operator).post(url("statement-request", tenant) + same, follow=True)
+
+    assert Statement.objects.count() == 1 and len(queued.sent) == 1
+    assert again.redirect_chain == [(url("statements", tenant) + f"#statement-{statement.pk}", 302)]
+    assert "Zestawienie z tymi filtrami jest już przygotowywane" in again.text
+
+    # Other filters, or the same once the first is ready, make a new one.
+    with recording_queued_tasks(monkeypatch) as queued, django_capture_on_commit_callbacks(execute=True):
+        login(viewer).post(url("statement-request", tenant) + f"?year={YEAR}&month={MONTH}&number=708000002")
+        Statement.objects.filter(pk=statement.pk).update(state=Statement.State.READY)
+        login(viewer).post(url("statement-request", tenant) + same)
+    assert Statement.objects.count() == 3 and len(queued.sent) == 2
+
+
+@pytest.mark.parametrize("role", ["owner", "tenant_admin", "operator", "viewer"])
+def test_every_member_may_ask_for_a_statement(tenant, login, role, request, monkeypatch):
+    member = request.getfixturevalue(role)
+    with recording_queued_tasks(monkeypatch):
+        response = login(member).post(url("statement-request", tenant) + f"?year={YEAR}&month={MONTH}")
+
+    assert response.status_code == 302
+    assert Statement.objects.get().requested_by == member
+
+
+def test_an_outsider_gets_404_and_a_stranger_the_login(tenant, login, outsider, client, monkeypatch):
+    asking = url("statement-request", tenant) + f"?year={YEAR}&month={MONTH}"
+    with recording_queued_tasks(monkeypatch) as queued:
+        assert client.post(asking)["Location"].startswith("/accounts/login/")
+        assert login(outsider).post(asking).status_code == 404
+        assert login(outsider).get(url("statements", tenant)).status_code == 404
+
+    assert not Statement.objects.exists() and queued.sent == []
 
 
 def test_bad_filters_are_refused_with_the_forms_words(tenant, login, viewer):
@@ -174,19 +252,53 @@ def test_bad_filters_are_refused_with_the_forms_words(tenant, login, viewer):
 
     assert response.status_code == 400
     assert "cyfr" in response.text  # "A premium number is digits only", in Polish
+    assert "Popraw filtry powyżej" in response.text and '<form method="get"' in response.text
     assert not Statement.objects.exists()
 
 
-def test_a_tenant_has_a_few_statements_in_the_making_at_most(tenant, login, viewer, monkeypatch):
-    from premium.views.billing import FULL_STATEMENTS_AT_ONCE
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("pl", "3 zestawienia są już w przygotowaniu: poczekaj, aż któreś będzie gotowe"),
+        ("en", "3 statements are being made already: wait for one to be ready"),
+    ],
+)
+def test_a_tenant_has_a_few_statements_in_the_making_at_most(
+    tenant, login, viewer, monkeypatch, language, words, django_capture_on_commit_callbacks
+):
+    from premium.views.billing import STATEMENTS_AT_ONCE
 
-    for _ in range(FULL_STATEMENTS_AT_ONCE):
-        a_statement(tenant)
+    assert STATEMENTS_AT_ONCE == 3
+    for number in range(STATEMENTS_AT_ONCE):
+        a_statement(tenant, number=f"70800000{number}")
     with recording_queued_tasks(monkeypatch) as queued:
-        response = login(viewer).post(url("statement-request", tenant), follow=True)
+        response = login(viewer).post(
+            url("statement-request", tenant) + f"?year={YEAR}&month={MONTH}",
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
 
-    assert Statement.objects.count() == FULL_STATEMENTS_AT_ONCE and queued.sent == []
-    assert "poczekaj" in response.text.lower()
+    assert Statement.objects.count() == STATEMENTS_AT_ONCE and queued.sent == []
+    assert words in response.text
+    # One made frees a place.
+    Statement.objects.filter(number="708000000").update(state=Statement.State.READY)
+    with recording_queued_tasks(monkeypatch) as queued, django_capture_on_commit_callbacks(execute=True):
+        login(viewer).post(url("statement-request", tenant) + f"?year={YEAR}&month={MONTH}")
+    assert Statement.objects.count() == STATEMENTS_AT_ONCE + 1 and len(queued.sent) == 1
+
+
+def test_the_list_shows_the_progress_in_words(tenant, login, viewer):
+    a_statement(tenant, state=Statement.State.RENDERING, calls=40_000, calls_done=12_000)
+    a_statement(tenant, state=Statement.State.READY, calls=1, calls_done=1, pages=1)
+    a_statement(tenant)
+    client = login(viewer)
+
+    page = " ".join(client.get(url("statements", tenant)).text.replace(NBSP, " ").split())
+    assert "12 000 z 40 000 połączeń" in page and '<progress value="30" max="100"' in page
+    assert "w kolejce" in page and "wszystkie połączenia" in page
+    english = " ".join(client.get(url("statements", tenant), HTTP_ACCEPT_LANGUAGE="en").text.split())
+    assert "12,000 of 40,000 calls" in english.replace(NBSP, " ")
+    assert f'<a href="{url("statements", tenant)}">' in page  # the refresh link, for a page without JS
 
 
 def test_the_list_stops_polling_when_every_statement_is_final(tenant, login, viewer):
@@ -211,7 +323,7 @@ def test_only_a_ready_statement_of_the_tenant_is_downloaded(tenant, other_tenant
 
     response = client.get(url("statement-download", tenant, statement_id=ready.pk))
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.7 statement"
-    assert f"statement-{tenant.slug}-{YEAR}-{MONTH:02d}-full.pdf" in response["Content-Disposition"]
+    assert f"statement-{tenant.slug}-{YEAR}-{MONTH:02d}.pdf" in response["Content-Disposition"]
     assert client.get(url("statement-download", tenant, statement_id=queued.pk)).status_code == 404
     assert client.get(url("statement-download", tenant, statement_id=foreign.pk)).status_code == 404
 

@@ -1,5 +1,5 @@
-"""Billing: the calls of a month with filters, summaries and a chart; the CSV export; the PDF statement,
-and the full statements made in the background."""
+"""Billing: the calls of a month with filters, summaries and a chart; the CSV export; the PDF statements,
+asked for here and made by a worker (premium.tasks.render_statement), never in a web request."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from html import escape
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.urls import reverse
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from accounts.models import Role
+from accounts.models import Role, Tenant
 from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
 from premium import billing as billing_data
@@ -30,7 +33,7 @@ from providers.csv_export import csv_response
 from providers.queueing import queue_after_commit
 
 PER_PAGE = 50
-FULL_STATEMENTS_AT_ONCE = 3  # a tenant's statements waiting or being made at one time
+STATEMENTS_AT_ONCE = 3  # a tenant's statements waiting or being made at one time
 RECENT_STATEMENTS = 20
 
 
@@ -87,7 +90,6 @@ def billing(request: TenantRequest) -> HttpResponse:
         filter_query=_filter_query(request),
         number_options=_number_options(prices) if not request.htmx else "",
         dispositions=Call.Disposition,
-        statement_limit=billing_data.STATEMENT_CALL_LIMIT,
     )
     if request.htmx and request.GET.get("after"):
         return render(request, "premium/billing.html#billing-rows", context)
@@ -119,60 +121,65 @@ def billing_export(request: TenantRequest) -> HttpResponse:
     return csv_response(request, filename, billing_data.csv_columns(), rows)
 
 
-@require_GET
-@tenant_view(Role.VIEWER)
-def billing_statement(request: TenantRequest) -> HttpResponse:
-    """The month's statement as a PDF: per-number totals, then the calls."""
-    form, query = _filters(request)
-    if query is None:
-        return _refused_filters(request, form)
-    account = get_account(request)
-    pdf = billing_data.statement_pdf(
-        query,
-        request.tenant,
-        {"tenant": request.tenant, "account": account, "generated_at": timezone.now(), "form": form},
-    )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    filename = f"statement-{request.tenant.slug}-{_period_name(query)}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-# --- Full statements -------------------------------------------------------------------------------
+# --- PDF statements --------------------------------------------------------------------------------
 
 
 @require_POST
 @tenant_view(Role.VIEWER)
 def statement_request(request: TenantRequest) -> HttpResponse:
-    """Queue a statement of every call the billing filters (in the query string, as for the CSV) select."""
+    """Queue a PDF statement of the billing filters (in the query string, as for the CSV); a worker makes
+    it and the statements page follows it. The same statement still in the making is not asked twice."""
     form, query = _filters(request)
     if query is None:
         return _refused_filters(request, form)
-    pending = Statement.objects.filter(
-        tenant=request.tenant, state__in=[Statement.State.QUEUED, Statement.State.RENDERING]
-    )
-    if pending.count() >= FULL_STATEMENTS_AT_ONCE:
-        messages.error(
-            request,
-            _("%(count)s full statements are being made already: wait for them before asking for another.")
-            % {"count": FULL_STATEMENTS_AT_ONCE},
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    statements_url = reverse("premium:statements", kwargs={"tenant_slug": request.tenant.slug})
+    with transaction.atomic():
+        # One request of a tenant at a time (its row locked): two clicks cannot both pass the checks below.
+        Tenant.objects.select_for_update().get(pk=request.tenant.pk)
+        in_making = Statement.objects.filter(
+            tenant=request.tenant, state__in=[Statement.State.QUEUED, Statement.State.RENDERING]
         )
-        return redirect("premium:statements", tenant_slug=request.tenant.slug)
-    statement = Statement.objects.create(
-        tenant=request.tenant,
-        requested_by=request.user,
-        language=translation.get_language() or settings.LANGUAGE_CODE,
-        **asdict(query),  # the filters: Statement has a field for each
+        same = in_making.filter(language=language, **asdict(query)).order_by("id").first()
+        if same is not None:
+            messages.info(
+                request,
+                _(
+                    "A statement with these filters is already being made: it is marked below; no second "
+                    "one was asked for."
+                ),
+            )
+            return redirect(f"{statements_url}#statement-{same.pk}")
+        if in_making.count() >= STATEMENTS_AT_ONCE:
+            messages.error(
+                request,
+                ngettext(
+                    "%(count)d statement is being made already: wait for it to be ready before asking "
+                    "for another.",
+                    "%(count)d statements are being made already: wait for one to be ready before asking "
+                    "for another.",
+                    STATEMENTS_AT_ONCE,
+                )
+                % {"count": STATEMENTS_AT_ONCE},
+            )
+            return redirect(statements_url)
+        statement = Statement.objects.create(
+            tenant=request.tenant,
+            requested_by=request.user,
+            language=language,
+            **asdict(query),  # the filters: Statement has a field for each
+        )
+        queue_after_commit(tasks.render_statement, statement.pk)
+    messages.success(
+        request, _("The PDF statement is being made; you can download it here when it is ready.")
     )
-    queue_after_commit(tasks.render_statement, statement.pk)
-    messages.success(request, _("The full statement is being made; it will be ready to download here."))
-    return redirect("premium:statements", tenant_slug=request.tenant.slug)
+    return redirect(statements_url)
 
 
 @require_GET
 @tenant_view(Role.VIEWER)
 def statements(request: TenantRequest) -> HttpResponse:
-    """The tenant's recent full statements; the list refreshes itself while one is being made."""
+    """The tenant's recent statements; the list refreshes itself while one is waiting or being made."""
     recent = list(
         Statement.objects.filter(tenant=request.tenant)
         .select_related("requested_by")
@@ -200,7 +207,7 @@ def statement_download(request: TenantRequest, statement_id: int) -> HttpRespons
     statement = get_object_or_404(
         Statement, pk=statement_id, tenant=request.tenant, state=Statement.State.READY
     )
-    name = f"statement-{request.tenant.slug}-{statement.year:04d}-{statement.month:02d}-full.pdf"
+    name = f"statement-{request.tenant.slug}-{statement.year:04d}-{statement.month:02d}.pdf"
     return FileResponse(
         statement.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
     )

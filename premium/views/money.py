@@ -16,7 +16,7 @@ from premium import services
 from premium.models import Invoice, WalletEntry
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError
-from providers.downloads import attachment, pdf_name
+from providers.downloads import attachment
 
 WALLET_PER_PAGE = 50
 
@@ -48,10 +48,6 @@ def invoices(request: TenantRequest) -> HttpResponse:
     )
 
 
-def download_name(invoice: Invoice) -> str:
-    return pdf_name(invoice.file_name, f"invoice-{invoice.title}")
-
-
 @require_GET
 @tenant_view(Role.VIEWER)
 def invoice_download(request: TenantRequest, invoice_id: int) -> HttpResponse:
@@ -71,5 +67,5 @@ def invoice_download(request: TenantRequest, invoice_id: int) -> HttpResponse:
             )
             return redirect("premium:invoices", tenant_slug=request.tenant.slug)
     return attachment(
-        invoice.file, download_name(invoice), download_type(invoice.content_type or "application/pdf")
+        invoice.file, invoice.download_name, download_type(invoice.content_type or "application/pdf")
     )

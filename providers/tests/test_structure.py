@@ -116,3 +116,16 @@ def test_no_view_calls_a_provider_client(app):
             elif isinstance(called, ast.Name) and called.id in client_classes:
                 offending.add(f"{file.relative_to(ROOT)}:{node.lineno} {called.id}()")
     assert offending == set()
+
+
+def test_the_api_imports_no_view_module():
+    """The API and the pages share services, models and the shared core; a view module is HTTP for the
+    pages only, so that what the API needs never lives there."""
+    apps = {path.parent.name for path in ROOT.glob("*/apps.py")} - {"api"}
+    offending = {
+        f"{file.relative_to(ROOT)}: {module}"
+        for file in _sources(ROOT / "api")
+        for module in _imported_modules(file)
+        if _top(module) in apps and "views" in module.split(".")[1:]
+    }
+    assert "premium" in apps and offending == set()

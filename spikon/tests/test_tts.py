@@ -12,7 +12,7 @@ from accounts.models import AuditEvent
 from spikon import sync
 from spikon.client import TTS_TEXT_MAX_LENGTH
 from spikon.models import TtsAnnouncement
-from spikon.views.tts import QUOTE_SALT
+from spikon.services import QUOTE_SALT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_pages")]
 

@@ -9,77 +9,22 @@ can neither be guessed nor used from another tenant.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import BinaryIO
 from uuid import UUID
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from accounts.media_checks import file_audio_type
 from accounts.models import Role
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError
+from providers.downloads import serve_audio
 from spikon import services, sync
 from spikon.models import CallRecord
 from spikon.views.overview import page_context
-
-_BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
-_CHUNK = 64 * 1024
-
-
-def serve_audio(request: TenantRequest, name: str, filename: str) -> HttpResponse | None:
-    """Stream a stored audio file, with byte ranges so that a player can seek; `?download=1` makes it an
-    attachment. None when the file is not in storage, or is not MP3 or WAV audio (it is never served)."""
-    try:
-        size = default_storage.size(name)
-        handle = default_storage.open(name, "rb")
-    except OSError:
-        return None
-    content_type = file_audio_type(handle)
-    if content_type is None:
-        handle.close()
-        return None
-    download = request.GET.get("download") == "1"
-    match = _BYTE_RANGE.fullmatch(request.headers.get("Range", "").strip())
-    if match and not download and any(match.groups()):
-        first, last = match.groups()
-        if first:
-            start, end = int(first), min(int(last), size - 1) if last else size - 1
-        else:
-            start, end = max(size - int(last), 0), size - 1
-        if start >= size or end < start:
-            handle.close()
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
-        handle.seek(start)
-        response = StreamingHttpResponse(
-            _read(handle, end - start + 1), status=206, content_type=content_type
-        )
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Disposition"] = content_disposition_header(False, filename)
-        response["Content-Length"] = str(end - start + 1)
-    else:
-        response = FileResponse(handle, content_type=content_type, as_attachment=download, filename=filename)
-    response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-def _read(handle: BinaryIO, length: int) -> Iterator[bytes]:
-    with handle:
-        while length > 0:
-            chunk = handle.read(min(_CHUNK, length))
-            if not chunk:
-                return
-            length -= len(chunk)
-            yield chunk
 
 
 def _call_or_404(request: TenantRequest, call_id: UUID) -> CallRecord:

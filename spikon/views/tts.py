@@ -23,18 +23,14 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts.models import Role
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError, UnavailableError
+from providers.downloads import serve_audio
 from providers.once import new_action_key
 from spikon import services, sync
 from spikon.client import TTS_TEXT_MAX_LENGTH
 from spikon.forms import ANNOUNCEMENT_NAME_MAX_LENGTH, AnnouncementForm
 from spikon.models import SpikonAccount, TtsAnnouncement
+from spikon.services import QUOTE_MAX_AGE, QUOTE_SALT
 from spikon.views.overview import page_context, spikon_account
-from spikon.views.recordings import serve_audio
-
-QUOTE_SALT = "spikon.tts.quote"
-# How long a checked price may be confirmed: the provider's price list could change meanwhile.
-QUOTE_MAX_AGE = 30 * 60
-AUDIO_FIELDS = {"mp3": "audio_mp3", "wav": "audio_wav"}
 
 
 def _list_context(request: TenantRequest) -> dict[str, object]:
@@ -73,10 +69,10 @@ def announcement(request: TenantRequest, announcement_id: int) -> HttpResponse:
 @tenant_view(Role.VIEWER)
 def audio(request: TenantRequest, announcement_id: int, audio_format: str) -> HttpResponse:
     """The stored audio: MP3 to play, or WAV PCM 8 kHz 16-bit mono; `?download=1` to save it."""
-    if audio_format not in AUDIO_FIELDS:
+    if audio_format not in TtsAnnouncement.AUDIO_FIELDS:
         raise Http404("No such format.")
     item = _announcement_or_404(request, announcement_id)
-    stored = getattr(item, AUDIO_FIELDS[audio_format])
+    stored = getattr(item, TtsAnnouncement.AUDIO_FIELDS[audio_format])
     if stored:
         response = serve_audio(request, stored.name, f"announcement-{item.provider_id}.{audio_format}")
         if response is not None:

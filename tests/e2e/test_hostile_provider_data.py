@@ -61,7 +61,6 @@ MUST_SHOW = {
 NOT_PAGES = {
     "premium:number-row",
     "premium:billing-export",
-    "premium:billing-statement",
     "premium:invoice-download",
     "spikon:phonebook-export",
     "spikon:history-export",

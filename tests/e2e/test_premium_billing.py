@@ -11,7 +11,8 @@ from pypdf import PdfReader
 
 from config.celery import app as celery_app
 from premium import sync as premium_sync
-from premium.models import Call, Invoice
+from premium.models import Call, Invoice, Statement
+from premium.tasks import render_statement
 from premium.tests.live import account_at, served_sandbox
 from tests.e2e.conftest import log_in
 
@@ -69,9 +70,15 @@ def test_filter_billing_download_csv_and_pdf_and_an_invoice(
     assert rows[0][0] == "Id połączenia" and rows[0][7] == "Stan połączenia"
     assert len(rows) - 1 == answered.count() and {row[7] for row in rows[1:]} == {"odebrane"}
 
-    # PDF statement, with Polish letters intact.
+    # PDF statement: asked for here, made by the worker (its task run here), downloaded from the list.
+    page.get_by_role("button", name="Zestawienie PDF").click()
+    page.wait_for_url("**/premium/billing/statements/")
+    statement = Statement.objects.get(tenant=tenant)
+    assert (statement.disposition, statement.state) == ("ANSWERED", Statement.State.QUEUED)
+    render_statement(statement.pk)
+    page.reload()
     with page.expect_download() as pdf_download:
-        page.get_by_role("button", name="Zestawienie PDF").click()
+        page.locator(f"#statement-{statement.pk}").get_by_role("link", name="Pobierz").click()
     reader = PdfReader(pdf_download.value.path())
     pdf = "\n".join(p.extract_text() for p in reader.pages)
     assert "Zestawienie billingu Numery-Premium.PL" in pdf
