@@ -1,7 +1,8 @@
 """Every tenant page, found by following the navigation from the tenant's overview, fits a laptop
 (1366 × 900) and a phone (390 × 844): the page is never wider than the window, no visible control lies
-outside it (a wide table scrolls inside its own box, its row actions stay in view), no two controls of a
-form overlap, and nothing logs a console error or breaks the CSP. And an invalid value sent from each
+outside it (a wide table scrolls inside its own box, its row actions stay in view), the sticky row actions
+never lie over the data beside them, no two controls of a form overlap, no button's words are cut off, and
+nothing logs a console error or breaks the CSP. And an invalid value sent from each
 inline form comes back in place, the page keeping its layout.
 
 With SCREENSHOTS=<folder> in the environment, a full-page screenshot of every page at both widths is
@@ -34,9 +35,10 @@ LAYOUT_PROBLEMS = r"""
   const width = document.documentElement.clientWidth;
   const problems = [];
   const name = (el) => `${el.tagName.toLowerCase()}${el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : ""} "${(el.innerText || el.value || el.name || el.getAttribute("aria-label") || "").trim().slice(0, 40)}"`;
+  // Drawn on the screen: a closed dropdown's items have a box, but are not rendered.
   const shown = (el) => {
     const box = el.getBoundingClientRect();
-    return box.width > 1 && box.height > 1 && getComputedStyle(el).visibility !== "hidden";
+    return box.width > 1 && box.height > 1 && el.checkVisibility({ visibilityProperty: true, opacityProperty: true });
   };
   // A control inside a box that scrolls sideways is reached by scrolling that box, unless it sits in a
   // sticky cell (the row actions), which must be in view.
@@ -71,6 +73,26 @@ LAYOUT_PROBLEMS = r"""
       const down = Math.min(boxA.bottom, boxB.bottom) - Math.max(boxA.top, boxB.top);
       if (across > 2 && down > 2) problems.push(`${name(a)} and ${name(b)} overlap`);
     }));
+  }
+  // A sticky cell (the row actions) must not lie over another cell of its row: the data under it is hidden.
+  // Named once a table.
+  for (const table of document.querySelectorAll("main table")) {
+    const covered = [...table.rows].flatMap((row) => {
+      const cells = [...row.cells].filter(shown);
+      return cells.filter((cell) => getComputedStyle(cell).position === "sticky").flatMap((cell) => {
+        const box = cell.getBoundingClientRect();
+        return cells.filter((other) => other !== cell && getComputedStyle(other).position !== "sticky"
+          && Math.min(box.right, other.getBoundingClientRect().right) - Math.max(box.left, other.getBoundingClientRect().left) > 2)
+          .map((other) => `${name(cell)} covers ${name(other)}`);
+      });
+    });
+    if (covered.length) problems.push(covered[0]);
+  }
+  // A button, a summary or a link drawn as a button shows all its words.
+  for (const el of document.querySelectorAll("main button, main [role=button], main summary")) {
+    if (shown(el) && el.scrollWidth > el.clientWidth + 1) {
+      problems.push(`${name(el)} is cut off`);
+    }
   }
   return problems;
 }
@@ -177,6 +199,8 @@ KEPT_LAYOUT = """
 def test_an_invalid_value_in_each_inline_form_comes_back_in_place(live_server, watched_page, demo_tenant):
     tenant, owner = demo_tenant
     page = watched_page
+    width, height = WINDOWS["laptop"]
+    page.set_viewport_size({"width": width, "height": height})
     log_in(page, live_server, owner)
     pages = find_pages(page, live_server.url, tenant)
 
