@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -154,7 +155,11 @@ def statement_request(request: TenantRequest) -> HttpResponse:
     if pending.count() >= FULL_STATEMENTS_AT_ONCE:
         messages.error(
             request,
-            _("%(count)s full statements are being made already: wait for them before asking for another.")
+            ngettext(
+                "%(count)s full statement is being made already: wait for it before asking for another.",
+                "%(count)s full statements are being made already: wait for them before asking for another.",
+                FULL_STATEMENTS_AT_ONCE,
+            )
             % {"count": FULL_STATEMENTS_AT_ONCE},
         )
         return redirect("premium:statements", tenant_slug=request.tenant.slug)
