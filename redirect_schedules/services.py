@@ -22,7 +22,7 @@ from premium import sync as premium_sync
 from premium.models import PremiumAccount, PremiumNumber
 from provider_api.errors import ProviderError, UnavailableError
 from providers.once import ActionRecord, start_action
-from providers.texts import later
+from providers.texts import joined, later
 from redirect_schedules.models import RedirectSchedule, Switch
 from redirect_schedules.timetable import Setting, Timetable
 from snapshots.capture import take
@@ -143,13 +143,12 @@ NUMBER_PROBLEMS = {
 
 def _problems_later(results: list[dict]) -> str:
     """The numbers not switched, one after another, each with the provider's words or the target read."""
-    text = ""
-    for result in reversed(results):
-        problem = later(
-            NUMBER_PROBLEMS[result["state"]], number=result["number"], problem=result["problem"] or "—"
-        )
-        text = later("%(first)s; %(rest)s", first=problem, rest=text) if text else problem
-    return text
+    return joined(
+        [
+            later(NUMBER_PROBLEMS[result["state"]], number=result["number"], problem=result["problem"] or "—")
+            for result in results
+        ]
+    )
 
 
 def pause(schedule: RedirectSchedule, user) -> None:
