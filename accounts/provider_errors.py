@@ -171,6 +171,8 @@ _NO_ANSWER = frozenset(
     {UnavailableReason.NO_CONNECTION, UnavailableReason.CONNECTION_LOST, UnavailableReason.TIMEOUT}
 )
 
+THEIR_WORDS_KEPT = 1000  # characters of the provider's words a stored explanation keeps
+
 OUTCOME_UNKNOWN = _("The outcome is unknown — check whether it was done before trying again.")
 NOTHING_CHANGED = _("Nothing was changed; try again in a few minutes.")
 
@@ -197,7 +199,8 @@ def explain_later(error: ProviderError, redact: Callable[[str], str]) -> str:
                 what=ours,
                 then=str(OUTCOME_UNKNOWN if error.outcome_unknown else NOTHING_CHANGED),
             )
-    theirs = redact(error.describe())
+    # Clipped, so that the record stays whole in a column that keeps 2,000 characters.
+    theirs = redact(error.describe())[:THEIR_WORDS_KEPT]
     if isinstance(error, UnavailableError) and error.reason in _NO_ANSWER:
         return later(gettext_noop("%(ours)s Details: %(theirs)s"), ours=ours, theirs=theirs)
     return later(gettext_noop("%(ours)s Provider says: %(theirs)s"), ours=ours, theirs=theirs)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import SyncStatus, Tenant
 from provider_api.errors import ProviderError, UnavailableError
@@ -24,6 +25,10 @@ from providers.queueing import queue_after_commit
 # A sync still "running" after this long belongs to a worker that died: the next one may take over.
 STALE_AFTER = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=1)
+# Stored for a failure of this program rather than the provider's, shown in the viewer's language.
+OUR_ERROR = gettext_noop(
+    "An error in this dashboard stopped the sync; it is in the server's log. It is tried again later."
+)
 
 
 @dataclass(frozen=True)
@@ -117,8 +122,9 @@ def syncing(tenant_id: int, provider: str, resource: str) -> Iterator[SyncStatus
     except ProviderError as error:
         _record_failure(status, error.describe(), unreachable=isinstance(error, UnavailableError))
         sync_finished.send(sender=SyncStatus, tenant_id=tenant_id, provider=provider, resource=resource)
-    except Exception as error:
-        _record_failure(status, f"{error.__class__.__name__}", unreachable=False)
+    except Exception:
+        # The program's own error is for the log (the worker logs it); people read what it means.
+        _record_failure(status, OUR_ERROR, unreachable=False)
         raise
     else:
         SyncStatus.objects.filter(pk=status.pk).update(

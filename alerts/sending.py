@@ -58,7 +58,7 @@ def webhook_body(delivery: Delivery) -> bytes:
 def send_webhook(delivery: Delivery) -> Outcome:
     endpoint = delivery.endpoint
     if endpoint is None:
-        return Outcome(False, error="The endpoint was deleted.", final=True)
+        return Outcome(False, error=gettext_noop("Not sent: the endpoint was deleted."), final=True)
     if not endpoint.enabled:
         return Outcome(False, error=gettext_noop("Not sent: the endpoint is switched off."), final=True)
     # Resolved once, checked, and connected to: a name re-pointed into a private network between the check
@@ -70,7 +70,9 @@ def send_webhook(delivery: Delivery) -> Outcome:
     if not settings.PROVIDER_SANDBOXES_ALLOWED and any(is_internal(address) for address in addresses):
         return Outcome(False, error=later(NOT_PUBLIC, host=host), final=True)
     if not settings.DEBUG and not endpoint.url.startswith("https://"):
-        return Outcome(False, error="Only https:// addresses receive events.", final=True)
+        return Outcome(
+            False, error=gettext_noop("Not sent: only https:// addresses receive events."), final=True
+        )
     body = webhook_body(delivery)
     timestamp = int(timezone.now().timestamp())
     headers = {
@@ -83,12 +85,20 @@ def send_webhook(delivery: Delivery) -> Outcome:
     try:
         # The address is the one the secret was made for: an endpoint's URL never changes.
         response = post_to_address(endpoint.url, addresses[0], body, headers)
-    except requests.RequestException as error:
-        return Outcome(False, error=f"No answer: {error.__class__.__name__}")
+    except requests.exceptions.SSLError:
+        return Outcome(False, error=gettext_noop("The address's certificate could not be verified."))
+    except requests.Timeout:
+        return Outcome(False, error=gettext_noop("The address did not answer in time."))
+    except requests.RequestException:
+        return Outcome(False, error=gettext_noop("Could not connect to the address."))
     response.close()
     if 200 <= response.status_code < 300:
         return Outcome(True, response.status_code)
-    return Outcome(False, response.status_code, f"HTTP {response.status_code}")
+    return Outcome(
+        False,
+        response.status_code,
+        later(gettext_noop("Refused with HTTP status %(status)s."), status=response.status_code),
+    )
 
 
 class _CheckedAddress(HTTPAdapter):
@@ -122,9 +132,11 @@ def post_to_address(url: str, address: str, body: bytes, headers: dict[str, str]
 
 def send_email(delivery: Delivery) -> Outcome:
     if not settings.EMAIL_ENABLED:
-        return Outcome(False, error="Email is off (EMAIL_URL is not set).")
+        return Outcome(
+            False, error=gettext_noop("Not sent: email is off on this server (EMAIL_URL is not set).")
+        )
     if delivery.user is None or not delivery.user.email:
-        return Outcome(False, error="The member has no email address.")
+        return Outcome(False, error=gettext_noop("Not sent: the member has no email address."))
     setting = MemberNotifications.objects.filter(tenant_id=delivery.tenant_id, user=delivery.user).first()
     language = setting.language if setting else settings.LANGUAGE_CODE
     tenant = delivery.tenant
@@ -168,5 +180,7 @@ def send(delivery: Delivery) -> Outcome:
         return send_webhook(delivery)
     try:
         return send_email(delivery)
-    except (OSError, ConnectionError) as error:  # smtplib's errors are OSErrors
-        return Outcome(False, error=f"Email not sent: {error.__class__.__name__}")
+    except (OSError, ConnectionError):  # smtplib's errors are OSErrors
+        return Outcome(
+            False, error=gettext_noop("Email not sent: the mail server could not be reached or refused it.")
+        )

@@ -25,7 +25,7 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import Tenant
 from premium.client import Call as ProviderCall
@@ -35,6 +35,7 @@ from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 from providers import csv_export, events
 from providers.formatting import whole
+from providers.texts import later
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ STATEMENT_LINES_PER_BLOCK = 20  # one box per line is slower again, one box for 
 STATEMENT_COLUMN_GAP = "  "
 # Calls per part of a statement (render_statement_pdf): ~8 s and ~230 MB of WeasyPrint each.
 STATEMENT_PART_CALLS = 10_000
+# Why a full statement failed, as its requester reads it (the error itself goes to the log).
+STATEMENT_ERROR = gettext_noop("An error in this dashboard stopped it; it is in the server's log.")
 # Rows of the page's per-number table: a thousand numbers' rows took a quarter of a second to render.
 BUSIEST_NUMBERS = 20
 CHART_HEIGHT = 100
@@ -548,8 +551,7 @@ def make_statement(statement: Statement) -> None:
     """
     rows = Statement.objects.filter(pk=statement.pk)
     if statement.attempts > Statement.MAX_ATTEMPTS:
-        with translation.override(statement.language):  # the requester reads it
-            reason = _("Its making stopped %(count)d times.") % {"count": Statement.MAX_ATTEMPTS}
+        reason = later(gettext_noop("Its making stopped %(count)d times."), count=Statement.MAX_ATTEMPTS)
         statement.give_up(reason, state=Statement.State.FAILED)
         return
     rows.update(state=Statement.State.RENDERING, calls_done=0, pages=0)
@@ -578,9 +580,9 @@ def make_statement(statement: Statement) -> None:
             output.seek(0)
             field = Statement._meta.get_field("file")
             name = field.storage.save(field.generate_filename(statement, ""), File(output))
-    except Exception as error:  # recorded in the row for the member who asked; the traceback goes to the log
+    except Exception:  # the member who asked reads that it failed; what failed goes to the log
         logger.exception("statement %s of tenant %s failed", statement.pk, tenant.pk)
-        statement.give_up(f"{type(error).__name__}: {error}"[:500], state=Statement.State.FAILED)
+        statement.give_up(STATEMENT_ERROR, state=Statement.State.FAILED)
         return
     made = statement.finish(
         state=Statement.State.READY, file=name, calls=listed, calls_done=listed, pages=pages

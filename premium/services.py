@@ -207,7 +207,7 @@ def buy_number(
             action.settle(
                 ActionRecord.State.UNKNOWN if unknown else ActionRecord.State.FAILED,
                 tariff=tariff,
-                message=account.explain(error),
+                message=account.explain_later(error),
             )
             if unknown:
                 # The provider may have bought it: the next sync shows the truth on the list and in the wallet.

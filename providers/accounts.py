@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import audit
 from accounts.models import AuditEvent, Tenant, User
-from accounts.provider_errors import explain
+from accounts.provider_errors import explain, explain_later
 from accounts.validators import clean_provider_base_url
 from provider_api.errors import ProviderError
 from provider_api.http import HttpTransport
@@ -88,6 +88,11 @@ class ProviderAccount(models.Model):
         code and words, this account's secrets (and `extra`) masked."""
         return self.redact(explain(error), extra=extra)
 
+    def explain_later(self, error: ProviderError, *, extra: tuple[str, ...] = ()) -> str:
+        """explain() for a text that is stored and read later, by anyone: kept as codes and shown in the
+        viewer's language (the `worker_text` filter), the provider's words masked as in explain()."""
+        return explain_later(error, lambda text: self.redact(text, extra=extra))
+
 
 def secret_field(label, *, max_length: int = 200, required_message=None, **kwargs) -> forms.CharField:
     """A secret of an account form (one of its SECRET_FIELDS): ProviderAccountForm makes it write-only and
@@ -155,13 +160,14 @@ class ProviderAccountForm(forms.ModelForm):
 def record_failure(
     account: ProviderAccount, user: User | None, action: str, error: ProviderError, **about
 ) -> None:
-    """Audit a provider write that failed: what happened and the provider's words, the secrets masked."""
+    """Audit a provider write that failed: what happened (in the reader's language) and the provider's
+    words, the secrets masked."""
     audit.record(
         account.tenant,
         user,
         action,
         outcome=AuditEvent.Outcome.FAILURE,
-        message=account.explain(error),
+        message=account.explain_later(error),
         **about,
     )
 

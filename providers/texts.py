@@ -27,6 +27,14 @@ def later(message_id: str, **params: Any) -> str:
     return MARK + json.dumps({"text": message_id, "params": params}, ensure_ascii=False)
 
 
+def joined(texts: list[str], separator: str = "; ") -> str:
+    """Texts made by later(), one after another, as one stored text."""
+    text = ""
+    for part in reversed(texts):
+        text = later("%(first)s" + separator + "%(rest)s", first=part, rest=text) if text else part
+    return text
+
+
 def shown(stored: str) -> str:
     """The stored text in the active language."""
     if not stored:

@@ -13,6 +13,7 @@ import logging
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts import audit
 from accounts.models import AuditEvent
@@ -21,6 +22,7 @@ from premium import sync as premium_sync
 from premium.models import PremiumAccount, PremiumNumber
 from provider_api.errors import ProviderError, UnavailableError
 from providers.once import ActionRecord, start_action
+from providers.texts import joined, later
 from redirect_schedules.models import RedirectSchedule, Switch
 from redirect_schedules.timetable import Setting, Timetable
 from snapshots.capture import take
@@ -126,11 +128,26 @@ def _read_back(account: PremiumAccount, switch: Switch, results: list[dict]) -> 
         target=switch.schedule,
         changes={"redirect": (None, switch.target), "numbers": (None, [r["number"] for r in results])},
         outcome=AuditEvent.Outcome.SUCCESS if verified else AuditEvent.Outcome.FAILURE,
-        message="; ".join(
-            f"{r['number']}: {r['state']} {r['problem']}".strip()
-            for r in results
-            if r["state"] != Switch.NumberState.VERIFIED
-        ),
+        message=_problems_later([r for r in results if r["state"] != Switch.NumberState.VERIFIED]),
+    )
+
+
+# What became of a number that was not switched, as the audit log says it (in its reader's language).
+NUMBER_PROBLEMS = {
+    Switch.NumberState.REFUSED: gettext_noop("%(number)s: the provider refused it (%(problem)s)"),
+    Switch.NumberState.UNKNOWN: gettext_noop("%(number)s: outcome unknown (%(problem)s)"),
+    Switch.NumberState.NOT_READ: gettext_noop("%(number)s: set, but could not be read back (%(problem)s)"),
+    Switch.NumberState.DIFFERENT: gettext_noop("%(number)s: read back with another target (%(problem)s)"),
+}
+
+
+def _problems_later(results: list[dict]) -> str:
+    """The numbers not switched, one after another, each with the provider's words or the target read."""
+    return joined(
+        [
+            later(NUMBER_PROBLEMS[result["state"]], number=result["number"], problem=result["problem"] or "—")
+            for result in results
+        ]
     )
 
 

@@ -9,8 +9,7 @@ from datetime import timedelta
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts import audit
 from accounts.models import AuditEvent, Tenant, User
@@ -20,6 +19,7 @@ from providers import events
 from providers.accounts import record_failure
 from providers.downloads import store_once
 from providers.once import ActionRecord, start_action
+from providers.texts import later
 from sms import sync
 from sms.forms import AccountForm
 from sms.models import Payment, SerwerSmsAccount, Subaccount, SubaccountCreation, SubaccountLimit
@@ -140,7 +140,7 @@ def create_subaccount(
         )
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-        explanation = account.explain(error, extra=(password,))
+        explanation = account.explain_later(error, extra=(password,))
         with transaction.atomic():
             SubaccountCreation.objects.filter(pk=creation.pk).update(
                 status=SubaccountCreation.Status.UNKNOWN if unknown else SubaccountCreation.Status.REFUSED,
@@ -182,8 +182,10 @@ def create_subaccount(
             tenant=tenant, login__iexact=creation.login, status=SubaccountCreation.Status.UNKNOWN
         ).update(
             status=SubaccountCreation.Status.REFUSED,
-            error=_("Not created: the same login was free when it was created later (ID %(id)s).")
-            % {"id": provider_id},
+            error=later(
+                gettext_noop("Not created: the same login was free when it was created later (ID %(id)s)."),
+                id=provider_id,
+            ),
         )
         audit.record(
             tenant,

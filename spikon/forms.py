@@ -478,7 +478,11 @@ class AnnouncementForm(forms.Form):
         text = self.cleaned_data["text"].replace("\r\n", "\n")
         if len(text) > TTS_TEXT_MAX_LENGTH:
             raise forms.ValidationError(
-                _("The text has %(length)d characters; an announcement has at most %(max)d.")
+                ngettext_lazy(
+                    "The text has %(length)d character; an announcement has at most %(max)d.",
+                    "The text has %(length)d characters; an announcement has at most %(max)d.",
+                    "length",
+                )
                 % {"length": len(text), "max": TTS_TEXT_MAX_LENGTH}
             )
         return text

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.fields import EncryptedTextField
 from accounts.models import Tenant
@@ -438,6 +439,19 @@ CALL_STATES = {"Odebrane": _("answered"), "Nieodebrane": _("not answered"), "Zaj
 
 def call_state_label(state: str) -> str:
     return str(CALL_STATES.get(state, state))
+
+
+# A call-centre agent's state in the campaign monitor (4.5.8), in SPIKON's words: "Wolny" is the document's;
+# "Rozmowa" is what an agent on a call shows. Any other state is shown as SPIKON sent it.
+AGENT_FREE = "Wolny"
+AGENT_STATES = {
+    AGENT_FREE: pgettext_lazy("call-centre agent", "free"),
+    "Rozmowa": pgettext_lazy("call-centre agent", "on a call"),
+}
+
+
+def agent_state_label(state: str) -> str:
+    return str(AGENT_STATES.get(state, state))
 
 
 class CallRecord(models.Model):

@@ -21,11 +21,11 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import audit
 from accounts.media_checks import MP3, file_audio_type
 from accounts.models import User
-from accounts.provider_errors import explain_later
 from provider_api.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -38,6 +38,7 @@ from providers import accounts as provider_accounts
 from providers.accounts import record_failure
 from providers.once import ActionRecord, start_action
 from providers.queueing import queue_after_commit
+from providers.texts import later, shown
 from spikon import client as api
 from spikon import sync, tasks
 from spikon.models import (
@@ -61,11 +62,6 @@ INCOMING = "incoming"
 OUTGOING = "outgoing"
 # A recording is fetched while the operator waits to play it.
 RECORDING_TIMEOUT = (3.0, 10.0)
-
-
-def explained_later(account: SpikonAccount, error: ProviderError) -> str:
-    """account.explain() as a worker stores it: shown later in the viewer's language (providers.texts)."""
-    return explain_later(error, account.redact)
 
 
 def _first_outcome(account: SpikonAccount, key: str) -> dict:
@@ -217,7 +213,7 @@ def initiate_call(
     except ProviderError as error:
         unknown = isinstance(error, UnavailableError) and error.outcome_unknown
         call.status = ClickToCall.Status.UNKNOWN if unknown else ClickToCall.Status.REFUSED
-        call.error = account.explain(error)
+        call.error = account.explain_later(error)
     else:
         call.status = ClickToCall.Status.INITIATED
         call.provider_state = account.redact(state)[:100]
@@ -250,16 +246,23 @@ class SmsSending:
     already_sent: bool = False
 
     @property
-    def summary(self) -> str:
+    def stored_summary(self) -> str:
+        """The counts as the audit log keeps them: shown in its reader's language."""
         statuses = SmsMessage.SendStatus
-        return _(
-            "%(accepted)d accepted, %(refused)d refused, %(unknown)d of unknown outcome, %(not_sent)d not sent."
-        ) % {
-            "accepted": self.counts.get(statuses.ACCEPTED, 0),
-            "refused": self.counts.get(statuses.REFUSED, 0),
-            "unknown": self.counts.get(statuses.UNKNOWN, 0),
-            "not_sent": self.counts.get(statuses.NOT_SENT, 0),
-        }
+        return later(
+            gettext_noop(
+                "%(accepted)d accepted, %(refused)d refused, %(unknown)d of unknown outcome, "
+                "%(not_sent)d not sent."
+            ),
+            accepted=self.counts.get(statuses.ACCEPTED, 0),
+            refused=self.counts.get(statuses.REFUSED, 0),
+            unknown=self.counts.get(statuses.UNKNOWN, 0),
+            not_sent=self.counts.get(statuses.NOT_SENT, 0),
+        )
+
+    @property
+    def summary(self) -> str:
+        return shown(self.stored_summary)
 
 
 def send_sms(
@@ -312,7 +315,7 @@ def send_sms(
         target=batch,
         changes={"recipients": (None, sum(sending.counts.values())), "sender": (None, batch.sender)},
         outcome="success" if accepted else "failure",
-        message=sending.summary,
+        message=sending.stored_summary,
     )
     return sending
 
@@ -337,9 +340,9 @@ def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
             ids = client.send_sms(message.recipient, batch.text, batch.sender)
         except ProviderError as error:
             unknown = isinstance(error, UnavailableError) and error.outcome_unknown
-            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, account.explain(error))
+            _close(message, statuses.UNKNOWN if unknown else statuses.REFUSED, account.explain_later(error))
             if isinstance(error, UnavailableError | AuthenticationError):
-                stop_reason = _(
+                stop_reason = gettext_noop(
                     "Not sent: the provider stopped answering or refused the key while sending earlier messages."
                 )
             continue
@@ -347,7 +350,7 @@ def send_batch(account: SpikonAccount, batch: SmsBatch) -> dict[str, int]:
             _close(
                 message,
                 statuses.UNKNOWN,
-                _("The provider accepted the message but gave no message ID to follow."),
+                gettext_noop("The provider accepted the message but gave no message ID to follow."),
             )
             continue
         message.provider_id = ids[0]
@@ -421,7 +424,7 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
             changes={"name": (None, item.name), "voice": (None, item.voice)},
         )
         if isinstance(error, UnavailableError) and error.outcome_unknown:
-            item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, account.explain(error)
+            item.state, item.last_error = TtsAnnouncement.State.UNKNOWN, account.explain_later(error)
             item.save(update_fields=["state", "last_error"])
             record.settle(ActionRecord.State.UNKNOWN, announcement=item.pk)
         else:
@@ -462,7 +465,7 @@ def delete_announcement(account: SpikonAccount | None, user: User, item: TtsAnno
         try:
             account.client(in_request=True).delete_tts(item.provider_id)
         except NotFoundError as error:
-            remark = account.explain(error)
+            remark = account.explain_later(error)
         except ProviderError as error:
             record_failure(account, user, "spikon.tts.delete", error, target=item)
             raise

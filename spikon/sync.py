@@ -524,7 +524,7 @@ def refresh_monitor(snapshot_id: int) -> bool:
         monitor = client.campaign_monitor(snapshot.campaign.provider_id)
     except ProviderError as error:
         figures = {
-            "last_error": account.explain(error)[:2000],
+            "last_error": account.explain_later(error)[:2000],
             "failing_since": Coalesce(F("failing_since"), now),
         }
     else:

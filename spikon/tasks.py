@@ -74,13 +74,13 @@ def poll_sms_state(message_id: int) -> None:
     try:
         state = account.client(in_request=False).sms_state(message.provider_id)
     except NotFoundError as error:
-        if message.give_up(services.explained_later(account, error)):
+        if message.give_up(account.explain_later(error)):
             events.announce(message.tenant_id, "sms.failed", message_id=message.pk, to=message.recipient)
         return
     except ProviderError as error:
         if stops_on_credentials(error):
-            message.wait_for_credentials(services.explained_later(account, error))
-        elif message.poll_again(error=services.explained_later(account, error)):
+            message.wait_for_credentials(account.explain_later(error))
+        elif message.poll_again(error=account.explain_later(error)):
             _nudge_sms(message)
         return
     fields = {"delivery": state.code, "delivery_error": account.redact(state.error or "")[:2000]}
@@ -135,10 +135,10 @@ def run_phonebook_import(import_id: int) -> None:
                 if error.outcome_unknown
                 else PhoneBookImportRow.Status.TO_ADD
             )
-            row.status, row.message = status, services.explained_later(account, error)
+            row.status, row.message = status, account.explain_later(error)
             row.save(update_fields=["status", "message"])
             # The provider is not answering: the rest waits for the backoff instead of failing one by one.
-            if job.poll_again(error=services.explained_later(account, error)):
+            if job.poll_again(error=account.explain_later(error)):
                 run_phonebook_import.apply_async_on_commit((job.pk,), eta=job.next_poll_at)
             elif job.poll_status == PhoneBookImport.PollStatus.FAILED:
                 _end_import(job, stop_reason=job.last_error, released=True)
@@ -148,11 +148,11 @@ def run_phonebook_import(import_id: int) -> None:
                 # Refused before anything was added: the row waits with the rest for the fixed credentials.
                 row.status, row.message = PhoneBookImportRow.Status.TO_ADD, ""
                 row.save(update_fields=["status", "message"])
-                job.wait_for_credentials(services.explained_later(account, error))
+                job.wait_for_credentials(account.explain_later(error))
                 return
             row.status, row.message = (
                 PhoneBookImportRow.Status.FAILED,
-                services.explained_later(account, error),
+                account.explain_later(error),
             )
             row.save(update_fields=["status", "message"])
             continue
@@ -312,23 +312,21 @@ def poll_call_history_report(report_id: int) -> None:
         _report_later(report, state=state.READY, generated_at=generated_at)
     except NotFoundError as error:
         report.give_up(
-            later("%(what)s %(then)s", what=expired, then=services.explained_later(account, error)),
+            later("%(what)s %(then)s", what=expired, then=account.explain_later(error)),
             state=state.EXPIRED,
         )
     except UnavailableError as error:
         reached = state.READY if generated_at else state.PENDING
-        _report_later(
-            report, services.explained_later(account, error), state=reached, generated_at=generated_at
-        )
+        _report_later(report, account.explain_later(error), state=reached, generated_at=generated_at)
     except ProviderError as error:
         if stops_on_credentials(error):
             # Kept where it was (the provider's report and how far it got): it goes on once they are fixed.
             reached = state.READY if generated_at else state.PENDING
             report.wait_for_credentials(
-                services.explained_later(account, error), state=reached, generated_at=generated_at
+                account.explain_later(error), state=reached, generated_at=generated_at
             )
         else:
-            report.give_up(services.explained_later(account, error), state=state.FAILED)
+            report.give_up(account.explain_later(error), state=state.FAILED)
     else:
         with transaction.atomic():
             count = sync.store_calls(report, records)
@@ -368,15 +366,15 @@ def poll_announcement(announcement_id: int) -> None:
         _announcement_later(announcement, state=state.READY, generated_at=generated_at)
     except UnavailableError as error:
         reached = state.READY if generated_at else announcement.state
-        error_text = services.explained_later(account, error)
+        error_text = account.explain_later(error)
         _announcement_later(announcement, error_text, state=reached, generated_at=generated_at)
     except ProviderError as error:
         if stops_on_credentials(error):
             reached = state.READY if generated_at else announcement.state
-            error_text = services.explained_later(account, error)
+            error_text = account.explain_later(error)
             announcement.wait_for_credentials(error_text, state=reached, generated_at=generated_at)
         else:
-            announcement.give_up(services.explained_later(account, error), state=state.FAILED)
+            announcement.give_up(account.explain_later(error), state=state.FAILED)
     else:
         if not announcement.finish(state=state.STORED, generated_at=generated_at, **stored):
             for name in stored.values():

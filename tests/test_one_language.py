@@ -13,6 +13,9 @@ from django.utils.translation import trans_real
 
 from accounts import audit
 from accounts.tests.test_role_matrix import TENANT_URLS, object_factories
+from provider_api.errors import NotFoundError
+from providers.accounts import record_failure
+from spikon.models import SpikonAccount
 
 pytestmark = pytest.mark.django_db
 PLACEHOLDER = re.compile(r"%(\([^)]*\))?[-#0 +]*\d*(\.\d+)?[sdifr%]|\{[^}]*\}")
@@ -41,6 +44,12 @@ def record_every_action(tenant, owner) -> None:
     for code in audit.SENTENCES:
         audit.record(tenant, owner, code, object_label="X", changes=changes)
         audit.record(tenant, owner, code, object_label="X", outcome="failure", message="Odmowa.")
+    # A failure recorded where English was active (a worker, an English session) reads in Polish here.
+    refused = NotFoundError("Not found: sk-key-123", provider="SPIKON", code=-8, name="Not found")
+    with translation.override("en"):
+        record_failure(
+            SpikonAccount(tenant=tenant, api_key="sk-key-123"), owner, "spikon.tts.delete", refused
+        )
 
 
 def page_text(response) -> str:

@@ -2,11 +2,12 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import sync
 from accounts.models import SyncStatus
 from provider_api.errors import UnavailableError
+from providers.texts import shown
 
 
 @pytest.fixture
@@ -41,7 +42,14 @@ def test_other_exceptions_are_recorded_and_raised(tenant):
     with pytest.raises(KeyError), sync.syncing(tenant.pk, "testprov", "things"):
         raise KeyError("boom")
     status = SyncStatus.objects.get()
-    assert status.last_error == "KeyError" and not status.is_running and not status.failure_unreachable
+    assert not status.is_running and not status.failure_unreachable
+    # A sentence for people in their language, not the program's exception (that goes to the log).
+    assert "KeyError" not in status.last_error
+    with translation.override("en"):
+        english = shown(status.last_error)
+    with translation.override("pl"):
+        polish = shown(status.last_error)
+    assert english.startswith("An error in this dashboard stopped the sync") and polish != english
 
 
 def test_two_syncs_of_one_resource_never_overlap(tenant):

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from accounts.models import SyncStatus
 from alerts import digest, evaluation, notify, sending, tasks
 from alerts.models import Alert, AlertRule, Delivery, MemberNotifications, RuleKind
+from providers.texts import shown
 from sms.models import PoolEntry
 from spikon.models import PhoneAccount, SpikonAccount
 
@@ -167,7 +168,8 @@ def test_a_failed_webhook_is_retried_with_backoff_and_given_up_after_a_day(tenan
     delivery.refresh_from_db()
     assert delivery.poll_status == Delivery.PollStatus.WAITING and delivery.response_code == 503
     assert delivery.next_poll_at > timezone.now() + timedelta(seconds=20)
-    assert delivery.last_error == "HTTP 503"
+    with translation.override("en"):
+        assert shown(delivery.last_error) == "Refused with HTTP status 503."
 
     Delivery.objects.filter(pk=delivery.pk).update(
         next_poll_at=timezone.now(), created_at=timezone.now() - timedelta(days=1, minutes=1)

@@ -331,3 +331,20 @@ def test_a_queued_delivery_to_an_endpoint_switched_off_since_is_given_up(tenant,
     delivery.refresh_from_db()
     assert delivery.poll_status == Delivery.PollStatus.FAILED and "switched off" in delivery.last_error
     assert receiver.events == []
+
+
+def test_why_a_delivery_was_given_up_reads_in_the_viewers_language(
+    tenant, tenant_admin, endpoint, receiver, login, settings
+):
+    deleted = notify.test_event(endpoint)
+    settings.DEBUG, settings.PROVIDER_SANDBOXES_ALLOWED = False, True
+    plain_http = notify.test_event(endpoint)
+    tasks.deliver_notification(plain_http.pk)
+    endpoint.delete()
+    tasks.deliver_notification(deleted.pk)
+
+    polish = login(tenant_admin).get(url("alerts:deliveries", tenant)).content.decode()
+
+    assert "the endpoint was deleted" not in polish and "only https://" not in polish
+    assert "Nie wysłano: adres został usunięty." in polish
+    assert "Nie wysłano: zdarzenia otrzymują tylko adresy https://." in polish

@@ -24,6 +24,7 @@ from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, newest_first
 from api.problems import Problem, from_form_errors, invalid, problem_body
 from providers.downloads import serve_audio
 from providers.once import ActionRecord, new_action_key
+from providers.texts import shown
 from spikon import services, sync
 from spikon.forms import AnnouncementForm, ClickToCallForm, EntryForm, PhoneBookForm, ReportOrderForm, SmsForm
 from spikon.models import (
@@ -260,9 +261,9 @@ def click_to_call(request: HttpRequest, payload: CallIn):
         )
         # initiate_call keeps a refusal or a lost answer in the call's row: they are this key's answer too.
         if made.status == ClickToCall.Status.UNKNOWN:
-            return 503, problem_body(request, Problem("outcome-unknown", made.error))
+            return 503, problem_body(request, Problem("outcome-unknown", shown(made.error)))
         if made.status == ClickToCall.Status.REFUSED:
-            return 422, problem_body(request, Problem("provider-refused", made.error))
+            return 422, problem_body(request, Problem("provider-refused", shown(made.error)))
         return 201, ClickToCallOut.from_orm(made).dict()
 
     return act_once(request, "spikon.call.initiate", data, call)

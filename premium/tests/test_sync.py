@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
+from accounts import sync as account_sync
 from accounts.models import SyncStatus, Tenant
 from premium import client as api
 from premium import sync as premium_sync
@@ -303,7 +304,7 @@ def test_a_bad_resource_is_recorded_and_raised(premium_account, tenant, resource
     task = tasks.sync_numbers if resource.startswith("numbers") else tasks.sync_billing
     with pytest.raises(ValueError, match="not a"):
         task(tenant.pk, resource)
-    assert status(tenant, resource).last_error == "ValueError"
+    assert status(tenant, resource).last_error == account_sync.OUR_ERROR  # a sentence, not the exception
 
 
 # --- Wallet and invoices -------------------------------------------------------------------------

@@ -359,6 +359,25 @@ def test_not_enough_money_is_a_clear_message(login, tenant, tenant_admin, synced
     assert synced.count() == count
 
 
+def test_a_refused_purchase_reads_in_the_language_of_whoever_looks_later(
+    login, tenant, tenant_admin, synced, sandbox
+):
+    sandbox.number_price_grosze = 10**9
+    client = login(tenant_admin)
+    response, token = buy(client, tenant, 4)  # a Polish session
+    assert response.status_code == 422
+
+    again = client.post(
+        url("number-buy", tenant), {"tariff": 4, "confirmation": token}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    log = client.get(reverse("audit-log", kwargs={"tenant_slug": tenant.slug}), HTTP_ACCEPT_LANGUAGE="en")
+
+    refused = "Numery-Premium.PL rejected the data"
+    assert "This purchase was already sent and refused: " + refused in again.text
+    assert refused in log.text and "Numery-Premium.PL odrzucił" not in log.text
+    assert "Brak wystarczających środków" in log.text  # the provider's own words stay as it sent them
+
+
 def test_an_unknown_outcome_says_check_and_offers_no_resend(login, tenant, tenant_admin, synced, sandbox):
     sandbox.set_fault("/api/prm/voice/addNumber/6", "500")
 

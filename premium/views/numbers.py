@@ -37,6 +37,7 @@ from premium.sync import SYNC_KEY
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError, UnavailableError
 from providers.once import ActionRecord, start_action
+from providers.texts import shown
 from redirect_schedules.services import pause_question_url
 from snapshots.capture import take_before_bulk_change
 
@@ -222,7 +223,7 @@ def _already_sent(request: TenantRequest, action: ActionRecord) -> HttpResponse:
         messages.warning(
             request,
             _("This purchase was already sent and refused: %(words)s")
-            % {"words": outcome.get("message", "")},
+            % {"words": shown(outcome.get("message", ""))},
         )
     else:
         messages.warning(

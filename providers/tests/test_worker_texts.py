@@ -42,6 +42,10 @@ def test_an_explained_provider_error_is_stored_without_a_language_and_with_its_s
         polish = shown(stored)
     assert english.startswith("SPIKON found nothing") and "Provider says: SPIKON -8 Not found" in english
     assert polish != english and "***" in polish and "SPIKON -8" in polish
+    # A provider that says a great deal: what is stored still fits a 2,000-character column whole.
+    long = explain_later(NotFoundError("słowo " * 1000, provider="SPIKON", code=-8), str)[:2000]
+    with translation.override("en"):
+        assert shown(long).startswith("SPIKON found nothing")
     unknown = UnavailableError("timeout", provider="SPIKON", outcome_unknown=True)
     with translation.override("en"):
         assert "check whether it was done" in shown(explain_later(unknown, str))

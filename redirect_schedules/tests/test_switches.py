@@ -74,7 +74,7 @@ def test_the_switch_in_force_is_set_once_and_read_back(
 
 
 def test_a_read_back_failure_fails_the_switch_on_the_page_and_in_the_audit_log(
-    schedule, scheduled_numbers, sandbox, login, viewer
+    schedule, scheduled_numbers, sandbox, login, viewer, owner
 ):
     sandbox.set_fault(SHOW_NUMBERS, "500")
     with time_machine.travel(datetime(2026, 4, 7, 9, 0, tzinfo=WARSAW), tick=True):
@@ -92,6 +92,10 @@ def test_a_read_back_failure_fails_the_switch_on_the_page_and_in_the_audit_log(
     page = login(viewer).get(url).content.decode()
     assert "nie powiodło się" in page
     assert "ustawiono, ale nie udało się odczytać" in page
+    # The audit log says it in its reader's language, not in the switch's state codes.
+    log = reverse("audit-log", kwargs={"tenant_slug": schedule.tenant.slug})
+    polish = login(owner).get(log).content.decode()
+    assert "not_read" not in polish and f"{scheduled_numbers[0].number}: ustawiono, ale nie" in polish
 
 
 def test_a_paused_schedule_makes_no_switch(schedule, scheduled_numbers, sandbox):

@@ -329,3 +329,21 @@ def test_the_create_page_in_polish(login, tenant, tenant_admin, synced, settings
     del client.cookies[settings.LANGUAGE_COOKIE_NAME]
     page = client.get(create_url(tenant)).content.decode()
     assert "Nowe subkonto" in page and "Subkonto szablonowe" in page
+
+
+def test_an_unknown_outcome_reads_in_the_language_of_whoever_looks_later(
+    login, tenant, tenant_admin, synced, sandbox, settings
+):
+    sandbox.set_fault(ADD, "500", times=1)
+    client = login(tenant_admin)
+    data = open_form(client, tenant)
+    response = client.post(create_url(tenant), data)  # made in English
+    assert response.status_code == 302
+
+    english = client.get(response["Location"]).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pl"
+    polish = client.get(response["Location"]).content.decode()
+
+    assert "The provider&#x27;s server answered with an error" in english
+    assert "server answered with an error" not in polish
+    assert "Serwer dostawcy odpowiedział błędem" in polish

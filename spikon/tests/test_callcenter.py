@@ -304,6 +304,40 @@ def test_an_old_snapshot_is_marked_not_fresh(login, viewer, tenant):
     assert "not fresh" in text and 'data-figure="free">1<' in text
 
 
+def test_agent_states_read_in_the_viewers_language(login, viewer, tenant):
+    hotline = CallCenterCampaign.objects.create(tenant=tenant, provider_id=1, name="Infolinia")
+    member = {"sip_login": "1", "answered": 0, "last_call": None, "on_pause": False, "skill": "1"}
+    CampaignMonitorSnapshot.objects.create(
+        campaign=hotline,
+        data={
+            "members": [
+                {**member, "description": "Janina Kowalska", "state": "Wolny"},
+                {**member, "description": "Adam Nowacki", "state": "Rozmowa"},
+                {**member, "description": "Ewa Lis", "state": "Dzwoni <b>"},  # a state the document never named
+            ],
+            "waiting_calls": [],
+        },
+        taken_at=timezone.now(),
+    )
+    client = login(viewer)
+    pages = {
+        (name, language): client.get(
+            url(name, tenant, campaign_id=hotline.pk), HTTP_ACCEPT_LANGUAGE=language
+        ).content.decode()
+        for name in ("callcenter-monitor", "callcenter-wallboard")
+        for language in ("en", "pl")
+    }
+
+    for name in ("callcenter-monitor", "callcenter-wallboard"):
+        english, polish = pages[name, "en"], pages[name, "pl"]
+        assert ">free<" in english and ">on a call<" in english
+        assert ">Wolny<" not in english and ">Rozmowa<" not in english
+        assert ">Wolny<" in polish and ">Rozmowa<" in polish  # the provider's own words
+        assert "Dzwoni &lt;b&gt;" in english and "Dzwoni <b>" not in english
+    free = re.search(r'<tr class="([^"]*)">\s*<th scope="row">Janina', pages["callcenter-wallboard", "en"])
+    assert free and free.group(1) == "spikon-wallboard-free"
+
+
 def test_the_wallboard_is_its_own_full_screen_page(login, viewer, synced, sandbox):
     hotline = campaign(1)
     client = login(viewer)

@@ -78,6 +78,17 @@ def test_a_refusal_shows_the_providers_words(phone, sandbox, login, operator):
     assert "-8" in page and "Could not find phone account" in page
 
 
+def test_a_refusal_reads_in_the_language_of_whoever_looks_later(phone, sandbox, login, operator):
+    with sandbox._lock:
+        del sandbox._accounts[1]
+    client = login(operator)
+    client.post(url(phone.tenant), form(phone), HTTP_ACCEPT_LANGUAGE="pl")  # made in Polish
+
+    english = client.get(url(phone.tenant), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "SPIKON found nothing" in english and "Could not find phone account" in english
+
+
 @pytest.mark.parametrize(
     ("destination", "error"),
     [("", "To pole jest wymagane"), ("60123abc", "cyfry"), ("1" * 26, "najwyżej 25 znaków"), ("+", "cyfry")],

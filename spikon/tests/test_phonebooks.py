@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import AuditEvent
+from providers.texts import shown
 from spikon import sync, tasks
 from spikon.models import PhoneBook, PhoneBookEntry, PhoneBookImport, PhoneBookImportRow
 from spikon.sandbox import HOSTILE_SCRIPT
@@ -416,6 +417,25 @@ def test_import_previews_then_adds_and_reports(
     assert event.changes == {"entries": [None, 2]} and event.outcome == "success"
 
 
+def test_why_a_line_is_not_imported_reads_in_the_viewers_language(books, login, operator):
+    client = login(operator)
+    book = books[1]
+    existing = book.entries.first().number
+    content = GOOD_AND_BAD.format(existing=existing).encode("cp1250")
+    response = client.post(
+        url(book.tenant, "phonebook-import", book_id=book.pk),
+        {"file": SimpleUploadedFile("kontakty.csv", content, content_type="text/csv")},
+        HTTP_ACCEPT_LANGUAGE="pl",  # uploaded by someone reading Polish
+    )
+
+    polish = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    english = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "nazwa jest pusta" in polish and "the name is empty" not in polish
+    assert "ten numer jest już w książce" in polish
+    assert "the name is empty" in english and "this number is already in the phonebook" in english
+
+
 def test_import_rows_the_provider_refuses_are_reported(books, sandbox, login, operator):
     client = login(operator)
     book = books[1]
@@ -546,7 +566,7 @@ def test_duplicates_say_where_the_number_already_is(books):
     book = books[1]
     existing = book.entries.first().number
     rows = classify_rows(book, [(1, ["A", existing]), (2, ["B", "601000900"]), (3, ["C", "601 000 900"])])
-    assert [(row.status, row.message) for row in rows] == [
+    assert [(row.status, shown(row.message)) for row in rows] == [
         ("duplicate", "ten numer jest już w książce"),
         ("to_add", ""),
         ("duplicate", "ten numer jest już we wcześniejszym wierszu"),

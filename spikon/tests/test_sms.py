@@ -78,6 +78,16 @@ def test_review_shows_what_it_costs_before_anything_is_sent(spikon_account, sand
     assert sandbox.request_count(SEND) == 0
 
 
+@pytest.mark.parametrize(
+    ("length", "said"), [(1, "1 znak,"), (63, "63 znaki,"), (65, "65 znaków,"), (112, "112 znaków,")]
+)
+def test_the_review_counts_characters_in_polish_plural_forms(spikon_account, login, operator, length, said):
+    response = login(operator).post(
+        url(spikon_account.tenant), {**compose("601000111", "a" * length), "action": "review"}
+    )
+    assert said in " ".join(response.content.decode().split())
+
+
 def test_operator_sends_one_message_per_recipient(
     spikon_account, sandbox, login, operator, django_capture_on_commit_callbacks
 ):
@@ -233,9 +243,7 @@ def test_an_entry_of_another_tenant_cannot_be_picked(spikon_account, other_tenan
 
 
 def test_send_again_prefills_an_earlier_message(spikon_account, login, operator):
-    batch = SmsBatch.objects.create(
-        tenant=spikon_account.tenant, sender="OFERTA", text="Promocja!"
-    )
+    batch = SmsBatch.objects.create(tenant=spikon_account.tenant, sender="OFERTA", text="Promocja!")
     message = SmsMessage.objects.create(tenant=spikon_account.tenant, batch=batch, recipient="601000111")
     page = login(operator).get(url(spikon_account.tenant), {"again": message.pk}).content.decode()
     assert "Promocja!" in page and "601000111" in page and '<option value="OFERTA" selected>' in page

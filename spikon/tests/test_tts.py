@@ -7,10 +7,12 @@ import re
 import pytest
 from django.core import signing
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import AuditEvent
 from spikon import sync
 from spikon.client import TTS_TEXT_MAX_LENGTH
+from spikon.forms import AnnouncementForm
 from spikon.models import TtsAnnouncement
 from spikon.services import QUOTE_SALT
 
@@ -116,6 +118,14 @@ def test_bad_announcement_details_are_refused_before_the_provider(
     response = checked_price(login(operator), voices.tenant, **overrides)
     assert response.status_code == 400 and field in response.context["form"].errors
     assert sandbox.request_count("/api/tts/price") == 0
+
+
+@pytest.mark.parametrize(("extra", "said"), [(2, "Treść ma 3002 znaki;"), (5, "Treść ma 3005 znaków;")])
+def test_a_too_long_text_is_counted_in_polish_plural_forms(tenant, extra, said):
+    form = AnnouncementForm({"text": "a" * (TTS_TEXT_MAX_LENGTH + extra)}, tenant=tenant)
+    with translation.override("pl"):
+        assert not form.is_valid()
+        assert said in form.errors["text"][0]
 
 
 def test_line_breaks_count_as_one_character(login, operator, voices):

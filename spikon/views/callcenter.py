@@ -23,7 +23,13 @@ from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError
 from providers.queueing import queue_after_commit
 from spikon import services, sync
-from spikon.models import CallCenterAgent, CallCenterCampaign, CampaignMonitorSnapshot
+from spikon.models import (
+    AGENT_FREE,
+    CallCenterAgent,
+    CallCenterCampaign,
+    CampaignMonitorSnapshot,
+    agent_state_label,
+)
 from spikon.services import INCOMING
 from spikon.tasks import refresh_campaign_monitor
 from spikon.views.overview import page_context, spikon_account
@@ -168,6 +174,15 @@ def _monitor_context(request: TenantRequest, campaign_id: int) -> dict[str, obje
     monitor = snapshot.data if snapshot is not None else None
     # The document never shows a waiting call: the fields met so far get names, any other keeps the provider's.
     labels = {"number": _("Number"), "waiting-time": _("Waiting time")}
+    members = [
+        {
+            **member,
+            "state_label": agent_state_label(member.get("state", "")),
+            "free": member.get("state") == AGENT_FREE,
+        }
+        for member in (monitor or {}).get("members", [])
+        if isinstance(member, dict)
+    ]
     waiting_calls = [
         [(labels.get(key, key), value) for key, value in call.items()]
         for call in (monitor or {}).get("waiting_calls", [])
@@ -184,6 +199,7 @@ def _monitor_context(request: TenantRequest, campaign_id: int) -> dict[str, obje
         campaign=campaign,
         snapshot=snapshot,
         monitor=monitor,
+        members=members,
         waiting_calls=waiting_calls,
         stale=stale,
         age_seconds=max(int(age or 0), 0),

@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -30,8 +31,9 @@ from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import AlreadyExistsError, ProviderError
 from providers.csv_export import FORMULA_STARTS, Column, csv_response
 from providers.queueing import queue_after_commit
+from providers.texts import joined, later
 from spikon import services
-from spikon.client import PHONE_BOOK_ENTRY_NAME_MAX_LENGTH
+from spikon.client import PHONE_BOOK_ENTRY_NAME_MAX_LENGTH, PHONE_NUMBER_MAX_LENGTH
 from spikon.forms import (
     IMPORT_MAX_ROWS,
     DeleteBookForm,
@@ -48,6 +50,13 @@ from spikon.views.overview import page_context, spikon_account
 ENTRIES_PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
 IMPORT_ROWS_SHOWN = 500
+# normalize_phone_number's refusals (by their code), as an import line stores them.
+NUMBER_PROBLEMS = {
+    "number": gettext_noop("Enter a phone number: digits, optionally starting with +."),
+    "number_length": later(
+        gettext_noop("A phone number has at most %(max)d characters."), max=PHONE_NUMBER_MAX_LENGTH
+    ),
+}
 HEADER_WORDS = {"name", "nazwa", "imię i nazwisko", "number", "numer", "telefon", "phone"}
 
 
@@ -311,30 +320,38 @@ def classify_rows(book: PhoneBook, lines: list[tuple[int, list[str]]]) -> list[P
         row = PhoneBookImportRow(
             line=line, name=name[:200], number=raw_number[:40], status=PhoneBookImportRow.Status.TO_ADD
         )
+        # What is wrong with a line is stored as codes (providers.texts): whoever looks reads their language.
         problems = []
         if len(cells) > 2 and any(cell.strip() for cell in cells[2:]):
-            problems.append(_("more than two columns"))
+            problems.append(gettext_noop("more than two columns"))
         if not name:
-            problems.append(_("the name is empty"))
+            problems.append(gettext_noop("the name is empty"))
         elif len(name) > PHONE_BOOK_ENTRY_NAME_MAX_LENGTH:
             problems.append(
-                _("the name is longer than %(max)d characters") % {"max": PHONE_BOOK_ENTRY_NAME_MAX_LENGTH}
+                later(
+                    gettext_noop("the name is longer than %(max)d characters"),
+                    max=PHONE_BOOK_ENTRY_NAME_MAX_LENGTH,
+                )
             )
         try:
             row.number = normalize_phone_number(raw_number)
         except forms.ValidationError as error:
-            problems.append(error.messages[0] if raw_number else _("the number is empty"))
+            problems.append(
+                NUMBER_PROBLEMS.get(error.code, NUMBER_PROBLEMS["number"])
+                if raw_number
+                else gettext_noop("the number is empty")
+            )
         if problems:
-            row.status, row.message = PhoneBookImportRow.Status.INVALID, "; ".join(str(p) for p in problems)
+            row.status, row.message = PhoneBookImportRow.Status.INVALID, joined(problems)
         elif row.number in known:
             row.status, row.message = (
                 PhoneBookImportRow.Status.DUPLICATE,
-                _("this number is already in the phonebook"),
+                gettext_noop("this number is already in the phonebook"),
             )
         elif row.number in in_file:
             row.status, row.message = (
                 PhoneBookImportRow.Status.DUPLICATE,
-                _("this number is on an earlier line"),
+                gettext_noop("this number is on an earlier line"),
             )
         else:
             in_file.add(row.number)
