@@ -403,13 +403,11 @@ def number(request: TenantRequest, number_id: int) -> HttpResponse:
         else:
             price = earnings.prices(request.tenant, account).get(premium_number.number, earnings.UNKNOWN)
             states = dict(Call.Disposition.choices)
-            chart = billing_data.day_chart(calls, first, last)
+            chart = billing_data.day_chart(calls, first, last, price)
             latest = sorted(calls, key=lambda call: call.start, reverse=True)[:NUMBER_PAGE_CALLS]
             context.update(
                 chart=chart,
                 query=billing_data.BillingQuery(year=year, month=month, number=premium_number.number),
-                paid=price.paid(chart.billed_seconds),
-                earning=price.earning(chart.billed_seconds),
                 calls=[
                     (call, price.paid(call.billsec), states.get(call.disposition, call.disposition))
                     for call in latest
