@@ -329,12 +329,7 @@ def summarise(
         per_number = rows.values("number").annotate(**sums)
     else:
         days = DayNumberTotal.objects.filter(tenant=tenant, day__gte=query.first_day, day__lte=query.last_day)
-        sums = _sums(
-            Sum("calls"),
-            Sum("billed_seconds"),
-            Sum("cost"),
-            Coalesce(Sum("calls", filter=Q(disposition=ANSWERED)), Value(0), output_field=IntegerField()),
-        )
+        sums = _totals_sums()
         month = {"tenant": tenant, "year": query.year, "month": query.month}
         if query.disposition:
             days = days.filter(disposition=query.disposition)
@@ -410,6 +405,13 @@ def summarise(
     return summary
 
 
+def day_takings(tenant: Tenant, first: date, last: date) -> list[dict]:
+    """Each day with calls from `first` to `last` (both included), from the totals per day and number:
+    n_calls, n_answered, n_billed (seconds), n_cost and what callers paid (`paid`, None if not known)."""
+    days = DayNumberTotal.objects.filter(tenant=tenant, day__gte=first, day__lte=last).order_by()
+    return _added_up(days.values("day", "number").annotate(**_totals_sums()), "day", tenant, {})
+
+
 def _added_up(rows: QuerySet, key: str, tenant: Tenant, shares: dict[int, Decimal]) -> list[dict]:
     """`rows` (grouped by day and number) added up by `key`, with what callers paid (MONEY_SQL)."""
     inner, params = rows.query.sql_with_params()
@@ -451,6 +453,16 @@ def day_chart(calls: list[ProviderCall], first: date, last: date, price: Price =
     )
     _scale(summary)
     return summary
+
+
+def _totals_sums() -> dict:
+    """The summary row's columns added up from the kept totals (premium.totals)."""
+    return _sums(
+        Sum("calls"),
+        Sum("billed_seconds"),
+        Sum("cost"),
+        Coalesce(Sum("calls", filter=Q(disposition=ANSWERED)), Value(0), output_field=IntegerField()),
+    )
 
 
 def _sums(calls: Expression, billed: Expression, cost: Expression, answered: Expression) -> dict:

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -36,6 +35,7 @@ from premium.models import Call, PremiumAccount, PremiumNumber
 from premium.sync import SYNC_KEY
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError, UnavailableError
+from providers.formatting import amount, phone
 from providers.once import ActionRecord, start_action
 from redirect_schedules.services import pause_question_url
 from snapshots.capture import take_before_bulk_change
@@ -128,7 +128,7 @@ def number_redirect(request: TenantRequest, number_id: int) -> HttpResponse:
     messages.success(
         request,
         _("Calls to %(number)s now go to %(target)s.")
-        % {"number": number.number, "target": number.redirect_to},
+        % {"number": phone(number.number), "target": phone(number.redirect_to)},
     )
     if ask := pause_question_url(number):  # the number follows a schedule: pause it?
         return HttpResponseClientRedirect(ask) if request.htmx else redirect(ask)
@@ -175,7 +175,7 @@ def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
     for result in results:
         if result.outcome == "failed":
             messages.error(
-                request, _("%(number)s: %(words)s") % {"number": result.number, "words": result.words}
+                request, _("%(number)s: %(words)s") % {"number": phone(result.number), "words": result.words}
             )
     not_tried = [result.number for result in results if result.outcome == "not tried"]
     if not_tried:
@@ -216,7 +216,7 @@ def _already_sent(request: TenantRequest, action: ActionRecord) -> HttpResponse:
         messages.info(
             request,
             _("This purchase was already sent: it bought the number %(number)s. Nothing was bought again.")
-            % {"number": outcome.get("number", "")},
+            % {"number": phone(outcome.get("number", ""))},
         )
     elif action.state == ActionRecord.State.FAILED:
         messages.warning(
@@ -324,7 +324,7 @@ def number_buy(request: TenantRequest) -> HttpResponse:
     messages.success(
         request,
         _("Number %(number)s bought in tariff %(tariff)s. The wallet holds %(net)s zł net.")
-        % {"number": number.number, "tariff": number.tariff, "net": number_format(wallet_net, 2)},
+        % {"number": phone(number.number), "tariff": number.tariff, "net": amount(wallet_net)},
     )
     return redirect(_numbers_url(request, number))
 
@@ -350,7 +350,7 @@ def number_delete(request: TenantRequest, number_id: int) -> HttpResponse:
                 form.add_error(None, account.explain(error))
                 status = 422
             else:
-                messages.success(request, _("Number %(number)s deleted.") % {"number": number.number})
+                messages.success(request, _("Number %(number)s deleted.") % {"number": phone(number.number)})
                 return redirect(_numbers_url(request))
         else:
             status = 400
