@@ -178,6 +178,23 @@ def test_an_admin_changes_a_rule_and_bad_input_is_said(tenant, tenant_admin, eng
     assert AlertRule.objects.filter(tenant=tenant).count() == len(evaluation.DEFAULT_RULES)
 
 
+def test_a_changed_threshold_reads_in_polish_in_the_rules_and_the_audit_log(login, tenant, tenant_admin):
+    rule = AlertRule.objects.get(tenant=tenant, kind=RuleKind.SMS_POOL_BELOW)
+    client = login(tenant_admin)
+    prefix = f"rule-{rule.pk}"
+    client.post(
+        url("alerts:rule-edit", tenant, rule_id=rule.pk),
+        {f"{prefix}-kind": rule.kind, f"{prefix}-threshold": "1234.5", f"{prefix}-enabled": "on"},
+    )
+
+    rules = client.get(url("alerts:rules", tenant)).content.decode()
+    log = client.get(reverse("audit-log", kwargs={"tenant_slug": tenant.slug})).content.decode()
+
+    assert "1\N{NO-BREAK SPACE}234,50" in rules
+    assert "1\N{NO-BREAK SPACE}234,50" in log and "1234.5" not in log
+    assert not re.search(r"\d\.\d\d", log)
+
+
 def test_an_endpoints_secret_is_shown_once_and_https_is_required_outside_development(
     tenant, tenant_admin, english, settings
 ):
