@@ -414,12 +414,35 @@ def day_takings(tenant: Tenant, first: date, last: date) -> list[dict]:
 
 def _added_up(rows: QuerySet, key: str, tenant: Tenant, shares: dict[int, Decimal]) -> list[dict]:
     """`rows` (grouped by day and number) added up by `key`, with what callers paid (MONEY_SQL)."""
+    if connection.vendor != "postgresql":
+        return _added_up_here(rows, key, tenant, shares)
     inner, params = rows.query.sql_with_params()
     tariffs = sorted(shares)
     sql = MONEY_SQL.format(key=key, rows=inner, numbers=PremiumNumber._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, tenant.pk, tariffs, [shares[tariff] for tariff in tariffs]])
         return [dict(zip((key, *MONEY_COLUMNS), row, strict=True)) for row in cursor.fetchall()]
+
+
+def _added_up_here(rows: QuerySet, key: str, tenant: Tenant, shares: dict[int, Decimal]) -> list[dict]:
+    """As MONEY_SQL, through Python (SQLite, a development start without PostgreSQL)."""
+    numbers = PremiumNumber.objects.filter(tenant=tenant).values_list("number", "price_net", "tariff")
+    prices = {number: Price(price, shares.get(tariff)) for number, price, tariff in numbers}
+    added: dict[object, dict] = {}
+    for row in rows:
+        price = prices.get(row["number"], UNKNOWN)
+        into = added.setdefault(
+            row[key],
+            {key: row[key], "n_calls": 0, "n_answered": 0, "n_billed": 0, "n_cost": Decimal(0), "paid": [],
+             "earning": []},
+        )  # fmt: skip
+        for column in ("n_calls", "n_answered", "n_billed", "n_cost"):
+            into[column] += row[column]
+        into["paid"].append(price.paid(row["n_billed"]))
+        into["earning"].append(price.earning(row["n_billed"]))
+    for into in added.values():
+        into["paid"], into["earning"] = total(into["paid"]), total(into["earning"])
+    return [added[value] for value in sorted(added)]
 
 
 def day_chart(calls: list[ProviderCall], first: date, last: date, price: Price = UNKNOWN) -> Summary:

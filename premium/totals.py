@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
 
 from premium.models import Call, DayNumberTotal, DayTotal, MonthNumberOverall, MonthNumberTotal
 from provider_api.parsing import WARSAW
@@ -59,9 +60,7 @@ def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
         start, end = month_period(year, month)
         days = DayNumberTotal.objects.filter(tenant_id=tenant_id, day__gte=start.date(), day__lt=end.date())
         days.delete()
-        with connection.cursor() as cursor:
-            sql = DAY_NUMBER_SQL.format(table=DayNumberTotal._meta.db_table, calls=Call._meta.db_table)
-            cursor.execute(sql, [tenant_id, start, end])
+        _count_days(tenant_id, start, end)
         days = days.order_by()
         added_up = {"n": Sum("calls"), "billed": Sum("billed_seconds"), "spent": Sum("cost")}
         per_state = [
@@ -115,6 +114,37 @@ def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
             ),
             batch_size=1000,
         )
+
+
+def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
+    """Write the totals per day and number of the calls in [start, end): in the database on PostgreSQL;
+    through Python elsewhere (SQLite, for a development start without PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            sql = DAY_NUMBER_SQL.format(table=DayNumberTotal._meta.db_table, calls=Call._meta.db_table)
+            cursor.execute(sql, [tenant_id, start, end])
+        return
+    calls = Call.objects.filter(tenant_id=tenant_id, started_at__gte=start, started_at__lt=end).order_by()
+    grouped = (
+        calls.annotate(local_day=TruncDate("started_at", tzinfo=WARSAW))
+        .values("local_day", "number", "disposition")
+        .annotate(n=Count("id"), billed=Sum("billed_seconds"), spent=Sum("redirect_cost"))
+    )
+    DayNumberTotal.objects.bulk_create(
+        (
+            DayNumberTotal(
+                tenant_id=tenant_id,
+                day=row["local_day"],
+                number=row["number"],
+                disposition=row["disposition"],
+                calls=row["n"],
+                billed_seconds=row["billed"],
+                cost=row["spent"],
+            )
+            for row in grouped.iterator()
+        ),
+        batch_size=1000,
+    )
 
 
 def rebuild_all(tenant_id: int) -> None:
