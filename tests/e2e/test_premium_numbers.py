@@ -9,6 +9,7 @@ from config.celery import app as celery_app
 from premium import sync as premium_sync
 from premium.models import PremiumNumber
 from premium.tests.live import account_at, served_sandbox
+from providers.formatting import phone
 from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser
@@ -64,7 +65,7 @@ def test_change_a_redirect_then_buy_and_delete_a_number(
     page.wait_for_url(re.compile(r"/premium/numbers/#number-\d+$"))
     assert PremiumNumber.objects.filter(tenant=tenant).count() == count + 1
     bought = PremiumNumber.objects.filter(tenant=tenant).order_by("-pk").first()
-    expect(page.locator(f"#number-{bought.pk}")).to_contain_text(bought.number)
+    expect(page.locator(f"#number-{bought.pk}")).to_contain_text(phone(bought.number))
     assert sandbox.number(bought.number) is not None
     # The purchase queues the syncs that bring its price and the wallet's new history.
     assert {name for name, _args in queued} >= {"premium.tasks.sync_numbers", "premium.tasks.sync_wallet"}
