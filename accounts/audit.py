@@ -7,10 +7,12 @@ registers in its `audit_messages.py` (collected when the apps are ready).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -18,10 +20,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditEvent, Tenant, User
-from providers.formatting import phone
+from providers.formatting import amount, phone
 
 SECRET_MARKERS = ("password", "secret", "token", "api_key", "apikey", "key")
 MASK = "(changed)"
+DECIMAL = re.compile(r"-?\d+\.\d+")  # a number with a fraction, as a change stores it
 
 # What the change was made through besides the member's session (an API token), for the log to name.
 _acting_through: ContextVar[str] = ContextVar("audit_acting_through", default="")
@@ -149,6 +152,8 @@ def shown_value(field: str, value: Any) -> str:
     if value == MASK:
         return _("(changed)")
     text = str(value)
+    if DECIMAL.fullmatch(text):  # a threshold, a share, a price: in the viewer's form (12,50)
+        return amount(Decimal(text), len(text.partition(".")[2]))
     return str(VALUE_NAMES.get(field, {}).get(text, phone(text)))
 
 

@@ -51,9 +51,9 @@ class AlertRule(models.Model):
     def __str__(self) -> str:
         label = self.get_kind_display()
         return (
-            f"{label} [{self.message_type}]: {self.threshold}"
+            f"{label} [{self.message_type}]: {self.threshold_shown}"
             if self.message_type
-            else f"{label}: {self.threshold}"
+            else f"{label}: {self.threshold_shown}"
         )
 
     @property

@@ -4,17 +4,19 @@ the weekly digest show. Each figure is one small query on an indexed column or o
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SyncStatus, Tenant
 from alerts.models import Alert, Delivery
-from premium.models import DayTotal, Invoice, MonthNumberOverall, PremiumAccount, PremiumNumber
+from premium import billing
+from premium.models import Invoice, MonthNumberOverall, PremiumAccount
 from providers.jobs import registered_jobs
 from sms.models import Payment, PoolEntry
 from spikon.models import PhoneAccount, SpikonAccount
@@ -58,33 +60,15 @@ class TenantState:
     busiest: list[MonthNumberOverall] = field(default_factory=list)
 
 
-def _prices(tenant: Tenant) -> dict[str, Decimal]:
-    return dict(
-        PremiumNumber.objects.filter(tenant=tenant, price_net__isnull=False).values_list(
-            "number", "price_net"
-        )
-    )
-
-
-def _paid(month_rows: list[MonthNumberOverall], prices: dict[str, Decimal]) -> Decimal:
-    minutes_priced = (
-        Decimal(row.billed_seconds) / 60 * prices.get(row.number, Decimal(0)) for row in month_rows
-    )
-    return sum(minutes_priced, Decimal(0)).quantize(Decimal("0.01"))
-
-
 def days_total(tenant: Tenant, first: date, last: date) -> Calls:
-    """Calls and billed minutes of these days (both included, one month) from the day totals; what callers
-    paid is the month's, prorated by those minutes (the totals by number are kept per month, not per day)."""
-    days = DayTotal.objects.filter(tenant=tenant, day__gte=first, day__lte=last).aggregate(
-        calls=Sum("calls"), seconds=Sum("billed_seconds")
+    """Calls, billed minutes and what callers paid on these days (both included), from the totals per day
+    and number: what callers paid is counted per day and number, as the billing page counts it."""
+    days = billing.day_takings(tenant, first, last)
+    return Calls(
+        sum(day["n_calls"] for day in days),
+        sum(day["n_billed"] for day in days) // 60,
+        sum((day["paid"] for day in days if day["paid"] is not None), Decimal(0)),
     )
-    seconds = days["seconds"] or 0
-    month_rows = list(MonthNumberOverall.objects.filter(tenant=tenant, year=first.year, month=first.month))
-    month_seconds = sum(row.billed_seconds for row in month_rows)
-    share = Decimal(seconds) / month_seconds if month_seconds else Decimal(0)
-    paid = (_paid(month_rows, _prices(tenant)) * share).quantize(Decimal("0.01"))
-    return Calls(days["calls"] or 0, seconds // 60, paid)
 
 
 def _same_days_of_last_month(today: date) -> tuple[date, date]:
@@ -136,10 +120,8 @@ def tenant_state(tenant: Tenant) -> TenantState:
             .select_related("rule")
             .order_by("-fired_at")[:20]
         ),
-        this_month=Calls(
-            sum(row.calls for row in month_rows),
-            sum(row.billed_seconds for row in month_rows) // 60,
-            _paid(month_rows, _prices(tenant)),
+        this_month=days_total(
+            tenant, today.replace(day=1), today.replace(day=calendar.monthrange(today.year, today.month)[1])
         ),
         last_month=days_total(tenant, previous_first, previous_last),
         busiest=month_rows[:BUSIEST_SHOWN],

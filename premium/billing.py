@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import math
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from django.core.files import File
+from django.db import connection
 from django.db.models import Count, DecimalField, Expression, F, IntegerField, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, TruncDate
 from django.template.loader import render_to_string
@@ -29,12 +31,20 @@ from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import Tenant
 from premium.client import Call as ProviderCall
-from premium.earnings import UNKNOWN, Price, total
-from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal, PremiumAccount, Statement
+from premium.earnings import CENT, UNKNOWN, Price, total
+from premium.models import (
+    Call,
+    DayNumberTotal,
+    MonthNumberOverall,
+    MonthNumberTotal,
+    PremiumAccount,
+    PremiumNumber,
+    Statement,
+)
 from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 from providers import csv_export, events
-from providers.formatting import whole
+from providers.formatting import amount, money, whole
 from providers.texts import later
 
 logger = logging.getLogger(__name__)
@@ -50,9 +60,15 @@ STATEMENT_PART_CALLS = 10_000
 STATEMENT_ERROR = gettext_noop("An error in this dashboard stopped it; it is in the server's log.")
 # Rows of the page's per-number table: a thousand numbers' rows took a quarter of a second to render.
 BUSIEST_NUMBERS = 20
-CHART_HEIGHT = 100
-CHART_BAR_STEP = 10
-CHART_AXIS_WIDTH = 30  # room left of the bars for the calls axis' figures
+# The daily chart, in SVG units: a day is two bars side by side (callers paid, the redirect cost).
+CHART_HEIGHT = 120
+CHART_TOP = 14  # room above the bars for the axis' unit
+CHART_BOTTOM = 16  # room below them for the days
+CHART_BAR_STEP = 16
+CHART_BAR_WIDTH = 6
+CHART_INNER_WIDTH = 2  # the estimated earning, inside what callers paid
+CHART_AXIS_WIDTH = 42  # room left of the bars for the money axis' values
+CHART_TICKS = 5  # values on the money axis at most, 0 included
 ANSWERED = Call.Disposition.ANSWERED.value
 
 
@@ -118,6 +134,23 @@ class BillingQuery:
 
 # --- Summaries and the chart ---------------------------------------------------------------------
 
+# What callers paid, added up in the database: each number's billed time of a day × its price per minute,
+# rounded to the grosz per day and number (as premium.earnings.Price does), then added up by `key` (the
+# day, or the number). `rows` are the calls or their totals grouped by day and number; the tenant's
+# shares come as two arrays (tariffs, percents). A number no longer on the account has no price: its
+# calls count, its takings are not known.
+MONEY_SQL = """
+SELECT t.{key}, SUM(t.n_calls)::bigint, SUM(t.n_answered)::bigint, SUM(t.n_billed)::bigint, SUM(t.n_cost),
+       SUM(ROUND(n.price_net * t.n_billed / 60, 2)),
+       SUM(ROUND(ROUND(n.price_net * t.n_billed / 60, 2) * s.share / 100, 2))
+FROM ({rows}) AS t
+LEFT JOIN {numbers} AS n ON n.tenant_id = %s AND n.number = t.number
+LEFT JOIN unnest(%s::integer[], %s::numeric[]) AS s (tariff, share) ON s.tariff = n.tariff
+GROUP BY t.{key}
+ORDER BY t.{key}
+"""
+MONEY_COLUMNS = ("n_calls", "n_answered", "n_billed", "n_cost", "paid", "earning")
+
 
 @dataclass
 class NumberSummary:
@@ -133,43 +166,79 @@ class NumberSummary:
 
 @dataclass
 class DayBar:
+    """One day of the chart: what callers paid (with the estimated earning inside it) beside the redirect
+    cost, in whole SVG units (a localised "12,5" would break the drawing)."""
+
     day: date
     calls: int
     answered: int
+    paid: Decimal | None = None
+    earning: Decimal | None = None
+    cost: Decimal = Decimal(0)
     x: int = 0
-    calls_y: int = 0
-    calls_height: int = 0
-    answered_y: int = 0
-    answered_height: int = 0
+    paid_height: int = 0
+    earning_height: int = 0
+    cost_height: int = 0
     labelled: bool = False
 
     @property
     def title(self) -> str:
-        """The bar's tooltip, made here: two template translations per day took a tenth of the page's time."""
-        calls = ngettext("%(calls)s call", "%(calls)s calls", self.calls) % {"calls": self.calls}
-        answered = _("%(answered)s answered") % {"answered": self.answered}
-        return f"{self.day:%Y-%m-%d}: {calls}, {answered}"
+        """The day's tooltip, made here: two template translations per day took a tenth of the page's time."""
+        calls = ngettext("%(calls)s call", "%(calls)s calls", self.calls) % {"calls": whole(self.calls)}
+        answered = _("%(answered)s answered") % {"answered": whole(self.answered)}
+        text = f"{self.day:%Y-%m-%d}: {calls}, {answered}"
+        if self.paid is not None:
+            text += "; " + _("callers paid %(amount)s") % {"amount": money(self.paid)}
+        if self.earning is not None:
+            text += "; " + _("estimated earning %(amount)s") % {"amount": money(self.earning)}
+        return text + "; " + _("redirect cost %(amount)s") % {"amount": money(self.cost)}
 
     @property
     def svg(self) -> SafeString:
-        """The day's bars: put together here, as a template loop over 31 days took 2 ms of the page."""
+        """The day's bars, focusable, with their figures as the title (shown on hover; read on focus).
+
+        Made here, as a template loop over 31 days took 2 ms of the page. Told apart without colour:
+        callers paid is a solid bar, the estimated earning a narrow bar inside it, the redirect cost a
+        hatched bar beside it.
+        """
         label = (
-            format_html('<text class="premium-chart-label" x="{}" y="114">{}</text>', self.x, self.day.day)
+            format_html(
+                '<text class="premium-chart-label" x="{}" y="{}" text-anchor="middle">{}</text>',
+                self.x + CHART_BAR_STEP // 2,
+                CHART_TOP + CHART_HEIGHT + 11,
+                self.day.day,
+            )
             if self.labelled
             else ""
         )
-        # Answered calls are a narrower bar inside the day's bar: told apart by shape, not only colour.
+        bottom = CHART_TOP + CHART_HEIGHT
+        bar = '<rect class="{}" x="{}" y="{}" width="{}" height="{}"></rect>'
         return format_html(
-            '<g tabindex="0"><title>{}</title>'
-            '<rect class="premium-bar-calls" x="{}" y="{}" width="8" height="{}"></rect>'
-            '<rect class="premium-bar-answered" x="{}" y="{}" width="4" height="{}"></rect>{}</g>',
+            '<g class="premium-chart-day" tabindex="0" aria-label="{}"><title>{}</title>'
+            '<rect class="premium-chart-hit" x="{}" y="{}" width="{}" height="{}"></rect>'
+            + bar * 3
+            + "{}</g>",
+            self.title,
             self.title,
             self.x,
-            self.calls_y,
-            self.calls_height,
-            self.x + 2,
-            self.answered_y,
-            self.answered_height,
+            CHART_TOP,
+            CHART_BAR_STEP,
+            CHART_HEIGHT,
+            "premium-bar-paid",
+            self.x + 1,
+            bottom - self.paid_height,
+            CHART_BAR_WIDTH,
+            self.paid_height,
+            "premium-bar-earning",
+            self.x + 1 + (CHART_BAR_WIDTH - CHART_INNER_WIDTH) // 2,
+            bottom - self.earning_height,
+            CHART_INNER_WIDTH,
+            self.earning_height,
+            "premium-bar-cost",
+            self.x + 2 + CHART_BAR_WIDTH,
+            bottom - self.cost_height,
+            CHART_BAR_WIDTH,
+            self.cost_height,
             label,
         )
 
@@ -184,8 +253,9 @@ class Summary:
     cost: Decimal = Decimal(0)
     number_count: int = 0  # numbers with calls, listed or not
     chart_width: int = field(default=0)
-    paid: Decimal | None = None  # what callers paid, net, over every number (an estimate)
-    earning: Decimal | None = None  # the tenant's estimated share of it
+    paid: Decimal | None = None  # what callers paid, net: the sum of its days (an estimate)
+    earning: Decimal | None = None  # the tenant's estimated share of it, the sum of its days
+    chart_ticks: list[Decimal] = field(default_factory=list)  # the money axis' values, 0 first
 
     @property
     def billed_minutes(self) -> Decimal:
@@ -197,38 +267,57 @@ class Summary:
 
     @property
     def chart_axis(self) -> SafeString:
-        """The calls axis: a line, and the busiest day's count, half of it and 0, each with a grid line."""
-        busiest = max((day.calls for day in self.days), default=0)
-        ticks = sorted({0, busiest // 2, busiest}) if busiest else [0]
+        """The money axis (its values with grid lines, "zł" above them) and the days' base line."""
+        top = self.chart_ticks[-1] if self.chart_ticks else 0
+        places = 0 if all(tick == tick.to_integral_value() for tick in self.chart_ticks) else 2
         parts = [
             format_html(
-                '<line class="premium-chart-grid" x1="{}" x2="{}" y1="{}" y2="{}" stroke="currentColor"'
-                ' stroke-opacity="0.15"></line>'
-                '<text class="premium-chart-tick" x="{}" y="{}" text-anchor="end" font-size="7"'
-                ' fill="currentColor">{}</text>',
+                '<line class="premium-chart-grid" x1="{}" x2="{}" y1="{}" y2="{}"></line>'
+                '<text class="premium-chart-tick" x="{}" y="{}" text-anchor="end">{}</text>',
                 CHART_AXIS_WIDTH - 2,
                 self.chart_width,
                 y,
                 y,
                 CHART_AXIS_WIDTH - 4,
-                y + 2,
-                whole(tick),
+                y + 3,
+                amount(tick, places),
             )
-            for tick in ticks
-            for y in [CHART_HEIGHT - round(CHART_HEIGHT * tick / busiest) if busiest else CHART_HEIGHT]
+            for tick in self.chart_ticks
+            for y in [CHART_TOP + CHART_HEIGHT - (round(CHART_HEIGHT * tick / top) if top else 0)]
         ]
+        parts.append(
+            format_html(
+                '<text class="premium-chart-tick" x="{}" y="{}" text-anchor="end">zł</text>'
+                '<line class="premium-chart-base" x1="{}" x2="{}" y1="{}" y2="{}"></line>',
+                CHART_AXIS_WIDTH - 4,
+                CHART_TOP - 6,
+                CHART_AXIS_WIDTH - 2,
+                self.chart_width,
+                CHART_TOP + CHART_HEIGHT,
+                CHART_TOP + CHART_HEIGHT,
+            )
+        )
         return mark_safe("".join(parts))  # each part made by format_html
+
+    @property
+    def chart_view_height(self) -> int:
+        return CHART_TOP + CHART_HEIGHT + CHART_BOTTOM
 
 
 def summarise(
-    query: BillingQuery, tenant: Tenant, *, busiest: int | None = None, prices: dict[str, Price] | None = None
+    query: BillingQuery,
+    tenant: Tenant,
+    *,
+    busiest: int | None = None,
+    shares: dict[int, Decimal] | None = None,
 ) -> Summary:
     """Totals, per number and per day: the numbers in order, or only the `busiest` ones (most calls first).
 
-    A whole month, with or without a call state, is read from the month's totals (premium.totals): a
-    few thousand rows however many calls, and without a call state the numbers' rows need no adding up.
+    A whole month, with or without a call state, is read from its totals (premium.totals): a few
+    thousand rows however many calls, and without a call state the numbers' rows need no adding up.
     A number, a caller or some days narrow the calls to what their indexes find, and those are added up
-    directly.
+    directly. What callers paid is added up per day in the same query; with the tenant's `shares` per
+    tariff (even none entered), the listed numbers' takings and the estimated earning are added too.
     """
     if query.number or query.caller or query.date_from or query.date_to:
         rows = query.calls(tenant).order_by()
@@ -241,13 +330,8 @@ def summarise(
         )
         per_number = rows.values("number").annotate(**sums)
     else:
-        days = DayTotal.objects.filter(tenant=tenant, day__gte=query.first_day, day__lte=query.last_day)
-        sums = _sums(
-            Sum("calls"),
-            Sum("billed_seconds"),
-            Sum("cost"),
-            Coalesce(Sum("calls", filter=Q(disposition=ANSWERED)), Value(0), output_field=IntegerField()),
-        )
+        days = DayNumberTotal.objects.filter(tenant=tenant, day__gte=query.first_day, day__lte=query.last_day)
+        sums = _totals_sums()
         month = {"tenant": tenant, "year": query.year, "month": query.month}
         if query.disposition:
             days = days.filter(disposition=query.disposition)
@@ -261,9 +345,10 @@ def summarise(
                 n_billed=F("billed_seconds"),
                 n_cost=F("cost"),
             )
+    day_numbers = days.order_by().values("day", "number").annotate(**sums)
     # The days cover the same calls as the numbers, so the whole is added up from the days (a month
-    # has at most 31), not asked of the database again.
-    per_day = {row["day"]: row for row in days.order_by().values("day").annotate(**sums).order_by("day")}
+    # has at most 31), not asked of the database again: a month is the sum of its days.
+    per_day = {row["day"]: row for row in _added_up(day_numbers, "day", tenant, shares or {})}
     whole = {
         key: sum((row[key] for row in per_day.values()), Decimal(0) if key == "n_cost" else 0)
         for key in ("n_calls", "n_answered", "n_billed", "n_cost")
@@ -283,8 +368,13 @@ def summarise(
     bars = []
     day = query.first_day
     while day <= query.last_day:
-        row = per_day.get(day, {"n_calls": 0, "n_answered": 0})
-        bars.append(DayBar(day, row["n_calls"], row["n_answered"]))
+        row = per_day.get(day)
+        if row is None:
+            bars.append(DayBar(day, 0, 0))
+        else:
+            bars.append(
+                DayBar(day, row["n_calls"], row["n_answered"], row["paid"], row["earning"], row["n_cost"])
+            )
         day += timedelta(days=1)
     summary = Summary(
         numbers=[
@@ -299,36 +389,82 @@ def summarise(
         billed_seconds=whole["n_billed"],
         cost=Decimal(whole["n_cost"]),
         number_count=number_count,
+        paid=total([bar.paid for bar in bars]),
+        earning=total([bar.earning for bar in bars]),
     )
-    if prices:
-        _add_earnings(summary, dict(per_number.values_list("number", "n_billed")), prices)
+    if shares is not None and summary.numbers:
+        if query.number:
+            summary.numbers[0].paid, summary.numbers[0].earning = summary.paid, summary.earning
+        else:
+            # The listed numbers' takings: the sum of their days, as the month's is.
+            listed_numbers = [row.number for row in summary.numbers]
+            if number_count > len(listed_numbers):
+                day_numbers = day_numbers.filter(number__in=listed_numbers)
+            made = {row["number"]: row for row in _added_up(day_numbers, "number", tenant, shares)}
+            for row in summary.numbers:
+                row.paid, row.earning = made[row.number]["paid"], made[row.number]["earning"]
     _scale(summary)
     return summary
 
 
-def _add_earnings(summary: Summary, billed: dict[str, int], prices: dict[str, Price]) -> None:
-    """What callers paid and the estimated earning, per listed number and over every number."""
-    for row in summary.numbers:
-        price = prices.get(row.number, UNKNOWN)
-        row.paid, row.earning = price.paid(row.billed_seconds), price.earning(row.billed_seconds)
-    summary.paid = total([prices.get(number, UNKNOWN).paid(seconds) for number, seconds in billed.items()])
-    summary.earning = total(
-        [prices.get(number, UNKNOWN).earning(seconds) for number, seconds in billed.items()]
-    )
+def day_takings(tenant: Tenant, first: date, last: date) -> list[dict]:
+    """Each day with calls from `first` to `last` (both included), from the totals per day and number:
+    n_calls, n_answered, n_billed (seconds), n_cost and what callers paid (`paid`, None if not known)."""
+    days = DayNumberTotal.objects.filter(tenant=tenant, day__gte=first, day__lte=last).order_by()
+    return _added_up(days.values("day", "number").annotate(**_totals_sums()), "day", tenant, {})
 
 
-def day_chart(calls: list[ProviderCall], first: date, last: date) -> Summary:
-    """The days' bars of calls fetched from the provider (a number's page), with their totals."""
+def _added_up(rows: QuerySet, key: str, tenant: Tenant, shares: dict[int, Decimal]) -> list[dict]:
+    """`rows` (grouped by day and number) added up by `key`, with what callers paid (MONEY_SQL)."""
+    if connection.vendor != "postgresql":
+        return _added_up_here(rows, key, tenant, shares)
+    inner, params = rows.query.sql_with_params()
+    tariffs = sorted(shares)
+    sql = MONEY_SQL.format(key=key, rows=inner, numbers=PremiumNumber._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, tenant.pk, tariffs, [shares[tariff] for tariff in tariffs]])
+        return [dict(zip((key, *MONEY_COLUMNS), row, strict=True)) for row in cursor.fetchall()]
+
+
+def _added_up_here(rows: QuerySet, key: str, tenant: Tenant, shares: dict[int, Decimal]) -> list[dict]:
+    """As MONEY_SQL, through Python (SQLite, a development start without PostgreSQL)."""
+    numbers = PremiumNumber.objects.filter(tenant=tenant).values_list("number", "price_net", "tariff")
+    prices = {number: Price(price, shares.get(tariff)) for number, price, tariff in numbers}
+    added: dict[object, dict] = {}
+    for row in rows:
+        price = prices.get(row["number"], UNKNOWN)
+        into = added.setdefault(
+            row[key],
+            {key: row[key], "n_calls": 0, "n_answered": 0, "n_billed": 0, "n_cost": Decimal(0), "paid": [],
+             "earning": []},
+        )  # fmt: skip
+        for column in ("n_calls", "n_answered", "n_billed", "n_cost"):
+            into[column] += row[column]
+        into["paid"].append(price.paid(row["n_billed"]))
+        into["earning"].append(price.earning(row["n_billed"]))
+    for into in added.values():
+        into["paid"], into["earning"] = total(into["paid"]), total(into["earning"])
+    return [added[value] for value in sorted(added)]
+
+
+def day_chart(calls: list[ProviderCall], first: date, last: date, price: Price = UNKNOWN) -> Summary:
+    """The days' bars of calls fetched from the provider (a number's page), with their totals; what callers
+    paid is counted per day, as the billing's totals are, and the month is the sum of its days."""
     per_day: dict[date, list[int]] = {}
+    costs: dict[date, Decimal] = {}
     for call in calls:
-        counts = per_day.setdefault(call.start.astimezone(WARSAW).date(), [0, 0])
+        day = call.start.astimezone(WARSAW).date()
+        counts = per_day.setdefault(day, [0, 0, 0])
         counts[0] += 1
         counts[1] += call.answered
+        counts[2] += call.billsec
+        costs[day] = costs.get(day, Decimal(0)) + call.billcost
     days = []
     day = first
     while day <= last:
-        calls_that_day, answered = per_day.get(day, (0, 0))
-        days.append(DayBar(day, calls_that_day, answered))
+        calls_that_day, answered, billed = per_day.get(day, (0, 0, 0))
+        paid, earning = (price.paid(billed), price.earning(billed)) if day in per_day else (None, None)
+        days.append(DayBar(day, calls_that_day, answered, paid, earning, costs.get(day, Decimal(0))))
         day += timedelta(days=1)
     summary = Summary(
         numbers=[],
@@ -337,9 +473,21 @@ def day_chart(calls: list[ProviderCall], first: date, last: date) -> Summary:
         answered=sum(call.answered for call in calls),
         billed_seconds=sum(call.billsec for call in calls),
         cost=sum((call.billcost for call in calls), Decimal(0)),
+        paid=total([bar.paid for bar in days]),
+        earning=total([bar.earning for bar in days]),
     )
     _scale(summary)
     return summary
+
+
+def _totals_sums() -> dict:
+    """The summary row's columns added up from the kept totals (premium.totals)."""
+    return _sums(
+        Sum("calls"),
+        Sum("billed_seconds"),
+        Sum("cost"),
+        Coalesce(Sum("calls", filter=Q(disposition=ANSWERED)), Value(0), output_field=IntegerField()),
+    )
 
 
 def _sums(calls: Expression, billed: Expression, cost: Expression, answered: Expression) -> dict:
@@ -354,18 +502,38 @@ def _sums(calls: Expression, billed: Expression, cost: Expression, answered: Exp
     }
 
 
+def axis_ticks(top: Decimal) -> list[Decimal]:
+    """0 and round steps (1, 2 or 5 × a power of ten, a grosz at least) up to at least `top`: at most
+    CHART_TICKS values."""
+    if top <= 0:
+        return [Decimal(0)]
+    step = max(Decimal(1).scaleb(top.adjusted() - 1), CENT)  # a tenth of top's order of magnitude
+    while True:
+        for factor in (1, 2, 5):
+            size = step * factor
+            if top <= size * (CHART_TICKS - 1):
+                places = Decimal(1) if size >= 1 else CENT
+                return [(size * i).quantize(places) for i in range(math.ceil(top / size) + 1)]
+        step *= 10
+
+
 def _scale(summary: Summary) -> None:
-    """Whole-number bar geometry for the SVG (whole numbers: a localised "12,5" would break it)."""
+    """Whole-number bar geometry for the SVG, on a money axis of round values."""
     busiest_number = max((n.calls for n in summary.numbers), default=0)
     for number in summary.numbers:
         number.share = round(100 * number.calls / busiest_number) if busiest_number else 0
-    busiest_day = max((d.calls for d in summary.days), default=0)
+    top = max((max(bar.paid or 0, bar.cost) for bar in summary.days), default=Decimal(0))
+    summary.chart_ticks = axis_ticks(Decimal(top))
+    scale = summary.chart_ticks[-1]
+
+    def height(value: Decimal | None) -> int:
+        return round(CHART_HEIGHT * value / scale) if value and scale else 0
+
     for index, bar in enumerate(summary.days):
-        bar.x = CHART_AXIS_WIDTH + index * CHART_BAR_STEP + 1
-        bar.calls_height = round(CHART_HEIGHT * bar.calls / busiest_day) if busiest_day else 0
-        bar.answered_height = round(CHART_HEIGHT * bar.answered / busiest_day) if busiest_day else 0
-        bar.calls_y = CHART_HEIGHT - bar.calls_height
-        bar.answered_y = CHART_HEIGHT - bar.answered_height
+        bar.x = CHART_AXIS_WIDTH + index * CHART_BAR_STEP
+        bar.paid_height = height(bar.paid)
+        bar.earning_height = height(bar.earning)
+        bar.cost_height = height(bar.cost)
         bar.labelled = bar.day.day == 1 or bar.day.day % 5 == 0
     summary.chart_width = CHART_AXIS_WIDTH + len(summary.days) * CHART_BAR_STEP
 

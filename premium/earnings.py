@@ -2,12 +2,14 @@
 
 Callers pay the number's net price per minute for the billed time (billing `billsec`), counted here by
 the second; the provider reports neither this nor the earning, so both are estimates and say so.
+A number's takings are rounded to the grosz per day (half up, as PostgreSQL's round() does), so that a
+month is the sum of its days (premium.billing adds them up in SQL).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import Tenant
 from premium.models import PremiumAccount, PremiumNumber
@@ -25,13 +27,13 @@ class Price:
     def paid(self, billed_seconds: int) -> Decimal | None:
         if self.net_per_minute is None:
             return None
-        return (self.net_per_minute * billed_seconds / 60).quantize(CENT)
+        return (self.net_per_minute * billed_seconds / 60).quantize(CENT, ROUND_HALF_UP)
 
     def earning(self, billed_seconds: int) -> Decimal | None:
         paid = self.paid(billed_seconds)
         if paid is None or self.share is None:
             return None
-        return (paid * self.share / 100).quantize(CENT)
+        return (paid * self.share / 100).quantize(CENT, ROUND_HALF_UP)
 
 
 UNKNOWN = Price(None, None)
@@ -48,6 +50,14 @@ def prices(tenant: Tenant, account: PremiumAccount | None) -> dict[str, Price]:
         number: Price(price, account.earning_share(tariff) if account is not None else None)
         for number, tariff, price in rows
     }
+
+
+def shares(account: PremiumAccount | None) -> dict[int, Decimal]:
+    """The tenant's share per tariff (percent), for the tariffs it entered one for."""
+    if account is None:
+        return {}
+    entered = {int(tariff): account.earning_share(int(tariff)) for tariff in account.earning_shares}
+    return {tariff: share for tariff, share in entered.items() if share is not None}
 
 
 def total(values: list[Decimal | None]) -> Decimal | None:

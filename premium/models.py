@@ -236,6 +236,35 @@ class DayTotal(models.Model):
         return f"{self.day} {self.disposition}: {self.calls}"
 
 
+class DayNumberTotal(models.Model):
+    """The calls of one number in one call state on one provider day (Europe/Warsaw), added up.
+
+    What callers paid is the number's price per minute × its billed time, so a day's takings are added up
+    per number: at most 31 × numbers × states rows a month, read for the billing page's days. The month's
+    other totals are added up from these rows (premium.totals), so that every total agrees with them.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    number = models.CharField(max_length=16)
+    disposition = models.CharField(max_length=16)
+    calls = models.PositiveIntegerField()
+    billed_seconds = models.PositiveBigIntegerField()
+    cost = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "number", "disposition"], name="premium_day_number_total_once"
+            )
+        ]
+        # One number's days (its billing filtered by number) without reading every number's rows.
+        indexes = [models.Index(fields=["tenant", "number", "day"], name="premium_day_number_by_number")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.number} {self.disposition}: {self.calls}"
+
+
 class WalletEntry(models.Model):
     """One wallet operation (historyWallet). Amounts in zł; the provider sends grosze.
 

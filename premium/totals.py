@@ -1,4 +1,5 @@
-"""Billing totals per month and number and per day, kept beside the calls for the billing summaries.
+"""Billing totals per day and number, per month and number and per day, kept beside the calls for the
+billing summaries.
 
 Adding up a month's calls on every page view grows with the month (a large account has ~100,000
 calls a month); its totals are a few thousand rows at most. A sync that writes calls of a month
@@ -12,11 +13,11 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
-from premium.models import Call, DayTotal, MonthNumberOverall, MonthNumberTotal
+from premium.models import Call, DayNumberTotal, DayTotal, MonthNumberOverall, MonthNumberTotal
 from provider_api.parsing import WARSAW
 
 ANSWERED = Call.Disposition.ANSWERED.value
@@ -35,14 +36,33 @@ def month_period(year: int, month: int) -> tuple[datetime, datetime]:
     return datetime.combine(first, time.min, WARSAW), datetime.combine(following, time.min, WARSAW)
 
 
+# A month's calls added up per provider day, number and call state, in the database: a month of a
+# large account is ~100,000 calls but a few thousand of these rows at most.
+DAY_NUMBER_SQL = """
+INSERT INTO {table} (tenant_id, day, number, disposition, calls, billed_seconds, cost)
+SELECT tenant_id, (started_at AT TIME ZONE 'Europe/Warsaw')::date, number, disposition,
+       count(*), sum(billed_seconds), sum(redirect_cost)
+FROM {calls}
+WHERE tenant_id = %s AND started_at >= %s AND started_at < %s
+GROUP BY tenant_id, 2, number, disposition
+"""
+
+
 @transaction.atomic
 def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
-    """Recount the totals of these provider months from the tenant's calls (two GROUP BYs a month; the
-    numbers' overall totals are added up here from their per-state totals)."""
+    """Recount the totals of these provider months from the tenant's calls.
+
+    The calls are read once a month, added up per day, number and state (DayNumberTotal); the days' and
+    the numbers' totals are added up from those rows, and the numbers' overall totals from their
+    per-state totals here.
+    """
     for year, month in sorted(set(months)):
         start, end = month_period(year, month)
-        calls = Call.objects.filter(tenant_id=tenant_id, started_at__gte=start, started_at__lt=end).order_by()
-        added_up = {"n": Count("id"), "billed": Sum("billed_seconds"), "spent": Sum("redirect_cost")}
+        days = DayNumberTotal.objects.filter(tenant_id=tenant_id, day__gte=start.date(), day__lt=end.date())
+        days.delete()
+        _count_days(tenant_id, start, end)
+        days = days.order_by()
+        added_up = {"n": Sum("calls"), "billed": Sum("billed_seconds"), "spent": Sum("cost")}
         per_state = [
             MonthNumberTotal(
                 tenant_id=tenant_id,
@@ -54,7 +74,7 @@ def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
                 billed_seconds=row["billed"],
                 cost=row["spent"],
             )
-            for row in calls.values("number", "disposition").annotate(**added_up)
+            for row in days.values("number", "disposition").annotate(**added_up)
         ]
         overall: dict[str, MonthNumberOverall] = {}
         for row in per_state:
@@ -84,18 +104,47 @@ def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
             (
                 DayTotal(
                     tenant_id=tenant_id,
-                    day=row["local_day"],
+                    day=row["day"],
                     disposition=row["disposition"],
                     calls=row["n"],
                     billed_seconds=row["billed"],
                     cost=row["spent"],
                 )
-                for row in calls.annotate(local_day=TruncDate("started_at", tzinfo=WARSAW))
-                .values("local_day", "disposition")
-                .annotate(**added_up)
+                for row in days.values("day", "disposition").annotate(**added_up)
             ),
             batch_size=1000,
         )
+
+
+def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
+    """Write the totals per day and number of the calls in [start, end): in the database on PostgreSQL;
+    through Python elsewhere (SQLite, for a development start without PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            sql = DAY_NUMBER_SQL.format(table=DayNumberTotal._meta.db_table, calls=Call._meta.db_table)
+            cursor.execute(sql, [tenant_id, start, end])
+        return
+    calls = Call.objects.filter(tenant_id=tenant_id, started_at__gte=start, started_at__lt=end).order_by()
+    grouped = (
+        calls.annotate(local_day=TruncDate("started_at", tzinfo=WARSAW))
+        .values("local_day", "number", "disposition")
+        .annotate(n=Count("id"), billed=Sum("billed_seconds"), spent=Sum("redirect_cost"))
+    )
+    DayNumberTotal.objects.bulk_create(
+        (
+            DayNumberTotal(
+                tenant_id=tenant_id,
+                day=row["local_day"],
+                number=row["number"],
+                disposition=row["disposition"],
+                calls=row["n"],
+                billed_seconds=row["billed"],
+                cost=row["spent"],
+            )
+            for row in grouped.iterator()
+        ),
+        batch_size=1000,
+    )
 
 
 def rebuild_all(tenant_id: int) -> None:

@@ -178,6 +178,22 @@ def test_an_admin_changes_a_rule_and_bad_input_is_said(tenant, tenant_admin, eng
     assert AlertRule.objects.filter(tenant=tenant).count() == len(evaluation.DEFAULT_RULES)
 
 
+def test_a_changed_threshold_reads_in_polish_in_the_rules_and_the_audit_log(login, tenant, tenant_admin, viewer):
+    rule = AlertRule.objects.get(tenant=tenant, kind=RuleKind.SYNC_FAILING)
+    client = login(tenant_admin)
+    prefix = f"rule-{rule.pk}"
+    client.post(
+        url("alerts:rule-edit", tenant, rule_id=rule.pk),
+        {f"{prefix}-kind": rule.kind, f"{prefix}-threshold": "1234.5", f"{prefix}-enabled": "on"},
+    )
+
+    log = client.get(reverse("audit-log", kwargs={"tenant_slug": tenant.slug})).content.decode()
+    rules = login(viewer).get(url("alerts:rules", tenant)).content.decode()  # the admin sees the form
+
+    assert "1\N{NO-BREAK SPACE}234,50" in rules
+    assert "1\N{NO-BREAK SPACE}234,50" in log and "6,00" in log and "1234.5" not in log and "6.00" not in log
+
+
 def test_an_endpoints_secret_is_shown_once_and_https_is_required_outside_development(
     tenant, tenant_admin, english, settings
 ):

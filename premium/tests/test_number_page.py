@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from accounts import audit
 from accounts.models import AuditEvent
 from premium import earnings
 from premium import sync as premium_sync
-from premium.models import PremiumAccount, PremiumNumber
+from premium.models import Call, PremiumAccount, PremiumNumber
 
 pytestmark = pytest.mark.django_db
 
@@ -57,10 +58,21 @@ def test_a_number_page_shows_its_settings_history_and_the_months_calls_from_the_
     )
     summary = response.context["chart"]
     assert summary.calls > 0 and summary.answered <= summary.calls
-    paid = response.context["paid"]
-    assert paid == (number.price_net * summary.billed_seconds / 60).quantize(Decimal("0.01"))
-    assert response.context["earning"] == (paid / 2).quantize(Decimal("0.01"))
-    assert summary.calls == len(account.client(in_request=False).number_billing(number.number))
+    provider_calls = account.client(in_request=False).number_billing(number.number)
+    assert summary.calls == len(provider_calls)
+    # What callers paid is counted per day (the number's price × the day's billed time), the month adds
+    # up its days, and the estimated earning is half of each day's.
+    billed_per_day = defaultdict(int)
+    for call in provider_calls:
+        billed_per_day[call.start.astimezone(premium_sync.WARSAW).date()] += call.billsec
+    price = earnings.Price(number.price_net, Decimal(50))
+    assert {bar.day: bar.paid for bar in summary.days if bar.paid is not None} == {
+        day: price.paid(seconds) for day, seconds in billed_per_day.items()
+    }
+    assert summary.paid == sum((price.paid(s) for s in billed_per_day.values()), Decimal(0)) > 0
+    assert summary.earning == sum((bar.earning for bar in summary.days if bar.earning is not None), Decimal(0))
+    assert summary.cost == sum((bar.cost for bar in summary.days), Decimal(0))
+    assert 'class="premium-bar-earning"' in page and "szacowany zarobek" in page
 
 
 def test_a_number_no_longer_on_the_account_says_so(login, tenant, viewer, synced, sandbox):
@@ -126,3 +138,47 @@ def test_billing_shows_what_callers_paid_and_the_estimated_earning(
         (row.earning for row in summary.numbers if row.earning is not None), Decimal(0)
     ) or summary.number_count > len(summary.numbers)
     assert "Szacowany zarobek" in response.text
+
+
+def test_what_callers_paid_per_day_follows_each_numbers_price_and_the_month_is_the_sum_of_its_days(
+    login, tenant, viewer, premium_account, synced
+):
+    """Callers paid per day is added up in the database from the totals per day and number; here it is
+    counted again in Python from the calls, the prices and the shares."""
+    tariffs = sorted({number.tariff for number in synced})
+    premium_account.earning_shares = {str(tariffs[0]): "40.00"}  # one tariff's share entered, not all
+    premium_account.save()
+    year, month = premium_sync.current_month()
+    premium_sync.sync_billing(premium_account, premium_sync.billing_resource(year, month))
+    prices = earnings.prices(tenant, premium_account)
+    client = login(viewer)
+
+    for query in ({}, {"disposition": "ANSWERED"}, {"number": synced[0].number}):
+        calls = Call.objects.filter(tenant=tenant, **query)
+        billed = defaultdict(int)  # (day, number) -> billed seconds
+        for call in calls:
+            billed[call.started_at.astimezone(premium_sync.WARSAW).date(), call.number] += call.billed_seconds
+        expected_paid, expected_earning = defaultdict(list), defaultdict(list)
+        for (day, number), seconds in billed.items():
+            price = prices.get(number, earnings.UNKNOWN)
+            expected_paid[day].append(price.paid(seconds))
+            expected_earning[day].append(price.earning(seconds))
+
+        summary = client.get(url("billing", tenant), query).context["summary"]
+
+        assert summary.calls == calls.count() > 0, query
+        for bar in summary.days:
+            assert bar.paid == earnings.total(expected_paid[bar.day]), (query, bar.day)
+            assert bar.earning == earnings.total(expected_earning[bar.day]), (query, bar.day)
+        assert summary.paid == sum((bar.paid for bar in summary.days if bar.paid is not None), Decimal(0)) > 0
+        assert summary.earning == sum(
+            (bar.earning for bar in summary.days if bar.earning is not None), Decimal(0)
+        ) > 0
+        assert summary.cost == sum((bar.cost for bar in summary.days), Decimal(0))
+        # Each listed number's takings are the sum of its days too; all listed, they make the month.
+        for row in summary.numbers:
+            days = [seconds for (_day, number), seconds in billed.items() if number == row.number]
+            price = prices.get(row.number, earnings.UNKNOWN)
+            assert row.paid == earnings.total([price.paid(seconds) for seconds in days]), (query, row.number)
+        if summary.number_count == len(summary.numbers):
+            assert summary.paid == sum((row.paid for row in summary.numbers if row.paid is not None), Decimal(0))

@@ -215,7 +215,7 @@ def test_asking_queues_a_statement_of_the_filters_and_lists_it(
         "pl",
     )
     assert queued.sent == [("premium.tasks.render_statement", (statement.pk,))]
-    assert f'id="statement-{statement.pk}"' in response.text and "708000001" in response.text
+    assert f'id="statement-{statement.pk}"' in response.text and "708\N{NO-BREAK SPACE}000\N{NO-BREAK SPACE}001" in response.text
     assert 'hx-trigger="every 2s"' in response.text
 
 

@@ -69,15 +69,18 @@ def test_the_current_month_with_totals_per_number_and_per_day(login, tenant, vie
         billed.values("number").annotate(n=Count("id")).values_list("number", "n")
     )
     assert sum(d.calls for d in summary.days) == totals["calls"]
-    assert response.text.count('class="premium-bar-calls"') >= len(summary.days)
+    assert response.text.count('class="premium-bar-paid"') >= len(summary.days)
+    assert response.text.count('class="premium-bar-cost"') >= len(summary.days)
     assert response.text.count('class="premium-chart-label"') == sum(bar.labelled for bar in summary.days) > 0
     first = summary.days[0]
-    assert (
-        f'<g tabindex="0"><title>{first.title}</title><rect class="premium-bar-calls" x="{first.x}"'
-        f' y="{first.calls_y}"' in response.text
+    assert f'<g class="premium-chart-day" tabindex="0" aria-label="{first.title}"><title>{first.title}</title>' in (
+        response.text
     )
-    assert first.x > 0  # right of the calls axis
-    assert response.text.count('class="premium-chart-tick"') == 3  # 0, half the busiest day, the busiest day
+    assert first.x > 0  # right of the money axis
+    # The money axis: round values from 0 up to the best day, each written on the axis.
+    ticks = summary.chart_ticks
+    assert ticks[0] == 0 and ticks[-1] >= max(max(d.paid or 0, d.cost) for d in summary.days) > 0
+    assert response.text.count('class="premium-chart-tick"') == len(ticks) + 1  # and "zł" above them
     assert 'style="' not in response.text
     assert page_rows(response.text) == 50
 
@@ -172,8 +175,10 @@ def test_a_whole_month_is_summed_up_from_its_totals_not_from_its_calls(login, te
     """Adding up a month of 83,000 calls on every view took a third of a second (premium.totals)."""
     client = login(viewer)
     # Without a call state, the numbers' totals over every state are read as they are kept.
-    # With a call state, the numbers' billed time is grouped once more, for what callers paid over all of them.
-    for query, groupings, overall in (({}, 1, True), ({"disposition": "BUSY"}, 3, False)):
+    # The days are grouped from the totals per day and number (what callers paid is counted per number),
+    # and the listed numbers' days once more, for what callers paid for each; with a call state, the
+    # numbers' totals per state are grouped too.
+    for query, groupings, overall in (({}, 2, True), ({"disposition": "BUSY"}, 3, False)):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url("billing", tenant), query)
         assert response.status_code == 200
@@ -190,7 +195,7 @@ def test_a_whole_month_is_summed_up_from_its_totals_not_from_its_calls(login, te
 def test_a_days_bar_says_its_calls_in_polish_plurals(calls, words):
     bar = DayBar(date(2025, 6, 1), calls, 1)
     with translation.override("pl"):
-        assert bar.title == f"2025-06-01: {words}, odebranych: 1"
+        assert bar.title == f"2025-06-01: {words}, odebranych: 1; koszt przekierowań 0,00\N{NO-BREAK SPACE}zł"
 
 
 def test_the_per_number_table_shows_the_busiest_numbers_and_the_pdf_them_all(

@@ -11,6 +11,7 @@ from accounts.models import AuditEvent
 from premium import sync as premium_sync
 from premium.models import PremiumNumber
 from premium.views.numbers import NUMBERS_PER_PAGE, PURCHASE_TOKENS
+from providers.formatting import phone
 
 SET_REDIRECT = "/api/prm/voice/setRedirect/"
 
@@ -43,7 +44,7 @@ def test_index_lists_every_number_with_prices_redirect_and_settings(login, tenan
 
     assert response.status_code == 200
     for number in synced:
-        assert number.number in response.text
+        assert phone(number.number) in response.text
     first = synced.first()
     assert f"{first.price_net}".replace(".", ",") in response.text  # Polish: 3,46 zł
     assert f"{first.price_gross}".replace(".", ",") in response.text
@@ -168,7 +169,7 @@ def test_inline_redirect_with_htmx_returns_the_updated_row_and_audits_before_and
     )
 
     assert response.status_code == 200
-    assert f'<tr id="number-{number.pk}"' in response.text and "512000111" in response.text
+    assert f'<tr id="number-{number.pk}"' in response.text and phone("512000111") in response.text
     assert sandbox.number(number.number).prezentacja == "prezentacja"
     event = AuditEvent.objects.get(action="premium.redirect.set", outcome="success")
     assert event.changes["redirect"] == [before, "512000111"]
@@ -291,7 +292,7 @@ def test_bulk_redirect_without_js_redirects_with_a_message_per_failure(login, te
 
     assert response.status_code == 302
     page = client.get(response["Location"]).text
-    assert synced.first().number in page and "708999999" in page and "Not found number" in page
+    assert phone(synced.first().number) in page and phone("708999999") in page and "Not found number" in page
 
 
 def test_bulk_redirect_refuses_bad_input_and_other_tenants_numbers(

@@ -77,7 +77,11 @@ def billing(request: TenantRequest) -> HttpResponse:
         # A page of rows (HTMX "Older") needs no summaries: only the first render computes them.
         if not (request.htmx and request.GET.get("after")):
             summary = billing_data.summarise(
-                query, request.tenant, busiest=billing_data.BUSIEST_NUMBERS, prices=prices
+                query,
+                request.tenant,
+                busiest=billing_data.BUSIEST_NUMBERS,
+                # Without numbers there are no prices: nothing to add up per number.
+                shares=earnings.shares(account) if prices else None,
             )
     context = page_context(
         request,

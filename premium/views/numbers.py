@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -36,6 +35,7 @@ from premium.models import Call, PremiumAccount, PremiumNumber
 from premium.sync import SYNC_KEY
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError, UnavailableError
+from providers.formatting import amount, phone
 from providers.once import ActionRecord, start_action
 from providers.texts import shown
 from redirect_schedules.services import pause_question_url
@@ -129,7 +129,7 @@ def number_redirect(request: TenantRequest, number_id: int) -> HttpResponse:
     messages.success(
         request,
         _("Calls to %(number)s now go to %(target)s.")
-        % {"number": number.number, "target": number.redirect_to},
+        % {"number": phone(number.number), "target": phone(number.redirect_to)},
     )
     if ask := pause_question_url(number):  # the number follows a schedule: pause it?
         return HttpResponseClientRedirect(ask) if request.htmx else redirect(ask)
@@ -176,7 +176,7 @@ def numbers_bulk_redirect(request: TenantRequest) -> HttpResponse:
     for result in results:
         if result.outcome == "failed":
             messages.error(
-                request, _("%(number)s: %(words)s") % {"number": result.number, "words": result.words}
+                request, _("%(number)s: %(words)s") % {"number": phone(result.number), "words": result.words}
             )
     not_tried = [result.number for result in results if result.outcome == "not tried"]
     if not_tried:
@@ -217,7 +217,7 @@ def _already_sent(request: TenantRequest, action: ActionRecord) -> HttpResponse:
         messages.info(
             request,
             _("This purchase was already sent: it bought the number %(number)s. Nothing was bought again.")
-            % {"number": outcome.get("number", "")},
+            % {"number": phone(outcome.get("number", ""))},
         )
     elif action.state == ActionRecord.State.FAILED:
         messages.warning(
@@ -325,7 +325,7 @@ def number_buy(request: TenantRequest) -> HttpResponse:
     messages.success(
         request,
         _("Number %(number)s bought in tariff %(tariff)s. The wallet holds %(net)s zł net.")
-        % {"number": number.number, "tariff": number.tariff, "net": number_format(wallet_net, 2)},
+        % {"number": phone(number.number), "tariff": number.tariff, "net": amount(wallet_net)},
     )
     return redirect(_numbers_url(request, number))
 
@@ -351,7 +351,7 @@ def number_delete(request: TenantRequest, number_id: int) -> HttpResponse:
                 form.add_error(None, account.explain(error))
                 status = 422
             else:
-                messages.success(request, _("Number %(number)s deleted.") % {"number": number.number})
+                messages.success(request, _("Number %(number)s deleted.") % {"number": phone(number.number)})
                 return redirect(_numbers_url(request))
         else:
             status = 400
@@ -404,13 +404,11 @@ def number(request: TenantRequest, number_id: int) -> HttpResponse:
         else:
             price = earnings.prices(request.tenant, account).get(premium_number.number, earnings.UNKNOWN)
             states = dict(Call.Disposition.choices)
-            chart = billing_data.day_chart(calls, first, last)
+            chart = billing_data.day_chart(calls, first, last, price)
             latest = sorted(calls, key=lambda call: call.start, reverse=True)[:NUMBER_PAGE_CALLS]
             context.update(
                 chart=chart,
                 query=billing_data.BillingQuery(year=year, month=month, number=premium_number.number),
-                paid=price.paid(chart.billed_seconds),
-                earning=price.earning(chart.billed_seconds),
                 calls=[
                     (call, price.paid(call.billsec), states.get(call.disposition, call.disposition))
                     for call in latest

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from providers.formatting import phone
 from spikon import sync
 from spikon.models import PhoneAccount, SpikonAccount
 from spikon.sandbox import HOSTILE_IMG, HOSTILE_SCRIPT
@@ -26,7 +27,7 @@ def test_overview_shows_balance_and_phone_accounts_from_the_last_sync(spikon_acc
     page = response.content.decode()
     assert response.status_code == 200
     assert "287,45\xa0zł" in page  # Polish decimal comma, no line break before the currency
-    assert "583001100" in page and "58300110" in page and "Recepcja" in page
+    assert phone("583001100") in page and "58300110" in page and "Recepcja" in page
     assert "niezarejestrowane" in page  # the warehouse account is not registered
     assert "Ostatnia synchronizacja" in page
     assert "Zadzwoń stąd" not in page  # a viewer cannot start calls

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from providers.formatting import phone
 from providers.once import new_action_key
 from spikon import sync, tasks
 from spikon.forms import sms_parts
@@ -110,7 +111,7 @@ def test_operator_sends_one_message_per_recipient(
     event = AuditEvent.objects.get(action="spikon.sms.send")
     assert event.outcome == "success" and event.changes["recipients"] == [None, 2]
     log = client.get(response["Location"]).content.decode()
-    assert "601000112" in log and "Dzień dobry" in log and "przyjęta, czeka na pierwszy stan" in log
+    assert phone("601000112") in log and "Dzień dobry" in log and "przyjęta, czeka na pierwszy stan" in log
 
 
 def test_recipients_picked_from_a_phonebook_carry_their_names(spikon_account, sandbox, login, operator):

@@ -51,7 +51,16 @@ def test_filter_billing_download_csv_and_pdf_and_an_invoice(
     log_in(page, live_server, viewer)
     page.goto(f"{live_server.url}/t/{tenant.slug}/premium/billing/")
     expect(page.locator("main h1")).to_have_text("Billing")
-    expect(page.locator(".premium-chart svg rect.premium-bar-calls").first).to_be_attached()
+    expect(page.locator(".premium-chart svg rect.premium-bar-paid").first).to_be_attached()
+    # The legend's marks are small and below the chart (they once stretched under its day labels), and
+    # a day's figures are reached with the keyboard.
+    chart = page.locator(".premium-chart-scroll > svg").bounding_box()
+    for mark in page.locator(".premium-chart-legend svg").all():
+        box = mark.bounding_box()
+        assert box["width"] <= 20 and box["y"] >= chart["y"] + chart["height"], box
+    page.locator(".premium-chart-day").first.focus()
+    focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert "dzwoniący zapłacili" in focused and "koszt przekierowań" in focused and "zł" in focused
 
     # Filter (HTMX swaps the results and pushes the address).
     page.select_option("select[name=disposition]", "ANSWERED")
