@@ -31,6 +31,7 @@ from bench.environment import (
     wait_for_port,
     wait_for_worker,
 )
+from bench.fanout import _delete_queue
 
 TARGET_RATIO = 1.5
 SPIKON_LATENCY_SECONDS = 10.0
@@ -128,7 +129,7 @@ def _statement_filters(tenant) -> dict[str, Any]:
 def measure(tenant, user, *, requests: int) -> dict[str, Any]:
     from django.urls import reverse
 
-    from bench.pages import count_queries, pages, serve, session_cookie
+    from bench.pages import count_queries, pages, session_cookie
 
     cookie = session_cookie(user)
     _floor, measured = pages(tenant)
@@ -141,6 +142,16 @@ def measure(tenant, user, *, requests: int) -> dict[str, Any]:
     ]
     env = django_environment()
     figures: dict[str, Any] = {"requests": requests, "pages": [page.label for page in measured]}
+    try:
+        _measure(tenant, cookie, measured, monitors, campaigns, env, requests, figures)
+    finally:
+        _delete_queue()  # what the workers left: monitor refreshes planned ahead, statements not taken
+    return figures
+
+
+def _measure(tenant, cookie, measured, monitors, campaigns, env, requests, figures) -> None:
+    from bench.pages import serve
+
     with serve(workers=2) as (base_url, _process):
         for page in measured:
             loadgen.run(base_url + page.path, cookie, requests=8, htmx=page.htmx)  # warm-up
@@ -184,7 +195,6 @@ def measure(tenant, user, *, requests: int) -> dict[str, Any]:
                 statements.clear(tenant)
             figures["statements_made"] = loop.done
             figures["statement_errors"] = loop.errors
-    return figures
 
 
 def _node(command: list[str]) -> str:
