@@ -27,14 +27,14 @@ FROM (
            floor(random() * 600)::int AS duration,
            (ARRAY['ANSWERED', 'ANSWERED', 'ANSWERED', 'NO ANSWER', 'BUSY'])[1 + floor(random() * 5)::int] AS state,
            (g %% 2) AS direction, random() < 0.1 AS recorded
-    FROM generate_series(1, %(calls)s) AS g
+    FROM generate_series(1, %(calls)s::bigint) AS g
 ) AS calls
 """
 
 ENTRIES_SQL = """
 INSERT INTO spikon_phonebookentry (tenant_id, book_id, provider_id, name, number, created_at)
 SELECT %(tenant)s, %(book)s, g, 'Klient ' || lpad(g::text, 5, '0'), '6' || lpad((g * 104729 %% 100000000)::text, 8, '0'), now()
-FROM generate_series(1, %(entries)s) AS g
+FROM generate_series(1, %(entries)s::bigint) AS g
 """
 
 SMS_SQL = """
