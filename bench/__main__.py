@@ -59,7 +59,7 @@ def main() -> int:
         "--before", metavar="JSON", help="an earlier run's results: print the targets before/after"
     )
     parser.add_argument(
-        "--contention-requests", type=int, default=100, help="requests per page and condition (default 100)"
+        "--contention-requests", type=int, default=60, help="requests per page and condition (default 60)"
     )
     options = parser.parse_args()
     parts = [part.strip() for part in options.only.split(",") if part.strip()]
@@ -134,8 +134,17 @@ def targets(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
     rows = []
 
-    def add(figure: str, value: float, target: str, met: bool, unit: str = "x") -> None:
-        rows.append({"figure": figure, "value": round(value, 2), "unit": unit, "target": target, "met": met})
+    def add(figure: str, value: float, target: str, met: bool, unit: str = "x", before: str = "") -> None:
+        rows.append(
+            {
+                "figure": figure,
+                "value": round(value, 2),
+                "unit": unit,
+                "target": target,
+                "met": met,
+                "before": before,
+            }
+        )
 
     if "pages" in figures:
         for result in figures["pages"]["results"]:
@@ -154,20 +163,25 @@ def targets(figures: dict[str, Any]) -> list[dict[str, Any]]:
             ratio <= ingest.TARGET_RATIO,
         )
     if "exports" in figures:
-        large, small = figures["exports"]["csv_large"], figures["exports"]["csv_month"]
-        ttfb = large["first_byte_seconds"]
+        month, every = figures["exports"]["csv_month"], figures["exports"]["csv_all"]
+        target = f"< {exports.TTFB_TARGET_SECONDS:g}"
         add(
-            f"CSV of {exports.EXPORT_CALLS:,} calls: first byte",
-            ttfb,
-            f"< {exports.TTFB_TARGET_SECONDS:g}",
-            ttfb < exports.TTFB_TARGET_SECONDS,
+            "CSV of a month through gunicorn: first byte",
+            month["first_byte_seconds"],
+            target,
+            month["first_byte_seconds"] < exports.TTFB_TARGET_SECONDS,
             "s",
         )
-        growth = (large["worker_peak_mb"] - large["worker_before_mb"]) - (
-            small["worker_peak_mb"] - small["worker_before_mb"]
-        )
         add(
-            f"CSV of {exports.EXPORT_CALLS:,} calls: memory growth beyond a small month's",
+            f"CSV of all {every['calls']:,} calls: first line",
+            every["first_line_seconds"],
+            target,
+            every["first_line_seconds"] < exports.TTFB_TARGET_SECONDS,
+            "s",
+        )
+        growth = every["peak_mb"] - every["mark_mb"]
+        add(
+            f"CSV of all {every['calls']:,} calls: memory growth after {exports.MEMORY_MARK_LINES:,} lines",
             growth,
             f"<= {exports.CONSTANT_MEMORY_SLACK_MB}",
             growth <= exports.CONSTANT_MEMORY_SLACK_MB,
@@ -199,7 +213,11 @@ def target_table(rows: list[dict[str, Any]], before: dict[str, dict[str, Any]]) 
     lines = ["| figure | before | after | target | |", "| --- | ---: | ---: | --- | --- |"]
     for row in rows:
         earlier = before.get(row["figure"])
-        was = f"{earlier['value']:g} {'PASS' if earlier['met'] else 'MISS'}" if earlier else ""
+        was = (
+            f"{earlier['value']:g} {'PASS' if earlier['met'] else 'MISS'}"
+            if earlier
+            else row.get("before", "")
+        )
         lines.append(
             f"| {row['figure']} | {was} | {row['value']:g} | {row['target']} {row['unit']} | "
             f"{'PASS' if row['met'] else 'MISS'} |"
