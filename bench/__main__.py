@@ -87,24 +87,26 @@ def main() -> int:
     if "pages" in parts:
         _title(f"1-2. Page latency and queries ({options.requests} requests per page, 4 connections)")
         figures["pages"] = pages.measure(tenant, user, requests=options.requests, only=options.pages)
-        sections["1-2. Pages: latency under load and queries per request"] = pages.table(figures["pages"])
+        sections["1-2. Pages: latency under load and queries per request"] = _shown(
+            pages.table(figures["pages"])
+        )
     if "ingest" in parts or "exports" in parts:
         _title("3. Sync ingest of one month of 100,000 billing calls")
         figures["ingest"] = ingest.measure()
-        sections["3. Sync ingest"] = ingest.table(figures["ingest"])
+        sections["3. Sync ingest"] = _shown(ingest.table(figures["ingest"]))
     if "exports" in parts:
         _title("4. Exports: CSV and PDF")
         pages.collect_static()
         figures["exports"] = exports.measure(tenant, pages.session_cookie(user), figures["ingest"])
-        sections["4. Exports"] = exports.table(figures["exports"])
+        sections["4. Exports"] = _shown(exports.table(figures["exports"]))
     if "fanout" in parts:
         _title("5. Fan-out: 200 tenants, 4 worker processes, 100 ms provider latency")
         figures["fanout"] = fanout.measure()
-        sections["5. Fan-out"] = fanout.table(figures["fanout"])
+        sections["5. Fan-out"] = _shown(fanout.table(figures["fanout"]))
     if "contention" in parts:
         _title("6. Contention: the local-copy pages with a slow SPIKON and with PDF statements in the making")
         figures["contention"] = contention.measure(tenant, user, requests=options.contention_requests)
-        sections["6. Contention"] = contention.table(figures["contention"])
+        sections["6. Contention"] = _shown(contention.table(figures["contention"]))
     figures["targets"] = targets(figures)
     sections["Targets"] = target_table(figures["targets"], _earlier(options.before))
 
@@ -126,6 +128,12 @@ def main() -> int:
     stem.with_suffix(".json").write_text(json.dumps(figures, default=_plain, indent=1))
     print(f"Saved to {stem.with_suffix('.md').relative_to(RESULTS_DIR.parent.parent)} (and .json)")
     return 0
+
+
+def _shown(lines: list[str]) -> list[str]:
+    """A figure's table, printed as soon as it is measured (a later part that fails loses nothing)."""
+    print("\n".join(lines), flush=True)
+    return lines
 
 
 def targets(figures: dict[str, Any]) -> list[dict[str, Any]]:

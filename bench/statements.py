@@ -86,7 +86,7 @@ def statement(person: Member, filters: dict[str, Any], stop: threading.Event | N
     if made is None:
         raise RuntimeError(f"POST {ask} made no statement")
     while True:
-        made.refresh_from_db(fields=["state", "error", "calls"])
+        made.refresh_from_db(fields=["state", "last_error", "calls"])
         if made.state in (Statement.State.READY, Statement.State.FAILED):
             break
         if time.perf_counter() - started > READY_TIMEOUT_SECONDS or (stop is not None and stop.is_set()):
@@ -95,7 +95,7 @@ def statement(person: Member, filters: dict[str, Any], stop: threading.Event | N
         person.request("GET", listing, {"HX-Request": "true"})
     ready = time.perf_counter() - started
     if made.state != Statement.State.READY:
-        raise RuntimeError(f"statement {made.pk} failed: {made.error}")
+        raise RuntimeError(f"statement {made.pk} failed: {made.last_error}")
     download = reverse("premium:statement-download", kwargs={"tenant_slug": slug, "statement_id": made.pk})
     status, body = person.request("GET", download)
     if status != 200 or not body.startswith(b"%PDF"):
