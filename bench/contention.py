@@ -259,11 +259,12 @@ def table(figures: dict[str, Any]) -> list[str]:
             figures["slow_spikon"][label],
             figures["statements"][label],
         )
-        a, b = by["slow_spikon"][label], by["statements"][label]
-        failed = quiet["failed"] + slow["failed"] + pdf["failed"]
+        plain = figures["statements_not_niced"][label]
+        a, b, b0 = by["slow_spikon"][label], by["statements"][label], by["statements_not_niced"][label]
+        failed = quiet["failed"] + slow["failed"] + pdf["failed"] + plain["failed"]
         lines.append(
-            f"| {label} | {quiet['p95_ms']:.1f} | {slow['p95_ms']:.1f} | {a:.2f} {mark(a)} | {pdf['p95_ms']:.1f} | "
-            f"{b:.2f} {mark(b)} | {failed} |"
+            f"| {label} | {quiet['p95_ms']:.1f} | {slow['p95_ms']:.1f} | {a:.2f} {mark(a)} | {plain['p95_ms']:.1f} | "
+            f"{b0:.2f} | {pdf['p95_ms']:.1f} | {b:.2f} {mark(b)} | {failed} |"
         )
     views = figures["monitor_views"]
     made = figures["statements_made"] + figures["statements_not_niced_made"]
