@@ -131,3 +131,35 @@ def children(pid: int) -> list[int]:
         if path.exists():
             found += [int(child) for child in path.read_text().split()]
     return found
+
+
+def compose_worker(service: str) -> list[str]:
+    """The command of a worker service of docker-compose.yml as the bench runs it: as written (queues,
+    processes, recycling), from this virtual environment, under a node name of the bench's, logging
+    warnings only. Run it with django_environment(): the bench's broker namespace."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"][service]
+    command = [str(PYTHON.parent / spec["command"][0]), *spec["command"][1:]]
+    options = dict(zip(command[4::2], command[5::2], strict=True))
+    options["--hostname"] = f"{QUEUE}-{service}@%h"
+    options["--loglevel"] = "WARNING"
+    command = command[:4] + [part for pair in options.items() for part in pair]
+    return [*command, "--without-gossip", "--without-mingle", "--without-heartbeat"]
+
+
+def wait_for_worker(process: subprocess.Popen, node: str, processes: int, log: Path) -> None:
+    """Until a Celery worker answers a ping of its own node and has forked its processes."""
+    import socket
+
+    from config.celery import app
+
+    deadline = time.monotonic() + 60
+    destination = node.replace("%h", socket.gethostname())
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited at start; see {log}")
+        replies = app.control.ping(destination=[destination], timeout=0.5)
+        if replies and len(children(process.pid)) >= processes:
+            return
+    raise RuntimeError(f"the Celery worker {destination} did not answer within a minute")

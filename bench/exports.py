@@ -1,74 +1,51 @@
-"""Figure 4: the CSV export and the PDF statement, through gunicorn, with the worker's peak memory.
+"""Figure 4: the billing CSV (first byte, memory) and the PDF statement, made by a worker as the billing
+page offers it.
 
-The billing CSV is one month's (the page's filters), so the million-call CSV comes from the tenant
-"bench-export", whose previous month holds 1,000,000 calls; the bench tenant's current month (about
-83,000 calls) is exported beside it: peak memory that does not grow from one to the other is constant.
-The PDF statements are of the month of 100,000 calls the ingest figure imported.
+The billing CSV is one month's (the page's filters; the API's calls.csv is the same export): the bench
+tenant's current month is exported through gunicorn, its worker's peak memory (VmHWM) read after a
+warm-up page and again after the export. No month holds ten million calls, so the CSV of all the bench
+tenant's 10,000,000 calls (24 months) is made by the export's own code (premium.billing.csv_rows and
+providers.csv_export.csv_lines) in a process of its own, over a period the page's form would refuse:
 
-Each export runs in a fresh gunicorn with one worker: its peak resident memory (VmHWM) is read after a
-warm-up page and again after the export. The full statement, which lists every call, is made by the
-Celery task premium.tasks.render_statement in a process of its own, which reports its peak memory:
+    python -m bench.exports csv <tenant id> [--server-side-cursor]
 
-    python -m bench.exports full-statement <tenant id> <year> <month>
+It reports the time to the first line, the lines per second, and its peak memory after 100,000 lines
+and at the end (constant memory: no growth between them). It streams for at most STREAM_SECONDS (ten
+million lines take minutes; the rate and the memory are flat long before). With --server-side-cursor it
+times the first row of the cursor the export used before (Django's iterator(): outside a transaction
+a WITH HOLD cursor, which PostgreSQL fills completely before the first row) and stops there.
+
+The PDF statement of the month of 100,000 calls the ingest figure imported is asked for, made by a
+Celery worker as docker-compose.yml's worker-reports and downloaded (bench.statements); the worker's
+processes report their peak memory.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import resource
 import subprocess
 import sys
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.environment import PYTHON, ROOT, children, django_environment, peak_rss_mb
+from bench.environment import (
+    DATA_DIR,
+    PYTHON,
+    ROOT,
+    children,
+    compose_worker,
+    django_environment,
+    peak_rss_mb,
+    running,
+)
 
-EXPORT_TENANT_SLUG = "bench-export"
-EXPORT_CALLS = 1_000_000
 TTFB_TARGET_SECONDS = 1.0
-
-
-def ensure_export_tenant():
-    """The tenant whose previous month holds a million calls (made once, like the rest of the data)."""
-    from django.db import connection
-
-    from accounts.models import Membership, Role, Tenant, User
-    from bench import data
-    from bench.ingest import previous_month
-    from premium.models import Call, PremiumNumber
-
-    tenant, _ = Tenant.objects.get_or_create(slug=EXPORT_TENANT_SLUG, defaults={"name": "Bench export"})
-    user = User.objects.get(username=data.OPERATOR)
-    Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": Role.OPERATOR})
-    if not PremiumNumber.objects.filter(tenant=tenant).exists():
-        PremiumNumber.objects.bulk_create(
-            PremiumNumber(tenant=tenant, number=f"708{index:06d}", tariff=8, redirect_to=f"60{index:07d}")
-            for index in range(data.NUMBERS)
-        )
-    if Call.objects.filter(tenant=tenant).count() == EXPORT_CALLS:
-        return tenant
-    data.say(f"making {EXPORT_CALLS:,} calls in one month for the CSV export (about a minute)")
-    Call.objects.filter(tenant=tenant).delete()
-    year, month = previous_month()
-    start, end = data.month_bounds(year, month)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            data.CALLS_SQL,
-            {
-                "tenant": tenant.pk,
-                "calls": EXPORT_CALLS,
-                "months": 1,
-                "numbers": data.NUMBERS,
-                "month_index": [0],
-                "month_start": [start],
-                "month_span": [(end - start).total_seconds()],
-            },
-        )
-        cursor.execute("VACUUM ANALYZE premium_call")
-    data.count_totals(tenant)
-    return tenant
+CONSTANT_MEMORY_SLACK_MB = 20
+STREAM_SECONDS = 180
+MEMORY_MARK_LINES = 100_000
+CURSOR_WAIT_SECONDS = 120
 
 
 def fetch(url: str, cookie: str) -> dict[str, Any]:
@@ -104,9 +81,32 @@ def _export(path: str, cookie: str) -> dict[str, Any]:
     return result
 
 
-def _full_statement_probe(tenant_id: int, year: int, month: int) -> dict[str, Any]:
+def _statement(tenant_id: int, year: int, month: int) -> dict[str, Any]:
+    """A statement of the month asked for by a member, made by a reports worker, downloaded."""
+    from accounts.models import Tenant
+    from bench import statements
+    from bench.environment import wait_for_worker
+    from bench.pages import serve
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    worker = compose_worker("worker-reports")
+    log = DATA_DIR / "worker-reports.log"
+    statements.clear(tenant)
+    with serve(workers=2) as (base_url, _web), running(worker, env=django_environment(), log=log) as process:
+        wait_for_worker(process, worker[worker.index("--hostname") + 1], 1, log)
+        try:
+            result = statements.statement(
+                statements.member(base_url, tenant, 1), {"year": year, "month": month}
+            )
+            result["worker_peak_mb"] = max(peak_rss_mb(pid) for pid in children(process.pid))
+        finally:
+            statements.clear(tenant)
+    return result
+
+
+def _probe(tenant_id: int, *options: str) -> dict[str, Any]:
     result = subprocess.run(
-        [str(PYTHON), "-m", "bench.exports", "full-statement", str(tenant_id), str(year), str(month)],
+        [str(PYTHON), "-m", "bench.exports", "csv", str(tenant_id), *options],
         cwd=ROOT,
         env=django_environment(),
         capture_output=True,
@@ -114,40 +114,22 @@ def _full_statement_probe(tenant_id: int, year: int, month: int) -> dict[str, An
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"the full statement probe failed:\n{result.stderr}")
+        raise RuntimeError(f"the CSV probe failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def measure(tenant, cookie: str, ingest: dict[str, Any]) -> dict[str, Any]:
-    from bench.ingest import previous_month
     from premium.sync import current_month
 
-    export_tenant = ensure_export_tenant()
     year, month = current_month()
-    past_year, past_month = previous_month()
     csv_month = _export(f"/t/{tenant.slug}/premium/billing/calls.csv?year={year}&month={month}", cookie)
-    csv_million = _export(
-        f"/t/{export_tenant.slug}/premium/billing/calls.csv?year={past_year}&month={past_month}", cookie
-    )
-    from accounts.models import Membership, Role, Tenant, User
-    from bench.data import OPERATOR
-
-    ingest_tenant = Tenant.objects.get(pk=ingest["tenant_id"])
-    Membership.objects.get_or_create(
-        user=User.objects.get(username=OPERATOR), tenant=ingest_tenant, defaults={"role": Role.OPERATOR}
-    )
-    pdf = _export(
-        f"/t/{ingest_tenant.slug}/premium/billing/statement.pdf?year={ingest['year']}&month={ingest['month']}",
-        cookie,
-    )
-    full = _full_statement_probe(ingest["tenant_id"], ingest["year"], ingest["month"])
     return {
         "csv_month": csv_month,
         "csv_month_rows": _rows(tenant, year, month),
-        "csv_million": csv_million,
-        "pdf": pdf,
-        "pdf_month_rows": ingest["rows"],
-        "full_statement": full,
+        "csv_all": _probe(tenant.pk),
+        "csv_all_server_side_cursor": _probe(tenant.pk, "--server-side-cursor"),
+        "statement": _statement(ingest["tenant_id"], ingest["year"], ingest["month"]),
+        "statement_month_rows": ingest["rows"],
     }
 
 
@@ -158,68 +140,110 @@ def _rows(tenant, year: int, month: int) -> int:
 
 
 def table(figures: dict[str, Any]) -> list[str]:
-    def row(label: str, result: dict[str, Any], target_ttfb: bool) -> str:
-        ttfb = result["first_byte_seconds"]
-        mark = " MISSED" if target_ttfb and ttfb >= TTFB_TARGET_SECONDS else ""
-        grew = result["worker_peak_mb"] - result["worker_before_mb"]
-        return (
-            f"| {label} | {ttfb:.2f}{mark} | {result['seconds']:.1f} | {result['bytes'] / 1e6:.1f} | "
-            f"{result['worker_before_mb']:.0f} -> {result['worker_peak_mb']:.0f} (+{grew:.0f}) |"
-        )
+    month, every, cursor = figures["csv_month"], figures["csv_all"], figures["csv_all_server_side_cursor"]
+    grew = month["worker_peak_mb"] - month["worker_before_mb"]
+    late = every["peak_mb"] - every["mark_mb"]
+    statement = figures["statement"]
 
-    from premium.billing import STATEMENT_CALL_LIMIT, STATEMENT_PART_CALLS
+    def met(ok: bool) -> str:
+        return "PASS" if ok else "MISS"
 
-    full, rows = figures["full_statement"], figures["pdf_month_rows"]
     return [
-        "| export | first byte s (CSV target < 1) | total s | MB sent | worker peak memory MB: before -> after |",
+        "| export | first byte s (target < 1) | lines | lines/s | peak memory MB |",
         "| --- | ---: | ---: | ---: | ---: |",
-        row(f"CSV, one month of {figures['csv_month_rows']:,} calls", figures["csv_month"], True),
-        row(f"CSV, one month of {EXPORT_CALLS:,} calls", figures["csv_million"], True),
-        row(
-            f"PDF statement, month of {rows:,} calls (lists the first {STATEMENT_CALL_LIMIT:,})",
-            figures["pdf"],
-            False,
-        ),
+        f"| CSV of the current month ({figures['csv_month_rows']:,} calls) through gunicorn | "
+        f"{month['first_byte_seconds']:.2f} {met(month['first_byte_seconds'] < TTFB_TARGET_SECONDS)} | "
+        f"{figures['csv_month_rows']:,} | {figures['csv_month_rows'] / month['seconds']:,.0f} | web worker "
+        f"{month['worker_before_mb']:.0f} -> {month['worker_peak_mb']:.0f} (+{grew:.0f}) |",
+        f"| CSV of all {every['calls']:,} calls (24 months), the export's code in a process of its own | "
+        f"{every['first_line_seconds']:.2f} {met(every['first_line_seconds'] < TTFB_TARGET_SECONDS)} | "
+        f"{every['lines']:,} in {every['seconds']:.0f} s | {every['lines'] / every['seconds']:,.0f} | "
+        f"{every['mark_mb']:.0f} at {MEMORY_MARK_LINES:,} lines -> {every['peak_mb']:.0f} at the end "
+        f"(+{late:.0f}, target <= {CONSTANT_MEMORY_SLACK_MB}: {met(late <= CONSTANT_MEMORY_SLACK_MB)}) |",
+        f"| the same, read as before with a server-side cursor (WITH HOLD) | {_first(cursor)} | | | |",
         "",
-        f"Full statement of the same month (Celery task, parts of {STATEMENT_PART_CALLS:,} calls joined with "
-        f"pypdf): {full['calls']:,} calls on {full['pages']:,} pages, {full['bytes'] / 1e6:.1f} MB, "
-        f"{full['seconds']:.0f} s, peak memory of its process {full['peak_mb']:.0f} MB.",
+        f"The CSV of all calls streams for at most {STREAM_SECONDS} s ({every['lines']:,} lines here); at "
+        f"{every['lines'] / every['seconds']:,.0f} lines a second the whole ten million take "
+        f"{every['calls'] / (every['lines'] / every['seconds']) / 60:.0f} min.",
+        "",
+        f"PDF statement of a month of {figures['statement_month_rows']:,} calls ({statement['calls']:,} listed), "
+        f"asked for (answered in {statement['asked_seconds'] * 1000:.0f} ms), made by a reports worker, ready "
+        f"after {statement['ready_seconds']:.0f} s, downloaded ({statement['bytes'] / 1e6:.1f} MB) after "
+        f"{statement['downloaded_seconds']:.0f} s; the worker's peak memory {statement['worker_peak_mb']:.0f} MB.",
     ]
 
 
-# --- The full statement probe, in a process of its own ------------------------------------------------------
+def _first(cursor: dict[str, Any]) -> str:
+    seconds = cursor["first_line_seconds"]
+    if seconds is None:
+        return f"> {CURSOR_WAIT_SECONDS} MISS"
+    return f"{seconds:.2f} {'PASS' if seconds < TTFB_TARGET_SECONDS else 'MISS'}"
 
 
-def _probe_full_statement(tenant_id: int, year: int, month: int) -> dict[str, Any]:
-    """A full statement made by its task here, as a worker would, then deleted with its file."""
-    from premium import tasks
-    from premium.models import Statement
+# --- The CSV of every call, in a process of its own -------------------------------------------------------
 
-    statement = Statement.objects.create(tenant_id=tenant_id, year=year, month=month)
+
+def _own_peak_mb() -> float:
+    import os
+
+    return peak_rss_mb(os.getpid())
+
+
+def _probe_csv(tenant_id: int, server_side_cursor: bool) -> dict[str, Any]:
+    from datetime import date
+
+    from django.db.models import Min
+
+    from premium import billing
+    from premium.models import Call
+    from providers.csv_export import RAW, csv_lines
+
+    calls = Call.objects.filter(tenant_id=tenant_id)
+    first = calls.aggregate(first=Min("started_at"))["first"].astimezone(billing.WARSAW).date()
+    today = date.today()
+    query = billing.BillingQuery(year=today.year, month=today.month, date_from=first, date_to=today)
+    total = query.calls(calls.first().tenant).count()
     started = time.perf_counter()
-    tasks.render_statement(statement.pk)
-    seconds = time.perf_counter() - started
-    statement.refresh_from_db()
-    if statement.state != Statement.State.READY:
-        raise RuntimeError(f"the full statement failed: {statement.error}")
-    result = {
-        "seconds": seconds,
-        "calls": statement.calls,
-        "pages": statement.pages,
-        "bytes": statement.file.size,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    if server_side_cursor:
+        from django.db import OperationalError, connection
+
+        keys = [column.key for column in billing.csv_columns()]
+        rows = query.calls(calls.first().tenant).order_by("started_at", "id").values_list(*keys)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = '{CURSOR_WAIT_SECONDS}s'")
+        try:
+            next(iter(rows.iterator(chunk_size=billing.CSV_FETCH_ROWS)))
+        except OperationalError:  # still filling the cursor: the figure is "more than CURSOR_WAIT_SECONDS"
+            return {"calls": total, "first_line_seconds": None}
+        return {"calls": total, "first_line_seconds": time.perf_counter() - started}
+    lines = csv_lines(billing.csv_columns(), billing.csv_rows(query, calls.first().tenant), RAW)
+    next(lines)  # the header
+    first_chunk = next(lines)
+    first_line = time.perf_counter() - started
+    count = first_chunk.count("\n")
+    mark = None
+    for chunk in lines:
+        count += chunk.count("\n")
+        if mark is None and count >= MEMORY_MARK_LINES:
+            mark = _own_peak_mb()
+        if time.perf_counter() - started > STREAM_SECONDS:
+            break
+    return {
+        "calls": total,
+        "first_line_seconds": first_line,
+        "lines": count,
+        "seconds": time.perf_counter() - started,
+        "mark_mb": mark or _own_peak_mb(),
+        "peak_mb": _own_peak_mb(),
     }
-    statement.file.delete(save=False)
-    statement.delete()
-    return result
 
 
 def main(argv: list[str]) -> None:
     from bench.environment import setup_django
 
     setup_django()
-    if argv[0] == "full-statement":
-        print(json.dumps(_probe_full_statement(*(int(value) for value in argv[1:4]))))
+    if argv[0] == "csv":
+        print(json.dumps(_probe_csv(int(argv[1]), "--server-side-cursor" in argv[2:])))
 
 
 if __name__ == "__main__":

@@ -179,7 +179,7 @@ def _hostname() -> str:
 
 def table(figures: dict[str, Any]) -> list[str]:
     ratio = figures["wall_seconds"] / figures["ideal_seconds"]
-    mark = "" if ratio <= TARGET_RATIO else " MISSED"
+    mark = " PASS" if ratio <= TARGET_RATIO else " MISS"
     memory = ", ".join(f"{mb:.0f}" for mb in figures["worker_peak_mb"])
     return [
         "| syncs | provider requests | provider time s | ideal s (/ 4) | wall s | wall / ideal (target <= 1.5) |",

@@ -1,16 +1,16 @@
 """The SPIKON part of the bench data set, and the SPIKON pages the bench measures.
 
-    200,000 call history rows over 12 months (a tenth with a recording), one phonebook of 5,000 entries,
-    10,000 SMS messages (one submission each, delivered or not) over 12 months.
+    2,000,000 call history rows over 24 months (a tenth with a recording), one phonebook of 50,000 entries,
+    100,000 SMS messages (one submission each, delivered or not) over 24 months.
 
 Made by PostgreSQL (INSERT ... SELECT over generate_series), like the billing calls (bench.data).
 """
 
 from __future__ import annotations
 
-CALLS = 200_000
-PHONEBOOK_ENTRIES = 5_000
-SMS_MESSAGES = 10_000
+CALLS = 2_000_000
+PHONEBOOK_ENTRIES = 50_000
+SMS_MESSAGES = 100_000
 BOOK_PROVIDER_ID = 1
 BOOK_NAME = "Klienci"
 
@@ -21,20 +21,20 @@ INSERT INTO spikon_callrecord (public_id, tenant_id, started_at, source, destina
 SELECT gen_random_uuid(), %(tenant)s, at, source, destination, duration, state, direction, recorded,
        CASE WHEN recorded THEN 'https://panel.spikon.pl/recordings/' || g || '.mp3' ELSE '' END, '', '', '', now()
 FROM (
-    SELECT g, now() - make_interval(secs => (%(calls)s - g) * (365 * 86400.0 / %(calls)s)) AS at,
+    SELECT g, now() - make_interval(secs => (%(calls)s - g) * (730 * 86400.0 / %(calls)s)) AS at,
            CASE WHEN g %% 2 = 0 THEN '22' || lpad((g %% 400)::text, 7, '0') ELSE '6' || lpad((g * 7919 %% 50000)::text, 8, '0') END AS source,
            CASE WHEN g %% 2 = 0 THEN '6' || lpad((g * 7919 %% 50000)::text, 8, '0') ELSE '22' || lpad((g %% 400)::text, 7, '0') END AS destination,
            floor(random() * 600)::int AS duration,
            (ARRAY['ANSWERED', 'ANSWERED', 'ANSWERED', 'NO ANSWER', 'BUSY'])[1 + floor(random() * 5)::int] AS state,
            (g %% 2) AS direction, random() < 0.1 AS recorded
-    FROM generate_series(1, %(calls)s) AS g
+    FROM generate_series(1, %(calls)s::bigint) AS g
 ) AS calls
 """
 
 ENTRIES_SQL = """
 INSERT INTO spikon_phonebookentry (tenant_id, book_id, provider_id, name, number, created_at)
 SELECT %(tenant)s, %(book)s, g, 'Klient ' || lpad(g::text, 5, '0'), '6' || lpad((g * 104729 %% 100000000)::text, 8, '0'), now()
-FROM generate_series(1, %(entries)s) AS g
+FROM generate_series(1, %(entries)s::bigint) AS g
 """
 
 SMS_SQL = """
@@ -42,7 +42,7 @@ WITH batches AS (
     INSERT INTO spikon_smsbatch (tenant_id, user_id, username, sender, text, created_at)
     SELECT %(tenant)s, %(user)s, %(username)s, 'INFO',
            'Przypominamy o wizycie ' || g || '. Odpowiedz TAK, aby potwierdzić.',
-           now() - make_interval(secs => (%(messages)s - g) * (365 * 86400.0 / %(messages)s))
+           now() - make_interval(secs => (%(messages)s - g) * (730 * 86400.0 / %(messages)s))
     FROM generate_series(1, %(messages)s) AS g
     RETURNING id, created_at
 )
@@ -61,7 +61,7 @@ def ensure(tenant) -> bool:
     from django.db import connection
 
     from accounts.models import User
-    from bench.data import OPERATOR, say
+    from bench.data import OPERATOR, say, without_indexes
     from spikon.models import CallRecord, PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage, SpikonAccount
 
     made = False
@@ -76,7 +76,8 @@ def ensure(tenant) -> bool:
         if CallRecord.objects.filter(tenant=tenant).count() != CALLS:
             say(f"making {CALLS:,} SPIKON call history rows")
             CallRecord.objects.filter(tenant=tenant).delete()
-            cursor.execute(CALLS_SQL, {"tenant": tenant.pk, "calls": CALLS})
+            with without_indexes("spikon_callrecord"):
+                cursor.execute(CALLS_SQL, {"tenant": tenant.pk, "calls": CALLS})
             made = True
         if PhoneBookEntry.objects.filter(book=book).count() != PHONEBOOK_ENTRIES:
             say(f"making a phonebook of {PHONEBOOK_ENTRIES:,} entries")

@@ -562,12 +562,28 @@ def csv_columns() -> list[csv_export.Column]:
 
 
 def csv_rows(query: BillingQuery, tenant: Tenant) -> Iterator[list[object]]:
-    """The whole filtered set, oldest first, fetched from the database in chunks while it streams."""
+    """The whole filtered set, oldest first, read in chunks of CSV_FETCH_ROWS while it streams.
+
+    Each chunk is a short query from where the last one ended, on the (tenant, …, started_at, id)
+    index: the first rows go out at once however many calls are selected. A server-side cursor does
+    not: outside a transaction Django declares it WITH HOLD, and PostgreSQL computes every row of such a
+    cursor before it returns the first (bench/: a month of 10,000,000 calls).
+    """
     keys = [column.key for column in csv_columns()]
-    rows = query.calls(tenant).order_by("started_at", "id").values_list(*keys)
-    for row in rows.iterator(chunk_size=CSV_FETCH_ROWS):
-        call_id, started, answered, ended, *rest = row
-        yield [call_id, _local(started), _local(answered), _local(ended), *rest]
+    calls = query.calls(tenant).order_by("started_at", "id")
+    chunk = calls
+    while True:
+        rows = list(chunk.values_list("pk", *keys)[:CSV_FETCH_ROWS])
+        for _pk, call_id, started, answered, ended, *rest in rows:
+            yield [call_id, _local(started), _local(answered), _local(ended), *rest]
+        if len(rows) < CSV_FETCH_ROWS:
+            return
+        last_pk, last_start = rows[-1][0], rows[-1][2]
+        # (started_at, id) > the last row's, with started_at >= on its own so that the index scan starts there.
+        chunk = calls.filter(
+            Q(started_at__gte=last_start),
+            Q(started_at__gt=last_start) | Q(started_at=last_start, pk__gt=last_pk),
+        )
 
 
 # --- PDF statement -------------------------------------------------------------------------------

@@ -159,6 +159,9 @@ def test_a_worker_service_consumes_its_queue_and_its_health_check_pings_it_alone
         node = f"{queue}@{hostname}"
         replies = app.control.inspect(destination=[node], timeout=5).active_queues()
         assert [q["name"] for q in replies[node]] == [queue]
+        # --niceness: the worker's CPU priority (the reports worker yields the CPU to the web tier).
+        niceness = int(dict(zip(command[4::2], command[5::2], strict=True)).get("--niceness", 0))
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) == os.getpriority(os.PRIO_PROCESS, 0) + niceness
         if queue == INTERACTIVE:
             # Another container's check names another node: it fails although this worker answers.
             assert health({**worker_env, "HOSTNAME": "another-container"}).returncode != 0

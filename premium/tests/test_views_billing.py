@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
+from premium import billing
 from premium import client as api
 from premium import sync as premium_sync
 from premium import tasks
@@ -283,6 +284,39 @@ def test_csv_has_the_whole_filtered_set_not_just_a_page(login, tenant, viewer, b
     assert rows[0][7] == "Stan połączenia"
     assert rows[1][4:8] == [first.number, first.caller, first.redirected_to, "odebrane"]
     assert rows[1][10] == f"{first.redirect_cost:.2f}".replace(".", ",")
+
+
+def test_csv_streams_every_call_once_in_order_in_chunks_each_read_at_once(login, tenant, viewer, monkeypatch):
+    """A month of millions of calls starts streaming at once: each chunk is a short query of its own (a
+    server-side cursor outside a transaction is WITH HOLD: PostgreSQL computes all of it first)."""
+    monkeypatch.setattr(billing, "CSV_FETCH_ROWS", 7)
+    moments = [START + timedelta(minutes=index // 3) for index in range(20)]  # three calls a minute: ties
+    Call.objects.bulk_create(
+        Call(
+            tenant=tenant,
+            call_id=1000 + index,
+            number="708123456",
+            caller="601000001",
+            started_at=moment,
+            ended_at=moment,
+            duration=0,
+            billed_seconds=0,
+            disposition="BUSY",
+            redirect_cost=Decimal(0),
+        )
+        for index, moment in enumerate(reversed(moments))
+    )
+    query = billing.BillingQuery(year=YEAR, month=MONTH)
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = billing.csv_rows(query, tenant)
+        next(rows)
+    assert len(queries) == 1 and queries[0]["sql"].endswith("LIMIT 7")
+    expected = list(
+        Call.objects.filter(tenant=tenant).order_by("started_at", "id").values_list("call_id", flat=True)
+    )
+    assert [row[0] for row in billing.csv_rows(query, tenant)] == expected
+    assert len(read_csv(login(viewer).get(url("billing-export", tenant)))) == 21
 
 
 def test_csv_for_programs_has_codes_commas_and_decimal_dots(login, tenant, viewer, billed):
