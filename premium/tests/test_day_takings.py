@@ -11,11 +11,11 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from premium import billing, totals
+from premium import billing, services, totals
 from premium import client as api
 from premium import sync as premium_sync
 from premium.billing import BillingQuery
-from premium.models import DayTariffTotal
+from premium.models import DayTariffTotal, PremiumNumber
 from provider_api.parsing import parse_local_datetime
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +85,18 @@ def test_what_callers_paid_per_day_follows_each_numbers_price_and_tariff(tenant,
     repriced = kept(tenant)
     totals.reprice(tenant.pk)
     assert kept(tenant) == repriced
+
+
+def test_a_number_deleted_here_keeps_its_calls_not_its_price(premium_account, tenant, tenant_admin):
+    premium_sync.sync_numbers(premium_account)
+    number = PremiumNumber.objects.filter(tenant=tenant).order_by("number").first()
+    premium_sync.save_calls(tenant.pk, [call_at(1, "2025-06-01 10:00:00", number.number, 60)])
+    assert paid_per_day(tenant) == {"2025-06-01": number.price_net}
+
+    services.delete_number(premium_account, tenant_admin, number)
+
+    assert paid_per_day(tenant) == {"2025-06-01": None}
+    assert billing.day_takings(tenant, *JUNE)[0]["n_calls"] == 1
 
 
 def test_the_sqlite_way_counts_what_the_database_counts(tenant, monkeypatch):
