@@ -31,10 +31,11 @@ from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import Tenant
 from premium.client import Call as ProviderCall
-from premium.earnings import CENT, UNKNOWN, Price, total
+from premium.earnings import CENT, UNKNOWN, Price, share_of, total
 from premium.models import (
     Call,
     DayNumberTotal,
+    DayTariffTotal,
     MonthNumberOverall,
     MonthNumberTotal,
     PremiumAccount,
@@ -313,11 +314,12 @@ def summarise(
 ) -> Summary:
     """Totals, per number and per day: the numbers in order, or only the `busiest` ones (most calls first).
 
-    A whole month, with or without a call state, is read from its totals (premium.totals): a few
-    thousand rows however many calls, and without a call state the numbers' rows need no adding up.
-    A number, a caller or some days narrow the calls to what their indexes find, and those are added up
-    directly. What callers paid is added up per day in the same query; with the tenant's `shares` per
-    tariff (even none entered), the listed numbers' takings and the estimated earning are added too.
+    A whole month, with or without a call state, is read from its totals (premium.totals): its days
+    from the totals per day and tariff (at most 31 × states × tariffs rows, however many numbers), its
+    numbers from the month's totals, which without a call state need no adding up. A number, a caller or
+    some days narrow the calls to what their indexes find, and those are added up directly. What callers
+    paid is added up per day in the same query; with the tenant's `shares` per tariff (even none
+    entered), the listed numbers' takings and the estimated earning are added too.
     """
     if query.number or query.caller or query.date_from or query.date_to:
         rows = query.calls(tenant).order_by()
@@ -329,7 +331,11 @@ def summarise(
             Count("id", filter=Q(disposition=ANSWERED)),
         )
         per_number = rows.values("number").annotate(**sums)
+        day_numbers = days.order_by().values("day", "number").annotate(**sums)
+        per_day = {row["day"]: row for row in _added_up(day_numbers, "day", tenant, shares or {})}
     else:
+        per_day = _days_by_tariff(tenant, query.first_day, query.last_day, query.disposition, shares or {})
+        # The listed numbers' takings are added up from their totals per day and number.
         days = DayNumberTotal.objects.filter(tenant=tenant, day__gte=query.first_day, day__lte=query.last_day)
         sums = _totals_sums()
         month = {"tenant": tenant, "year": query.year, "month": query.month}
@@ -345,10 +351,9 @@ def summarise(
                 n_billed=F("billed_seconds"),
                 n_cost=F("cost"),
             )
-    day_numbers = days.order_by().values("day", "number").annotate(**sums)
+        day_numbers = days.order_by().values("day", "number").annotate(**sums)
     # The days cover the same calls as the numbers, so the whole is added up from the days (a month
     # has at most 31), not asked of the database again: a month is the sum of its days.
-    per_day = {row["day"]: row for row in _added_up(day_numbers, "day", tenant, shares or {})}
     whole = {
         key: sum((row[key] for row in per_day.values()), Decimal(0) if key == "n_cost" else 0)
         for key in ("n_calls", "n_answered", "n_billed", "n_cost")
@@ -408,10 +413,41 @@ def summarise(
 
 
 def day_takings(tenant: Tenant, first: date, last: date) -> list[dict]:
-    """Each day with calls from `first` to `last` (both included), from the totals per day and number:
+    """Each day with calls from `first` to `last` (both included), from the totals per day and tariff:
     n_calls, n_answered, n_billed (seconds), n_cost and what callers paid (`paid`, None if not known)."""
-    days = DayNumberTotal.objects.filter(tenant=tenant, day__gte=first, day__lte=last).order_by()
-    return _added_up(days.values("day", "number").annotate(**_totals_sums()), "day", tenant, {})
+    return list(_days_by_tariff(tenant, first, last, "", {}).values())
+
+
+def _days_by_tariff(
+    tenant: Tenant, first: date, last: date, disposition: str, shares: dict[int, Decimal]
+) -> dict[date, dict]:
+    """The days with calls from `first` to `last` (in one call state, if given), in order, added up from
+    the totals per day, state and tariff: the summary row's columns, what callers paid (`paid`) and the
+    estimated `earning` (None when not known).
+
+    What callers paid per day and tariff is the sum of the numbers' takings, each rounded per day and
+    number; the estimated earning is the tenant's share of it rounded per day and tariff, not per number
+    as a number's own earning is: both are estimates, and a day's earning may differ from the sum of its
+    numbers' earnings by a few grosze.
+    """
+    rows = DayTariffTotal.objects.filter(tenant=tenant, day__gte=first, day__lte=last)
+    if disposition:
+        rows = rows.filter(disposition=disposition)
+    grouped = rows.order_by("day").values("day", "tariff").annotate(**_totals_sums(), n_paid=Sum("paid"))
+    added: dict[date, dict] = {}
+    for row in grouped:
+        into = added.setdefault(
+            row["day"],
+            {"day": row["day"], "n_calls": 0, "n_answered": 0, "n_billed": 0, "n_cost": Decimal(0), "paid": [],
+             "earning": []},
+        )  # fmt: skip
+        for column in ("n_calls", "n_answered", "n_billed", "n_cost"):
+            into[column] += row[column]
+        into["paid"].append(row["n_paid"])
+        into["earning"].append(share_of(row["n_paid"], shares.get(row["tariff"])))
+    for into in added.values():
+        into["paid"], into["earning"] = total(into["paid"]), total(into["earning"])
+    return added
 
 
 def _added_up(rows: QuerySet, key: str, tenant: Tenant, shares: dict[int, Decimal]) -> list[dict]:

@@ -30,10 +30,7 @@ class Price:
         return (self.net_per_minute * billed_seconds / 60).quantize(CENT, ROUND_HALF_UP)
 
     def earning(self, billed_seconds: int) -> Decimal | None:
-        paid = self.paid(billed_seconds)
-        if paid is None or self.share is None:
-            return None
-        return (paid * self.share / 100).quantize(CENT, ROUND_HALF_UP)
+        return share_of(self.paid(billed_seconds), self.share)
 
 
 UNKNOWN = Price(None, None)
@@ -58,6 +55,13 @@ def shares(account: PremiumAccount | None) -> dict[int, Decimal]:
         return {}
     entered = {int(tariff): account.earning_share(int(tariff)) for tariff in account.earning_shares}
     return {tariff: share for tariff, share in entered.items() if share is not None}
+
+
+def share_of(paid: Decimal | None, share: Decimal | None) -> Decimal | None:
+    """`share` percent of what callers paid, rounded to the grosz; None when either is not known."""
+    if paid is None or share is None:
+        return None
+    return (paid * share / 100).quantize(CENT, ROUND_HALF_UP)
 
 
 def total(values: list[Decimal | None]) -> Decimal | None:

@@ -240,8 +240,9 @@ class DayNumberTotal(models.Model):
     """The calls of one number in one call state on one provider day (Europe/Warsaw), added up.
 
     What callers paid is the number's price per minute × its billed time, so a day's takings are added up
-    per number: at most 31 × numbers × states rows a month, read for the billing page's days. The month's
-    other totals are added up from these rows (premium.totals), so that every total agrees with them.
+    per number: at most 31 × numbers × states rows a month, from which the totals per day and tariff
+    (DayTariffTotal) and the listed numbers' takings are counted. The month's other totals are added up
+    from these rows (premium.totals), so that every total agrees with them.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
@@ -263,6 +264,38 @@ class DayNumberTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.number} {self.disposition}: {self.calls}"
+
+
+class DayTariffTotal(models.Model):
+    """The calls of one provider day in one call state on the numbers of one tariff, added up, with what
+    their callers paid: the days of the billing page and of the home page read at most 31 × states ×
+    tariffs of these rows, however many numbers there are.
+
+    `paid` is the sum over the day's numbers of each number's price per minute × its billed time, rounded
+    to the grosz per day and number (as premium.earnings.Price does; it is rounded per state, which is the
+    same: only answered calls have billed time), None when no number's price is known.
+    `tariff` is None for calls of numbers no longer on the account. premium.totals rebuilds these rows from
+    DayNumberTotal when a month's calls change and when a number's price or tariff does.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    disposition = models.CharField(max_length=16)
+    tariff = models.PositiveSmallIntegerField(null=True)
+    calls = models.PositiveIntegerField()
+    billed_seconds = models.PositiveBigIntegerField()
+    cost = models.DecimalField(max_digits=16, decimal_places=4)
+    paid = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "disposition", "tariff"], name="premium_day_tariff_total_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.disposition} {self.tariff}: {self.calls}"
 
 
 class WalletEntry(models.Model):

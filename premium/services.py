@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from accounts.models import Tenant, User
 from accounts.sync import queue_sync
+from premium import totals
 from premium.client import Prezentacja
 from premium.models import PRESENTATION_SHORT, Invoice, PremiumAccount, PremiumNumber, WalletEntry
 from premium.sync import CENT, SYNC_KEY, save_balance
@@ -221,6 +222,7 @@ def buy_number(
             number=bought.number,
             defaults={"tariff": bought.tariff, "price_net": net, "vat_percent": vat},
         )
+        totals.reprice(tenant.pk, [number.number])  # calls kept from an earlier time it was ours
         vat_rate = account.balance_vat_percent
         PremiumAccount.objects.filter(pk=account.pk).update(
             balance_net=bought.wallet_balance.quantize(CENT),
@@ -263,6 +265,7 @@ def delete_number(account: PremiumAccount, user: User, number: PremiumNumber) ->
             changes={"number": (number.number, None), "redirect": (number.redirect_to or None, None)},
         )
         number.delete()
+        totals.reprice(account.tenant_id, [number.number])  # its calls are kept; their price is not known
 
 
 # --- Invoice files -------------------------------------------------------------------------------

@@ -112,6 +112,7 @@ def save_numbers(tenant_id: int, numbers: Sequence[api.PremiumNumber]) -> Saved:
     now = timezone.now()
     created: list[PremiumNumber] = []
     changed: list[PremiumNumber] = []
+    repriced: list[str] = []  # numbers whose tariff or price changed
     for premium, item in listed.items():
         values = {
             "tariff": item.tariff,
@@ -126,6 +127,8 @@ def save_numbers(tenant_id: int, numbers: Sequence[api.PremiumNumber]) -> Saved:
             created.append(PremiumNumber(tenant_id=tenant_id, number=number, synced_at=now, **values))
             continue
         if any(getattr(row, field) != value for field, value in values.items()):
+            if (row.tariff, row.price_net) != (values["tariff"], values["price_net"]):
+                repriced.append(row.number)
             if row.redirect_to != values["redirect_to"]:
                 # Changed outside the dashboard: what we knew of its presentation and announcement is stale.
                 row.presentation, row.announcement = "", None
@@ -135,8 +138,13 @@ def save_numbers(tenant_id: int, numbers: Sequence[api.PremiumNumber]) -> Saved:
     PremiumNumber.objects.bulk_create(created, batch_size=BATCH_SIZE)
     fields = ["tariff", "price_net", "vat_percent", "redirect_setting", "redirect_to", "presentation"]
     PremiumNumber.objects.bulk_update(changed, [*fields, "announcement"], batch_size=BATCH_SIZE)
-    gone = [row.pk for number, row in existing.items() if number not in listed]
-    deleted = PremiumNumber.objects.filter(pk__in=gone).delete()[0] if gone else 0
+    gone = {number: row.pk for number, row in existing.items() if number not in listed}
+    deleted = PremiumNumber.objects.filter(pk__in=list(gone.values())).delete()[0] if gone else 0
+    # What callers paid per day follows each number's price and tariff as they are now (a number's calls
+    # may be kept from before it was added, or after it was dropped).
+    repriced += [row.number for row in created]
+    if repriced or gone:
+        totals.reprice(tenant_id, [*repriced, *gone])
     # One UPDATE records that the sync saw every listed number now.
     PremiumNumber.objects.filter(tenant_id=tenant_id).update(synced_at=now)
     return Saved(

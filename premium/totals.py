@@ -14,10 +14,19 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
-from premium.models import Call, DayNumberTotal, DayTotal, MonthNumberOverall, MonthNumberTotal
+from premium.earnings import Price, total
+from premium.models import (
+    Call,
+    DayNumberTotal,
+    DayTariffTotal,
+    DayTotal,
+    MonthNumberOverall,
+    MonthNumberTotal,
+    PremiumNumber,
+)
 from provider_api.parsing import WARSAW
 
 ANSWERED = Call.Disposition.ANSWERED.value
@@ -47,20 +56,34 @@ WHERE tenant_id = %s AND started_at >= %s AND started_at < %s
 GROUP BY tenant_id, 2, number, disposition
 """
 
+# Those totals added up per day, state and tariff, with what callers paid: each number's billed time ×
+# its price per minute, rounded to the grosz per day and number (premium.earnings.Price), then added up.
+# `rows` are the tenant's DayNumberTotal rows of the days to count; a number no longer on the account has
+# no tariff and no price.
+DAY_TARIFF_SQL = """
+INSERT INTO {table} (tenant_id, day, disposition, tariff, calls, billed_seconds, cost, paid)
+SELECT %s, t.day, t.disposition, n.tariff, SUM(t.calls), SUM(t.billed_seconds), SUM(t.cost),
+       SUM(ROUND(n.price_net * t.billed_seconds / 60, 2))
+FROM ({rows}) AS t
+LEFT JOIN {numbers} AS n ON n.tenant_id = %s AND n.number = t.number
+GROUP BY t.day, t.disposition, n.tariff
+"""
+
 
 @transaction.atomic
 def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
     """Recount the totals of these provider months from the tenant's calls.
 
-    The calls are read once a month, added up per day, number and state (DayNumberTotal); the days' and
-    the numbers' totals are added up from those rows, and the numbers' overall totals from their
-    per-state totals here.
+    The calls are read once a month, added up per day, number and state (DayNumberTotal); the days' (per
+    state, and per state and tariff) and the numbers' totals are added up from those rows, and the
+    numbers' overall totals from their per-state totals here.
     """
     for year, month in sorted(set(months)):
         start, end = month_period(year, month)
         days = DayNumberTotal.objects.filter(tenant_id=tenant_id, day__gte=start.date(), day__lt=end.date())
         days.delete()
         _count_days(tenant_id, start, end)
+        _count_tariffs(tenant_id, Q(day__gte=start.date(), day__lt=end.date()))
         days = days.order_by()
         added_up = {"n": Sum("calls"), "billed": Sum("billed_seconds"), "spent": Sum("cost")}
         per_state = [
@@ -145,6 +168,61 @@ def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
         ),
         batch_size=1000,
     )
+
+
+@transaction.atomic
+def reprice(tenant_id: int, numbers: Iterable[str] | None = None) -> None:
+    """Recount what callers paid per day and tariff after these numbers' prices or tariffs changed, or
+    they were added or dropped (all the tenant's days without `numbers`): only the days these numbers
+    have calls on, from the totals per day and number, reading no call."""
+    days = Q()
+    if numbers is not None:
+        with_calls = DayNumberTotal.objects.filter(tenant_id=tenant_id, number__in=list(numbers))
+        days = Q(day__in=with_calls.order_by().values("day").distinct())
+    _count_tariffs(tenant_id, days)
+
+
+def _count_tariffs(tenant_id: int, days: Q) -> None:
+    """Write the totals per day, state and tariff of these `days` again from the totals per day and
+    number: in the database on PostgreSQL; through Python elsewhere (SQLite)."""
+    DayTariffTotal.objects.filter(days, tenant_id=tenant_id).delete()
+    rows = DayNumberTotal.objects.filter(days, tenant_id=tenant_id).order_by()
+    if connection.vendor == "postgresql":
+        inner, params = rows.values(
+            "day", "number", "disposition", "calls", "billed_seconds", "cost"
+        ).query.sql_with_params()
+        sql = DAY_TARIFF_SQL.format(
+            table=DayTariffTotal._meta.db_table, rows=inner, numbers=PremiumNumber._meta.db_table
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [tenant_id, *params, tenant_id])
+        return
+    numbers = PremiumNumber.objects.filter(tenant_id=tenant_id).values_list("number", "tariff", "price_net")
+    prices = {number: (tariff, Price(price, None)) for number, tariff, price in numbers}
+    added: dict[tuple, DayTariffTotal] = {}
+    paid: dict[tuple, list[Decimal | None]] = {}
+    for row in rows.iterator():
+        tariff, price = prices.get(row.number, (None, Price(None, None)))
+        key = (row.day, row.disposition, tariff)
+        into = added.setdefault(
+            key,
+            DayTariffTotal(
+                tenant_id=tenant_id,
+                day=row.day,
+                disposition=row.disposition,
+                tariff=tariff,
+                calls=0,
+                billed_seconds=0,
+                cost=Decimal(0),
+            ),
+        )
+        into.calls += row.calls
+        into.billed_seconds += row.billed_seconds
+        into.cost += row.cost
+        paid.setdefault(key, []).append(price.paid(row.billed_seconds))
+    for key, into in added.items():
+        into.paid = total(paid[key])
+    DayTariffTotal.objects.bulk_create(added.values(), batch_size=1000)
 
 
 def rebuild_all(tenant_id: int) -> None:

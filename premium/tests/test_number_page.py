@@ -134,23 +134,30 @@ def test_billing_shows_what_callers_paid_and_the_estimated_earning(
 
     summary = response.context["summary"]
     assert summary.paid is not None and summary.paid > 0
-    assert summary.earning == sum(
-        (row.earning for row in summary.numbers if row.earning is not None), Decimal(0)
-    ) or summary.number_count > len(summary.numbers)
+    assert summary.number_count == len(summary.numbers)
+    assert summary.paid == sum((row.paid for row in summary.numbers), Decimal(0))
+    # The month's estimated earning is rounded per day and tariff, a number's per day and number: they
+    # differ by half a grosz per day and number at most.
+    numbers_earning = sum((row.earning for row in summary.numbers), Decimal(0))
+    days_with_calls = sum(1 for bar in summary.days if bar.calls)
+    assert abs(summary.earning - numbers_earning) <= Decimal("0.005") * days_with_calls * len(summary.numbers)
     assert "Szacowany zarobek" in response.text
 
 
 def test_what_callers_paid_per_day_follows_each_numbers_price_and_the_month_is_the_sum_of_its_days(
     login, tenant, viewer, premium_account, synced
 ):
-    """Callers paid per day is added up in the database from the totals per day and number; here it is
-    counted again in Python from the calls, the prices and the shares."""
+    """Callers paid per day is added up in the database from the totals per day and tariff (a number's
+    from its totals per day); here it is counted again in Python from the calls, the prices and the
+    shares. The month's estimated earning per day is the share of each tariff's takings that day."""
     tariffs = sorted({number.tariff for number in synced})
     premium_account.earning_shares = {str(tariffs[0]): "40.00"}  # one tariff's share entered, not all
     premium_account.save()
     year, month = premium_sync.current_month()
     premium_sync.sync_billing(premium_account, premium_sync.billing_resource(year, month))
     prices = earnings.prices(tenant, premium_account)
+    tariffs_of = {number.number: number.tariff for number in synced}
+    shares = earnings.shares(premium_account)
     client = login(viewer)
 
     for query in ({}, {"disposition": "ANSWERED"}, {"number": synced[0].number}):
@@ -159,10 +166,16 @@ def test_what_callers_paid_per_day_follows_each_numbers_price_and_the_month_is_t
         for call in calls:
             billed[call.started_at.astimezone(premium_sync.WARSAW).date(), call.number] += call.billed_seconds
         expected_paid, expected_earning = defaultdict(list), defaultdict(list)
+        tariff_paid = defaultdict(list)  # (day, tariff) -> what callers paid for each of its numbers
         for (day, number), seconds in billed.items():
             price = prices.get(number, earnings.UNKNOWN)
             expected_paid[day].append(price.paid(seconds))
-            expected_earning[day].append(price.earning(seconds))
+            if "number" in query:
+                expected_earning[day].append(price.earning(seconds))
+            else:
+                tariff_paid[day, tariffs_of[number]].append(price.paid(seconds))
+        for (day, tariff), paid in tariff_paid.items():
+            expected_earning[day].append(earnings.share_of(earnings.total(paid), shares.get(tariff)))
 
         summary = client.get(url("billing", tenant), query).context["summary"]
 

@@ -162,7 +162,7 @@ def test_billing_upsert_uses_a_constant_number_of_queries_per_batch(premium_acco
     if connection.vendor == "postgresql":
         # A month's first import: one check, then every row in one COPY (not a query), however many.
         assert inserts == []
-        assert len(queries.captured_queries) <= 19  # savepoints and the month's totals (per day and number too) included
+        assert len(queries.captured_queries) <= 21  # savepoints and the month's totals (per day and number, and per day and tariff) included
         # Its commit does not wait for the disk (lost whole in a crash, fetched again by the next sync).
         assert queries.captured_queries[1]["sql"] == "SET LOCAL synchronous_commit TO OFF"
         return
