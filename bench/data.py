@@ -226,11 +226,10 @@ def _ensure_calls(tenant) -> bool:
 def count_totals(tenant) -> None:
     """The billing totals of calls made here by SQL (a sync keeps them itself)."""
     from premium import totals
-    from premium.models import DayTotal, MonthNumberOverall, MonthNumberTotal
+    from premium.models import MonthNumberOverall, MonthNumberTotal
 
     MonthNumberTotal.objects.filter(tenant=tenant).delete()
     MonthNumberOverall.objects.filter(tenant=tenant).delete()
-    DayTotal.objects.filter(tenant=tenant).delete()
     totals.rebuild_all(tenant.pk)
 
 

@@ -168,7 +168,7 @@ class Call(models.Model):
 class MonthNumberTotal(models.Model):
     """The calls of one number in one call state in one provider month, added up.
 
-    With DayTotal, what the billing page's summaries read: a month of a thousand numbers has at most a
+    With DayTariffTotal, what the billing page's summaries read: a month of a thousand numbers has at most a
     few thousand of these rows however many calls it has. premium.totals rebuilds a month's rows from
     the calls whenever a sync writes calls of that month.
     """
@@ -215,25 +215,6 @@ class MonthNumberOverall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month:02d} {self.number}: {self.calls}"
-
-
-class DayTotal(models.Model):
-    """The calls of one provider day (Europe/Warsaw) in one call state, added up (see MonthNumberTotal)."""
-
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    disposition = models.CharField(max_length=16)
-    calls = models.PositiveIntegerField()
-    billed_seconds = models.PositiveBigIntegerField()
-    cost = models.DecimalField(max_digits=16, decimal_places=4)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "day", "disposition"], name="premium_day_total_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.disposition}: {self.calls}"
 
 
 class DayNumberTotal(models.Model):

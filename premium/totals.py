@@ -22,7 +22,6 @@ from premium.models import (
     Call,
     DayNumberTotal,
     DayTariffTotal,
-    DayTotal,
     MonthNumberOverall,
     MonthNumberTotal,
     PremiumNumber,
@@ -122,21 +121,6 @@ def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
         MonthNumberTotal.objects.bulk_create(per_state, batch_size=1000)
         MonthNumberOverall.objects.filter(tenant_id=tenant_id, year=year, month=month).delete()
         MonthNumberOverall.objects.bulk_create(overall.values(), batch_size=1000)
-        DayTotal.objects.filter(tenant_id=tenant_id, day__gte=start.date(), day__lt=end.date()).delete()
-        DayTotal.objects.bulk_create(
-            (
-                DayTotal(
-                    tenant_id=tenant_id,
-                    day=row["day"],
-                    disposition=row["disposition"],
-                    calls=row["n"],
-                    billed_seconds=row["billed"],
-                    cost=row["spent"],
-                )
-                for row in days.values("day", "disposition").annotate(**added_up)
-            ),
-            batch_size=1000,
-        )
 
 
 def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:

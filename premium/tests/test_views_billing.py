@@ -16,10 +16,9 @@ from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
-from premium import billing
+from premium import billing, tasks
 from premium import client as api
 from premium import sync as premium_sync
-from premium import tasks
 from premium.billing import (
     BUSIEST_NUMBERS,
     STATEMENT_LINES_PER_BLOCK,
