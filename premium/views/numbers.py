@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -36,6 +35,7 @@ from premium.models import Call, PremiumAccount, PremiumNumber
 from premium.sync import SYNC_KEY
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError, UnavailableError
+from providers.formatting import money
 from providers.once import ActionRecord, start_action
 from redirect_schedules.services import pause_question_url
 from snapshots.capture import take_before_bulk_change
@@ -323,8 +323,8 @@ def number_buy(request: TenantRequest) -> HttpResponse:
         return render(request, "premium/number_buy.html", context, status=422)
     messages.success(
         request,
-        _("Number %(number)s bought in tariff %(tariff)s. The wallet holds %(net)s zł net.")
-        % {"number": number.number, "tariff": number.tariff, "net": number_format(wallet_net, 2)},
+        _("Number %(number)s bought in tariff %(tariff)s. The wallet holds %(net)s net.")
+        % {"number": number.number, "tariff": number.tariff, "net": money(wallet_net)},
     )
     return redirect(_numbers_url(request, number))
 
