@@ -36,12 +36,19 @@ def test_member_of_two_tenants_sees_the_switcher(login, tenant, other_tenant, op
     assert reverse("tenant-home", kwargs={"tenant_slug": other_tenant.slug}) in page.text
 
 
-def test_navigation_follows_the_role(login, tenant, viewer, owner):
+def test_navigation_follows_the_role(login, tenant, viewer, operator, owner):
     viewer_page = login(viewer).get(reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})).text
     assert reverse("members", kwargs={"tenant_slug": tenant.slug}) not in viewer_page
     assert reverse("premium:index", kwargs={"tenant_slug": tenant.slug}) in viewer_page
-    owner_page = login(owner).get(reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})).text
+    # The organisation's pages are under one entry, leading to the first the member may open, and its
+    # sub-navigation lists those the role allows.
+    owner_page = login(owner).get(reverse("members", kwargs={"tenant_slug": tenant.slug})).text
     assert reverse("tenant-settings", kwargs={"tenant_slug": tenant.slug}) in owner_page
+    operator_page = login(operator).get(reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})).text
+    audit_url = reverse("audit-log", kwargs={"tenant_slug": tenant.slug})
+    assert f'href="{audit_url}"' in operator_page and ">Organizacja</a>" in operator_page
+    assert reverse("members", kwargs={"tenant_slug": tenant.slug}) not in operator_page
+    assert ">Organizacja</a>" not in viewer_page
 
 
 def test_staff_superuser_creates_a_tenant_and_owns_it(client, django_user_model, db):
