@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from django.urls import reverse
@@ -85,6 +86,13 @@ def test_owner_changes_settings_with_an_audit_event(login, tenant, owner):
         "name": ["Acme Telecom", "Acme 2"],
         "time zone": ["Europe/Warsaw", "Europe/London"],
     }
+
+
+def test_settings_name_time_zones_as_people_read_them_and_store_the_iana_name(login, tenant, owner):
+    url = reverse("tenant-settings", kwargs={"tenant_slug": tenant.slug})
+    page = login(owner).get(url).text
+    assert re.search(r'<option value="America/New_York">America/New York \(UTC-0[45]:00\)</option>', page)
+    assert re.search(r'<option value="Europe/Warsaw" selected>Europe/Warsaw \(UTC\+0[12]:00\)</option>', page)
 
 
 def test_settings_reject_an_unknown_time_zone(login, tenant, owner):
