@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditEvent, Tenant, User
-from providers.formatting import amount, phone
+from providers.formatting import amount, money, phone
 
 SECRET_MARKERS = ("password", "secret", "token", "api_key", "apikey", "key")
 MASK = "(changed)"
@@ -110,6 +110,7 @@ SENTENCES: dict[str, Sentence] = {}
 AREAS: dict[str, str] = {}  # the first part of an action code ("premium") -> what the filter calls it
 FIELD_NAMES: dict[str, str] = {}  # a field of `changes` -> its name for people
 VALUE_NAMES: dict[str, dict[str, str]] = {}  # a field -> its stored codes ("operator") -> words
+MONEY_FIELDS: set[str] = set()  # fields holding an amount in zł, shown as money in the viewer's language
 OBJECT_LINKS: dict[str, Callable[[str, str], str]] = {}  # object_type -> (tenant slug, id) -> URL
 
 
@@ -120,6 +121,7 @@ def register(
     fields: Mapping[str, str] | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
     links: Mapping[str, tuple[str, str]] | None = None,
+    money_fields: Iterable[str] = (),
 ) -> None:
     """Add an app's sentences; `links` maps an object_type to (URL name, its id argument)."""
     clash = SENTENCES.keys() & sentences.keys()
@@ -130,6 +132,7 @@ def register(
     FIELD_NAMES.update(fields or {})
     for field, names in (values or {}).items():
         VALUE_NAMES.setdefault(field, {}).update(names)
+    MONEY_FIELDS.update(money_fields)
     for object_type, (url_name, argument) in (links or {}).items():
         OBJECT_LINKS[object_type] = _link_maker(url_name, argument)
 
@@ -152,9 +155,19 @@ def shown_value(field: str, value: Any) -> str:
     if value == MASK:
         return _("(changed)")
     text = str(value)
+    if field in MONEY_FIELDS:
+        return _amount_in_zloty(text)
     if DECIMAL.fullmatch(text):  # a threshold, a share, a price: in the viewer's form (12,50)
         return amount(Decimal(text), len(text.partition(".")[2]))
     return str(VALUE_NAMES.get(field, {}).get(text, phone(text)))
+
+
+def _amount_in_zloty(text: str) -> str:
+    # Events written before amounts were stored as numbers hold "12.30 zł".
+    try:
+        return money(Decimal(text.removesuffix(" zł")))
+    except InvalidOperation:
+        return text
 
 
 class _Facts(dict):

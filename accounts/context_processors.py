@@ -14,7 +14,7 @@ from accounts.models import Role
 class NavEntry:
     label: str | Promise
     url: str
-    section: str
+    sections: tuple[str, ...]  # the sections (a page's `section`) that highlight it
 
 
 # (label, URL name, the section a page declares to be highlighted, minimum role)
@@ -26,6 +26,12 @@ TENANT_NAVIGATION = [
     (_("Alerts"), "alerts:index", "alerts", Role.VIEWER),
     (_("Schedules"), "redirect_schedules:list", "schedules", Role.VIEWER),
     (_("Snapshots"), "snapshots:list", "snapshots", Role.VIEWER),
+]
+
+# The organisation's own pages: one entry of the navigation ("Organisation", leading to the first of them
+# the member may open) and their sub-navigation (templates/accounts/organisation.html).
+ORGANISATION_LABEL = _("Organisation")
+ORGANISATION_PAGES = [
     (_("Members"), "members", "members", Role.ADMIN),
     (_("Audit log"), "audit-log", "audit", Role.OPERATOR),
     (_("API tokens"), "api:tokens", "api-tokens", Role.ADMIN),
@@ -33,18 +39,27 @@ TENANT_NAVIGATION = [
 ]
 
 
+def _entries(pages, tenant_slug: str, role: int) -> list[NavEntry]:
+    return [
+        NavEntry(label, reverse(name, kwargs={"tenant_slug": tenant_slug}), (section,))
+        for label, name, section, min_role in pages
+        if role >= min_role
+    ]
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """The tenant navigation for the current member, and the tenants they can switch to."""
+    """The tenant navigation for the current member, the organisation's sub-navigation, and the tenants
+    they can switch to."""
     tenant = getattr(request, "tenant", None)
     role = getattr(request, "role", None)
     if tenant is None or role is None:
         return {}
-    entries = [
-        NavEntry(label, reverse(name, kwargs={"tenant_slug": tenant.slug}), section)
-        for label, name, section, min_role in TENANT_NAVIGATION
-        if role >= min_role
-    ]
+    entries = _entries(TENANT_NAVIGATION, tenant.slug, role)
+    organisation = _entries(ORGANISATION_PAGES, tenant.slug, role)
+    if organisation:
+        sections = tuple(section for entry in organisation for section in entry.sections)
+        entries.append(NavEntry(ORGANISATION_LABEL, organisation[0].url, sections))
     other_tenants = (
         request.user.memberships.exclude(tenant=tenant).select_related("tenant").order_by("tenant__name")
     )
-    return {"tenant_nav": entries, "other_memberships": other_tenants}
+    return {"tenant_nav": entries, "organisation_nav": organisation, "other_memberships": other_tenants}

@@ -1,19 +1,38 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import audit
-from accounts.models import Role, Tenant
+from accounts.models import TIME_ZONE_CHOICES, Role, Tenant
 from accounts.usernames import clean_username
 
 User = get_user_model()
 
 
-class TenantCreateForm(forms.ModelForm):
+def time_zone_choices() -> list[tuple[str, str]]:
+    """The time zones as people read them, with their offset today: "America/New York (UTC-05:00)"; the
+    IANA name is what is stored."""
+    now = timezone.now()
+    choices = []
+    for name, _name in TIME_ZONE_CHOICES:
+        offset = now.astimezone(ZoneInfo(name)).strftime("%z")
+        choices.append((name, f"{name.replace('_', ' ')} (UTC{offset[:3]}:{offset[3:]})"))
+    return choices
+
+
+class TimeZoneChoicesMixin:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices()
+
+
+class TenantCreateForm(TimeZoneChoicesMixin, forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ["name", "slug", "time_zone"]
@@ -22,7 +41,7 @@ class TenantCreateForm(forms.ModelForm):
         }
 
 
-class TenantSettingsForm(forms.ModelForm):
+class TenantSettingsForm(TimeZoneChoicesMixin, forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ["name", "time_zone", "two_factor_required"]

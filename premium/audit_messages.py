@@ -50,5 +50,6 @@ register(
     values={
         "presentation": {"prezentacjaA": _("restricted number"), "prezentacja": _("caller's number")},
     },
+    money_fields=("wallet",),
     links={"premium.premiumnumber": ("premium:number", "number_id")},
 )

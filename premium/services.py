@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts import audit
@@ -30,6 +29,7 @@ from providers import accounts as provider_accounts
 from providers import events
 from providers.accounts import record_failure
 from providers.downloads import store_once
+from providers.formatting import money
 from providers.once import ActionRecord
 
 # How the wallet history describes a purchase ("Zakup numeru 708… (taryfa 5)" in the sandbox; unverified for
@@ -48,9 +48,8 @@ def test_connection(account: PremiumAccount) -> provider_accounts.TestOutcome:
 
     def describe(balance) -> str:
         return _(
-            "The connection works: the provider answered that the wallet holds %(net)s zł net "
-            "(%(gross)s zł gross)."
-        ) % {"net": number_format(balance.netto, 2), "gross": number_format(balance.brutto, 2)}
+            "The connection works: the provider answered that the wallet holds %(net)s net (%(gross)s gross)."
+        ) % {"net": money(balance.netto), "gross": money(balance.brutto)}
 
     return provider_accounts.test_connection(account, read, describe)
 
@@ -236,7 +235,7 @@ def buy_number(
             user,
             "premium.number.buy",
             target=number,
-            changes={"tariff": (None, bought.tariff), "wallet": (None, f"{bought.wallet_balance:.2f} zł")},
+            changes={"tariff": (None, bought.tariff), "wallet": (None, bought.wallet_balance)},
         )
         action.settle(
             ActionRecord.State.DONE,

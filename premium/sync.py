@@ -404,7 +404,11 @@ def _upsert_calls_through_a_temporary_table(tenant_id: int, unique: dict[int, ap
 
 
 def sync_wallet(account: PremiumAccount, resource: str = "wallet") -> Saved:
-    return save_wallet(account.tenant_id, account.client(in_request=False).history_wallet())
+    """The wallet's history and its balance: the wallet page shows both under one sync line."""
+    client = account.client(in_request=False)
+    balance, entries = client.balance(), client.history_wallet()
+    save_balance(account, balance)
+    return save_wallet(account.tenant_id, entries)
 
 
 def wallet_fingerprint(entry: api.WalletEntry) -> str:

@@ -87,6 +87,7 @@ register(
         "outbound campaigns": _("outbound campaigns"),
         "default outbound campaign": _("default outbound campaign"),
     },
+    money_fields=("price gross",),
     links={
         "spikon.phonebook": ("spikon:phonebook", "book_id"),
         "spikon.callhistoryreport": ("spikon:history-report", "report_id"),

@@ -19,7 +19,6 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -36,6 +35,7 @@ from provider_api.errors import (
 )
 from providers import accounts as provider_accounts
 from providers.accounts import record_failure
+from providers.formatting import money
 from providers.once import ActionRecord, start_action
 from providers.queueing import queue_after_commit
 from providers.texts import later, shown
@@ -75,10 +75,7 @@ def test_connection(account: SpikonAccount) -> provider_accounts.TestOutcome:
     return provider_accounts.test_connection(
         account,
         lambda client: client.balance(),
-        lambda balance: (
-            _("The connection works. Balance: %(balance)s zł.")
-            % {"balance": number_format(balance, decimal_pos=2, use_l10n=True)}
-        ),
+        lambda balance: _("The connection works. Balance: %(balance)s.") % {"balance": money(balance)},
     )
 
 
@@ -450,7 +447,7 @@ def generate_announcement(account: SpikonAccount, user: User, quote: dict) -> Tt
                 "name": (None, item.name),
                 "voice": (None, item.voice),
                 "characters": (None, len(item.text)),
-                "price gross": (None, f"{item.cost_gross} zł"),
+                "price gross": (None, item.cost_gross),
             },
         )
     queue_after_commit(tasks.poll_announcement, item.pk, eta=item.next_poll_at)

@@ -178,6 +178,7 @@ def sync_everything(tenant: Tenant, *, call_history: bool = True) -> None:
     for announcement_id in spikon_sync.sync_announcements(tenant_id):
         poll_now(TtsAnnouncement, spikon_tasks.poll_announcement, announcement_id)
     sms_tasks.sync_subaccounts(tenant_id, "subaccounts")
+    sms_tasks.sync_account(tenant_id, "account")
     if not call_history:
         return
     account = SpikonAccount.objects.get(tenant=tenant)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,22 @@ def test_a_redirect_change_reads_as_a_sentence_in_polish_and_english(tenant, own
         assert audit.sentence(event) == nbsp(
             "Changed the redirect of number 708 123 456 from 601 123 456 to 602 000 111."
         )
+
+
+@pytest.mark.django_db
+def test_amounts_in_changes_read_as_money_in_the_viewers_language(tenant, owner):
+    bought = audit.record(
+        tenant, owner, "premium.number.buy", object_label="708123456", changes={"wallet": (None, Decimal("1234.5"))}
+    )
+    older = audit.record(
+        tenant, owner, "spikon.tts.generate", object_label="Powitanie", changes={"price gross": (None, "1.85 zł")}
+    )
+
+    with translation.override("pl"):
+        assert audit.shown_changes(bought)[0][2] == "1\N{NO-BREAK SPACE}234,50\N{NO-BREAK SPACE}zł"
+        assert audit.shown_changes(older)[0][2] == "1,85\N{NO-BREAK SPACE}zł"
+    with translation.override("en"):
+        assert audit.shown_changes(bought)[0][2] == "1,234.50\N{NO-BREAK SPACE}zł"
 
 
 @pytest.mark.django_db

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from django.urls import reverse
@@ -36,12 +37,19 @@ def test_member_of_two_tenants_sees_the_switcher(login, tenant, other_tenant, op
     assert reverse("tenant-home", kwargs={"tenant_slug": other_tenant.slug}) in page.text
 
 
-def test_navigation_follows_the_role(login, tenant, viewer, owner):
+def test_navigation_follows_the_role(login, tenant, viewer, operator, owner):
     viewer_page = login(viewer).get(reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})).text
     assert reverse("members", kwargs={"tenant_slug": tenant.slug}) not in viewer_page
     assert reverse("premium:index", kwargs={"tenant_slug": tenant.slug}) in viewer_page
-    owner_page = login(owner).get(reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})).text
+    # The organisation's pages are under one entry, leading to the first the member may open, and its
+    # sub-navigation lists those the role allows.
+    owner_page = login(owner).get(reverse("members", kwargs={"tenant_slug": tenant.slug})).text
     assert reverse("tenant-settings", kwargs={"tenant_slug": tenant.slug}) in owner_page
+    operator_page = login(operator).get(reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})).text
+    audit_url = reverse("audit-log", kwargs={"tenant_slug": tenant.slug})
+    assert f'href="{audit_url}"' in operator_page and ">Organizacja</a>" in operator_page
+    assert reverse("members", kwargs={"tenant_slug": tenant.slug}) not in operator_page
+    assert ">Organizacja</a>" not in viewer_page
 
 
 def test_staff_superuser_creates_a_tenant_and_owns_it(client, django_user_model, db):
@@ -78,6 +86,13 @@ def test_owner_changes_settings_with_an_audit_event(login, tenant, owner):
         "name": ["Acme Telecom", "Acme 2"],
         "time zone": ["Europe/Warsaw", "Europe/London"],
     }
+
+
+def test_settings_name_time_zones_as_people_read_them_and_store_the_iana_name(login, tenant, owner):
+    url = reverse("tenant-settings", kwargs={"tenant_slug": tenant.slug})
+    page = login(owner).get(url).text
+    assert re.search(r'<option value="America/New_York">America/New York \(UTC-0[45]:00\)</option>', page)
+    assert re.search(r'<option value="Europe/Warsaw" selected>Europe/Warsaw \(UTC\+0[12]:00\)</option>', page)
 
 
 def test_settings_reject_an_unknown_time_zone(login, tenant, owner):

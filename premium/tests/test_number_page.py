@@ -75,6 +75,17 @@ def test_a_number_page_shows_its_settings_history_and_the_months_calls_from_the_
     assert 'class="premium-bar-earning"' in page and "szacowany zarobek" in page
 
 
+def test_unknown_settings_agree_with_their_nouns_in_polish(login, tenant, viewer, synced):
+    number = synced.first()
+    number.presentation, number.announcement = "", None
+    number.save()
+
+    page = login(viewer).get(url("number", tenant, number_id=number.pk)).text
+
+    # "Numer prezentowany…: nieznany", "Zapowiedź: nieznana"
+    assert "<dd>nieznany</dd>" in page and "<dd>nieznana</dd>" in page
+
+
 def test_a_number_no_longer_on_the_account_says_so(login, tenant, viewer, synced, sandbox):
     number = synced.first()
     with sandbox._lock:

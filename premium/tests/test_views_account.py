@@ -110,6 +110,17 @@ def test_wallet_shows_the_balance_and_the_history_in_zloty(login, tenant, viewer
     assert "+500.00" in page and "−50.00" in page
 
 
+def test_wallet_has_one_sync_line_whose_refresh_reads_balance_and_history(
+    login, tenant, viewer, premium_account, sandbox
+):
+    premium_sync.sync_wallet(premium_account)
+    premium_account.refresh_from_db()
+    assert premium_account.balance_net is not None  # the balance came with the history
+
+    page = login(viewer).get(url("wallet", tenant), HTTP_ACCEPT_LANGUAGE="en").text
+    assert page.count('class="sync-status"') == 1
+
+
 def test_wallet_escapes_the_providers_words_and_pages_back(login, tenant, viewer, premium_account, sandbox):
     sandbox.seed_demo(hostile=True)
     premium_sync.sync_wallet(premium_account)

@@ -35,7 +35,7 @@ from premium.models import Call, PremiumAccount, PremiumNumber
 from premium.sync import SYNC_KEY
 from premium.views.common import get_account, no_account_response, page_context
 from provider_api.errors import ProviderError, UnavailableError
-from providers.formatting import amount, phone
+from providers.formatting import money, phone
 from providers.once import ActionRecord, start_action
 from providers.texts import shown
 from redirect_schedules.services import pause_question_url
@@ -324,8 +324,8 @@ def number_buy(request: TenantRequest) -> HttpResponse:
         return render(request, "premium/number_buy.html", context, status=422)
     messages.success(
         request,
-        _("Number %(number)s bought in tariff %(tariff)s. The wallet holds %(net)s zł net.")
-        % {"number": phone(number.number), "tariff": number.tariff, "net": amount(wallet_net)},
+        _("Number %(number)s bought in tariff %(tariff)s. The wallet holds %(net)s net.")
+        % {"number": phone(number.number), "tariff": number.tariff, "net": money(wallet_net)},
     )
     return redirect(_numbers_url(request, number))
 

@@ -57,7 +57,7 @@ def test_the_fan_out_queues_one_account_sync_per_tenant(
 @pytest.mark.parametrize(
     ("name", "shown"),
     [
-        ("sms:pool", "1200"),
+        ("sms:pool", "1,200"),
         ("sms:payments", "PRO 12/2026"),
         ("sms:stats", "Pakiet ECO"),
         ("sms:notices", "Przerwa techniczna"),
@@ -104,3 +104,10 @@ def test_an_invoice_the_provider_refuses_is_said_plainly(
     assert not Payment.objects.get(pk=payment.pk).invoice
     # Another tenant's member cannot reach the payment, not even by its id.
     assert login(outsider).get(url).status_code == 404
+
+
+def test_payments_show_totals_as_money(tenant, account_synced, viewer, login, settings):
+    client = login(viewer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pl"
+    page = client.get(reverse("sms:payments", kwargs={"tenant_slug": tenant.slug})).content.decode()
+    assert "1\N{NO-BREAK SPACE}230,00\N{NO-BREAK SPACE}zł" in page and "1230.00" not in page

@@ -341,7 +341,11 @@ def test_agent_states_read_in_the_viewers_language(login, viewer, tenant):
 def test_the_wallboard_is_its_own_full_screen_page(login, viewer, synced, sandbox):
     hotline = campaign(1)
     client = login(viewer)
-    client.get(url("callcenter-wallboard", synced.tenant, campaign_id=hotline.pk))
+    first = client.get(url("callcenter-wallboard", synced.tenant, campaign_id=hotline.pk)).content.decode()
+    # Before SPIKON gave any figure, one message says so (not also that the figures are not fresh).
+    assert "No figures from SPIKON yet." in first and "not fresh" not in first
+    assert first.count("spikon-wallboard-warning") == 1
+    assert 'class="in-tenant spikon-wallboard-body"' in first
     _refreshed(hotline)
     page = client.get(url("callcenter-wallboard", synced.tenant, campaign_id=hotline.pk))
     text = page.content.decode()

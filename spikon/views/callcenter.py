@@ -189,7 +189,8 @@ def _monitor_context(request: TenantRequest, campaign_id: int) -> dict[str, obje
         if isinstance(call, dict)
     ]
     age = (timezone.now() - snapshot.taken_at).total_seconds() if snapshot and snapshot.taken_at else None
-    stale = snapshot is not None and (
+    # Only figures can be stale: before the first, the page says there are none yet (and only that).
+    stale = bool(monitor) and (
         bool(snapshot.failing_since) or age is None or age > MONITOR_STALE_SECONDS
     )
     return page_context(

@@ -11,6 +11,7 @@ from premium.models import PremiumNumber
 from premium.tests.live import account_at, served_sandbox
 from providers.formatting import phone
 from tests.e2e.conftest import log_in
+from tests.e2e.test_every_page_fits import LAYOUT_PROBLEMS
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,7 @@ def test_change_a_redirect_then_buy_and_delete_a_number(
 
     # Inline redirect: the row turns into a form, the answer puts the updated row back.
     row = page.locator(f"#number-{number.pk}")
-    row.get_by_role("link", name=re.compile("Edit redirect|Zmień przekierowanie")).click()
+    row.get_by_role("link", name=re.compile("Redirect|Przekieruj")).click()
     target = page.locator(f"#id_n{number.pk}-target")
     target.fill("12345")
     page.locator(f"#number-{number.pk} button[type=submit]").click()
@@ -105,3 +106,17 @@ def test_bulk_redirect_shows_a_result_per_number(live_server, watched_page, tena
         assert sandbox.number(number.number).appdata == "number=791000333"
         expect(page.locator(f"#number-{number.pk}")).to_contain_text("791\N{NO-BREAK SPACE}000\N{NO-BREAK SPACE}333")
     assert page.problems == [] and page.csp_violations() == []
+
+
+def test_the_numbers_table_fits_a_1280_px_window(live_server, watched_page, tenant, tenant_admin, premium):
+    """Its sticky row actions never cover the Announcement column at 1280 px either."""
+    _sandbox, premium_account, _queued = premium
+    premium_sync.sync_numbers(premium_account)
+    # The widest cells as the demo fills them: a redirect to a mobile number, the presentation not known.
+    PremiumNumber.objects.filter(tenant=tenant).update(redirect_to="601123456", presentation="", announcement=None)
+    page = watched_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server, tenant_admin)
+    page.goto(f"{live_server.url}/t/{tenant.slug}/premium/")
+    widths = page.evaluate("() => [...document.querySelectorAll('.table-scroll, .overflow-auto')].map((b) => [b.scrollWidth, b.clientWidth])")
+    assert page.evaluate(LAYOUT_PROBLEMS) == [], widths
