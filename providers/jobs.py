@@ -82,7 +82,16 @@ class PolledJob(models.Model):
 
     class Meta:
         abstract = True
-        indexes = [models.Index(fields=["poll_status", "next_poll_at"], name="%(app_label)s_%(class)s_due")]
+        indexes = [
+            models.Index(fields=["poll_status", "next_poll_at"], name="%(app_label)s_%(class)s_due"),
+            # A tenant's jobs still in progress (the home page counts them), found without reading its
+            # finished ones: a hundred thousand delivered SMS took 34 ms to count past.
+            models.Index(
+                fields=["tenant"],
+                name="%(app_label)s_%(class)s_open",
+                condition=~Q(poll_status__in=["finished", "failed"]),  # FINAL_POLL_STATUSES
+            ),
+        ]
 
     @property
     def is_final(self) -> bool:
