@@ -4,7 +4,7 @@
 (bench.data, bench.spikon_data) and prints one table per figure:
 
 1-2. bench.pages: each page's p50/p95 under load (gunicorn as in the Docker image, 4 connections), its
-     p95 over the tenant overview's (the floor), and its queries per request.
+     p95 over the floor's (a member's notification settings, the lightest page), and its queries per request.
 3.   bench.ingest: a month of 100,000 billing calls synced over HTTP, against parsing the same JSON and
      COPYing the same rows; the re-sync of unchanged data; the worker's peak memory.
 4.   bench.exports: the CSV (time to first byte, total, memory) and the PDF statement.
