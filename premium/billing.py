@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import number_format
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -202,45 +202,33 @@ class DayBar:
         callers paid is a solid bar, the estimated earning a narrow bar inside it, the redirect cost a
         hatched bar beside it.
         """
+        # Joined here rather than by format_html: its escaping of 22 whole numbers per day was a fifth of
+        # the billing page's time. Every value is a whole number made here; the title is escaped.
+        title = escape(self.title)
+        bottom = CHART_TOP + CHART_HEIGHT
         label = (
-            format_html(
-                '<text class="premium-chart-label" x="{}" y="{}" text-anchor="middle">{}</text>',
-                self.x + CHART_BAR_STEP // 2,
-                CHART_TOP + CHART_HEIGHT + 11,
-                self.day.day,
-            )
+            f'<text class="premium-chart-label" x="{self.x + CHART_BAR_STEP // 2}" y="{bottom + 11}" '
+            f'text-anchor="middle">{self.day.day}</text>'
             if self.labelled
             else ""
         )
-        bottom = CHART_TOP + CHART_HEIGHT
-        bar = '<rect class="{}" x="{}" y="{}" width="{}" height="{}"></rect>'
-        return format_html(
-            '<g class="premium-chart-day" tabindex="0" aria-label="{}"><title>{}</title>'
-            '<rect class="premium-chart-hit" x="{}" y="{}" width="{}" height="{}"></rect>'
-            + bar * 3
-            + "{}</g>",
-            self.title,
-            self.title,
-            self.x,
-            CHART_TOP,
-            CHART_BAR_STEP,
-            CHART_HEIGHT,
-            "premium-bar-paid",
-            self.x + 1,
-            bottom - self.paid_height,
-            CHART_BAR_WIDTH,
-            self.paid_height,
-            "premium-bar-earning",
-            self.x + 1 + (CHART_BAR_WIDTH - CHART_INNER_WIDTH) // 2,
-            bottom - self.earning_height,
-            CHART_INNER_WIDTH,
-            self.earning_height,
-            "premium-bar-cost",
-            self.x + 2 + CHART_BAR_WIDTH,
-            bottom - self.cost_height,
-            CHART_BAR_WIDTH,
-            self.cost_height,
-            label,
+        bars = "".join(
+            f'<rect class="{name}" x="{x}" y="{bottom - height}" width="{width}" height="{height}"></rect>'
+            for name, x, width, height in (
+                ("premium-bar-paid", self.x + 1, CHART_BAR_WIDTH, self.paid_height),
+                (
+                    "premium-bar-earning",
+                    self.x + 1 + (CHART_BAR_WIDTH - CHART_INNER_WIDTH) // 2,
+                    CHART_INNER_WIDTH,
+                    self.earning_height,
+                ),
+                ("premium-bar-cost", self.x + 2 + CHART_BAR_WIDTH, CHART_BAR_WIDTH, self.cost_height),
+            )
+        )
+        return mark_safe(  # whole numbers made here and the escaped title
+            f'<g class="premium-chart-day" tabindex="0" aria-label="{title}"><title>{title}</title>'
+            f'<rect class="premium-chart-hit" x="{self.x}" y="{CHART_TOP}" width="{CHART_BAR_STEP}" '
+            f'height="{CHART_HEIGHT}"></rect>{bars}{label}</g>'
         )
 
 
