@@ -8,6 +8,7 @@ import pytest
 from accounts.models import Invitation, Membership, Role, Tenant, User
 from conftest import PASSWORD, make_member
 from tests.e2e.conftest import log_in
+from tests.e2e.test_every_page_fits import LAYOUT_PROBLEMS
 from tests.smtp import start_smtp_server
 
 pytestmark = pytest.mark.browser
@@ -20,16 +21,6 @@ def mailbox(settings):
     controller, received = start_smtp_server(settings)
     yield received
     controller.stop()
-
-
-def _nothing_wider_than_the_window(page) -> list[str]:
-    """What the members page itself (its main part) lays out past the window's right edge."""
-    return page.evaluate(
-        """[...document.querySelectorAll('main *')]
-            .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-            .filter(e => !e.closest('.table-scroll, .overflow-auto'))
-            .map(e => e.tagName + ' ' + e.className)"""
-    )
 
 
 def test_invite_join_send_again_revoke_change_role_and_remove(live_server, watched_page, browser, mailbox):
@@ -46,7 +37,7 @@ def test_invite_join_send_again_revoke_change_role_and_remove(live_server, watch
     assert "nowy.operator@example.com" in page.locator("#invitations").inner_text()
     for width in (1366, 390):
         page.set_viewport_size({"width": width, "height": 900})
-        assert _nothing_wider_than_the_window(page) == [], width
+        assert page.evaluate(LAYOUT_PROBLEMS) == [], width
 
     # A second invitation: sent again (the first link stops working), then revoked.
     page.fill("input[name=email]", "pomylka@example.com")

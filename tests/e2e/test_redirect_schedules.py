@@ -11,6 +11,7 @@ from conftest import make_member
 from premium import sync as premium_sync
 from premium.models import PremiumNumber
 from premium.tests.live import account_at, served_sandbox
+from providers.formatting import phone
 from redirect_schedules import services
 from redirect_schedules.models import RedirectSchedule, Switch
 from snapshots import services as snapshot_services
@@ -69,7 +70,7 @@ def test_an_operator_sets_a_schedule_once_and_the_numbers_follow_it(
     assert page.locator("#windows tbody tr").inner_text().split("\t")[:3] == [
         "poniedziałek, wtorek, środa, czwartek, piątek",
         "08:00–16:00",
-        OFFICE,
+        phone(OFFICE),  # as people read it: 221 234 567
     ]
     assert page.locator("#preview tbody tr").count() >= 8  # two a weekday, 14 days ahead
 
