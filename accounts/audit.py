@@ -114,6 +114,11 @@ MONEY_FIELDS: set[str] = set()  # fields holding an amount in zł, shown as mone
 OBJECT_LINKS: dict[str, Callable[[str, str], str]] = {}  # object_type -> (tenant slug, id) -> URL
 
 
+def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields whose value differs, as (before, after): what an edit's audit event records."""
+    return {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+
+
 def register(
     sentences: Mapping[str, Sentence],
     *,

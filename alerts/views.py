@@ -105,7 +105,7 @@ def rule_edit(request: TenantRequest, rule_id: int) -> HttpResponse:
     with transaction.atomic():
         rule = form.save()
         after = {"threshold": rule.threshold, "message type": rule.message_type, "on": rule.enabled}
-        changes = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+        changes = audit.changed(before, after)
         audit.record(request.tenant, request.user, "alert_rule.change", target=rule, changes=changes)
     messages.success(request, _("Rule saved."))
     return redirect("alerts:rules", tenant_slug=request.tenant.slug)
@@ -200,7 +200,7 @@ def endpoint_edit(request: TenantRequest, endpoint_id: int) -> HttpResponse:
     with transaction.atomic():
         endpoint = form.save()
         after = {"description": endpoint.description, "events": endpoint.events, "on": endpoint.enabled}
-        changes = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+        changes = audit.changed(before, after)
         audit.record(
             request.tenant, request.user, "webhook_endpoint.change", target=endpoint, changes=changes
         )
