@@ -102,7 +102,7 @@ def tenant_settings(request: TenantRequest) -> HttpResponse:
         with transaction.atomic():
             tenant = form.save()
             after = {label: getattr(tenant, name) for label, name in fields.items()}
-            changes = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+            changes = audit.changed(before, after)
             if changes:
                 audit.record(tenant, request.user, "tenant.settings", target=tenant, changes=changes)
         messages.success(request, _("Settings saved."))

@@ -64,7 +64,7 @@ def account_save(request: TenantRequest) -> HttpResponse:
     with transaction.atomic():
         saved = form.save()
         after = {"email": saved.email, "api_key": saved.api_key, "base URL": saved.base_url}
-        changes = {key: (before[key], after[key]) for key in after if before[key] != after[key]}
+        changes = audit.changed(before, after)
         if changes:
             action = "premium.account.update" if existing else "premium.account.create"
             audit.record(request.tenant, request.user, action, target=saved, changes=changes)
