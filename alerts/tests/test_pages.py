@@ -4,7 +4,7 @@ to its tenant, records audit events, and answers bad input with a clear message.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -364,3 +364,42 @@ def test_why_a_delivery_was_given_up_reads_in_the_viewers_language(
     assert "the endpoint was deleted" not in polish and "only https://" not in polish
     assert "Nie wysłano: adres został usunięty." in polish
     assert "Nie wysłano: zdarzenia otrzymują tylko adresy https://." in polish
+
+
+def test_the_home_counts_last_months_calls_in_words(tenant, viewer, login, settings):
+    """The same days of last month read as a count with its noun in both languages, and "none" when there
+    were none, instead of "calls: 0"."""
+
+    def home(language: str) -> str:
+        client = login(viewer)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        return client.get(url("tenant-home", tenant)).content.decode()
+
+    _provider_state(tenant, calls=0)
+    polish = home("pl")
+    assert "Te same dni poprzedniego miesiąca: brak połączeń." in polish
+    assert "połączenia: 0" not in polish
+    assert "Same days of last month: no calls." in home("en")
+
+    last_month_first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    at = timezone.make_aware(datetime.combine(last_month_first, time(10)))
+    Call.objects.bulk_create(
+        Call(
+            tenant=tenant,
+            call_id=1000 + index,
+            number="700100200",
+            caller="601000000",
+            redirected_to="221234567",
+            started_at=at,
+            ended_at=at,
+            duration=60,
+            billed_seconds=60,
+            disposition="ANSWERED",
+            redirect_cost=0,
+        )
+        for index in range(2)
+    )
+    totals.rebuild_all(tenant.pk)
+    polish = home("pl")
+    assert "Te same dni poprzedniego miesiąca: 2 połączenia, około 8,00\xa0zł." in polish
+    assert "Same days of last month: 2 calls, about 8.00\xa0zł." in home("en")
