@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import Tenant
+from premium import totals
 from premium.client import Call as ProviderCall
 from premium.earnings import CENT, UNKNOWN, Price, share_of, total
 from premium.models import (
@@ -245,6 +246,9 @@ class Summary:
     paid: Decimal | None = None  # what callers paid, net: the sum of its days (an estimate)
     earning: Decimal | None = None  # the tenant's estimated share of it, the sum of its days
     chart_ticks: list[Decimal] = field(default_factory=list)  # the money axis' values, 0 first
+    # What callers paid on some days is waiting for a worker to recount it (premium.totals.reprice_later):
+    # the days' takings read from the kept totals may be out of date for a moment.
+    recounting: bool = False
 
     @property
     def billed_minutes(self) -> Decimal:
@@ -309,6 +313,7 @@ def summarise(
     paid is added up per day in the same query; with the tenant's `shares` per tariff (even none
     entered), the listed numbers' takings and the estimated earning are added too.
     """
+    recounting = False  # the calls themselves are read, at the numbers' prices of now
     if query.number or query.caller or query.date_from or query.date_to:
         rows = query.calls(tenant).order_by()
         days = rows.annotate(day=TruncDate("started_at", tzinfo=WARSAW))
@@ -323,6 +328,7 @@ def summarise(
         per_day = {row["day"]: row for row in _added_up(day_numbers, "day", tenant, shares or {})}
     else:
         per_day = _days_by_tariff(tenant, query.first_day, query.last_day, query.disposition, shares or {})
+        recounting = totals.recounting(tenant.pk)
         # The listed numbers' takings are added up from their totals per day and number.
         days = DayNumberTotal.objects.filter(tenant=tenant, day__gte=query.first_day, day__lte=query.last_day)
         sums = _totals_sums()
@@ -384,6 +390,7 @@ def summarise(
         number_count=number_count,
         paid=total([bar.paid for bar in bars]),
         earning=total([bar.earning for bar in bars]),
+        recounting=recounting,
     )
     if shares is not None and summary.numbers:
         if query.number:

@@ -279,6 +279,31 @@ class DayTariffTotal(models.Model):
         return f"{self.day} {self.disposition} {self.tariff}: {self.calls}"
 
 
+class Repricing(PolledJob):
+    """What callers paid on the days a number has calls, to be counted again because the number was bought
+    or deleted here (its price and tariff came or went).
+
+    A worker counts it (premium.tasks.reprice_totals), not the request: every number's totals of those
+    days are read again, 4 s for a number with calls over 24 months among a thousand (premium.totals).
+    The row is the truth: while it is there, the pages say that what callers paid is being recounted; it
+    is deleted once counted, and the one sweeper queues it again when its message was lost.
+    """
+
+    FIRST_POLL_DELAY = timedelta(0)
+    # Counted in seconds; a worker that holds it longer than this died (the task's limit is 10 minutes).
+    CLAIM_LEASE = timedelta(minutes=10)
+    # A count that failed this many times is not tried again (the error is in the worker's log).
+    MAX_ATTEMPTS = 3
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    number = models.CharField(max_length=16)
+    # Due as soon as it is made.
+    next_poll_at = models.DateTimeField(_("next check"), null=True, blank=True, default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.get_poll_status_display()})"
+
+
 class WalletEntry(models.Model):
     """One wallet operation (historyWallet). Amounts in zł; the provider sends grosze.
 
