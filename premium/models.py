@@ -362,12 +362,14 @@ class Invoice(models.Model):
 
 def statement_file_path(statement: Statement, filename: str) -> str:
     """A random name, as for invoices: a stored statement's path cannot be guessed."""
-    return f"premium/statements/{statement.tenant_id}/{uuid.uuid4().hex}.pdf"
+    extension = "pdf" if statement.file_format == Statement.Format.PDF else "csv"
+    return f"premium/statements/{statement.tenant_id}/{uuid.uuid4().hex}.{extension}"
 
 
 class Statement(PolledJob):
-    """A PDF statement of a month (and filters): the totals per number, then every call. Asked for on the
-    billing page and rendered in parts by premium.tasks.render_statement, never in a web request.
+    """A PDF statement of a month (and filters): the totals per number, then every call; or the billing
+    CSV of a selection too large to stream in one request (premium.billing.csv_streams). Asked for on the
+    billing page and made by premium.tasks.render_statement, never in a web request.
     `state` is what the member reads; the PolledJob fields schedule the work, so that the one sweeper
     queues a statement again when its message was lost or its worker died.
     """
@@ -377,6 +379,11 @@ class Statement(PolledJob):
         RENDERING = "rendering", _("being made")
         READY = "ready", _("ready")
         FAILED = "failed", _("failed")
+
+    class Format(models.TextChoices):
+        PDF = "pdf", _("PDF statement")
+        CSV = "csv", _("CSV")  # for people, as the billing page's CSV (providers.csv_export)
+        CSV_RAW = "csv-raw", _("CSV for programs")
 
     # Made at once; a worker that holds it longer than this died (the task's own limit is 10 minutes).
     FIRST_POLL_DELAY = timedelta(0)
@@ -401,6 +408,7 @@ class Statement(PolledJob):
     caller = models.CharField(max_length=32, blank=True)
     date_from = models.DateField(null=True, blank=True)
     date_to = models.DateField(null=True, blank=True)
+    file_format = models.CharField(max_length=8, choices=Format.choices, default=Format.PDF)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
     calls = models.PositiveIntegerField(default=0)  # calls to list, counted when it starts
     calls_done = models.PositiveIntegerField(default=0)
@@ -433,6 +441,22 @@ class Statement(PolledJob):
         return BillingQuery(
             **{field.name: getattr(self, field.name) for field in dataclass_fields(BillingQuery)}
         )
+
+    @property
+    def is_csv(self) -> bool:
+        return self.file_format != self.Format.PDF
+
+    @property
+    def download_name(self) -> str:
+        """As the billing page names its CSV (premium.views.billing.billing_export)."""
+        if not self.is_csv:
+            return f"statement-{self.tenant.slug}-{self.year:04d}-{self.month:02d}.pdf"
+        raw = "-raw" if self.file_format == self.Format.CSV_RAW else ""
+        return f"billing-{self.tenant.slug}-{self.year:04d}-{self.month:02d}{raw}.csv"
+
+    @property
+    def content_type(self) -> str:
+        return "text/csv; charset=utf-8" if self.is_csv else "application/pdf"
 
     @property
     def percent_done(self) -> int:
