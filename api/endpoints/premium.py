@@ -262,8 +262,8 @@ def billing_calls(
 TOO_MANY_TO_STREAM = (
     "409 `too-many-to-stream`: the filters select more calls than one request streams before the server's "
     "timeout (`BILLING_CSV_STREAM_MAX_CALLS`, 500,000 by default). Narrow them (a number, a call state, "
-    "a caller, some days), or have the CSV prepared in the background on the billing page (Prepare the "
-    "CSV) and download it from its statements page when it is ready."
+    "a caller) or ask for the month in parts by days (`date_from`, `date_to`); or have the CSV prepared "
+    "in the background on the billing page (Prepare the CSV) and download it from its statements page."
 )
 
 
@@ -291,8 +291,9 @@ def billing_csv(request: HttpRequest, filters: Query[BillingFilters]):
             "too-many-to-stream",
             _(
                 "These filters select more than %(limit)s calls: too many to stream in one request. Narrow "
-                "them (a number, a call state, a caller, some days), or prepare the CSV on the billing page "
-                "and download it from its statements page when it is ready."
+                "them (a number, a call state, a caller) or ask for the month in parts by days (date_from, "
+                "date_to); or prepare the CSV on the billing page and download it from its statements page "
+                "when it is ready."
             )
             % {"limit": whole(settings.BILLING_CSV_STREAM_MAX_CALLS)},
         )

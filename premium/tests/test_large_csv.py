@@ -18,6 +18,7 @@ from premium import sync as premium_sync
 from premium.models import Statement
 from premium.views.billing import STATEMENTS_AT_ONCE
 from tests.faults import recording_queued_tasks
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -98,8 +99,11 @@ def test_at_the_limit_the_csv_streams_and_above_it_the_page_offers_to_prepare_it
     assert "These filters select more than 6 calls" in english.text
     assert 'name="format" value="csv"' in english.text
 
+    # Some days are counted from the calls, a whole month from its totals: the same limit.
+    assert client.get(f"{url('billing-export', tenant)}?{JUNE}&date_from=2025-06-01").status_code == 409
     # Narrowed below the limit, it streams.
     assert streamed(client, tenant, f"{JUNE}&disposition=BUSY").count(b"\r\n") == 1 + 3
+    assert streamed(client, tenant, f"{JUNE}&number=708000000").count(b"\r\n") == 1 + 3
 
 
 @pytest.mark.parametrize(
@@ -238,3 +242,21 @@ def test_the_api_refuses_a_month_too_large_to_stream_and_documents_it(
     assert "too-many-to-stream" in csv["description"] and "BILLING_CSV_STREAM_MAX_CALLS" in csv["description"]
     assert "too-many-to-stream" in csv["responses"]["409"]["description"]
     assert "text/csv" in csv["responses"]["200"]["content"]
+
+
+@pytest.fixture
+def worker_environment(settings) -> dict[str, str]:
+    """The real worker stores the file where this test's pages read it."""
+    return {"MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+
+
+@pytest.mark.worker
+def test_a_real_worker_prepares_the_csv(real_worker, login, tenant, viewer, june, small_limit):
+    client = login(viewer)
+    response = client.post(f"{url('statement-request', tenant)}?{JUNE}", {"format": "csv-raw"})
+    assert response.status_code == 302
+    made = Statement.objects.filter(tenant=tenant, state=Statement.State.READY)
+    assert wait_for(made.exists), real_worker.log_path.read_text()[-3000:]
+    download = client.get(url("statement-download", tenant, statement_id=made.get().pk))
+    lines = b"".join(download.streaming_content).decode().splitlines()
+    assert lines[0].startswith("call_id,started_at") and len(lines) == 1 + CALLS

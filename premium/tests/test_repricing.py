@@ -21,6 +21,7 @@ from premium.tests.test_views_numbers import buy
 from provider_api.parsing import parse_local_datetime
 from providers.tasks import sweep_jobs
 from tests.faults import recording_queued_tasks
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +151,25 @@ def test_two_changes_of_a_tenant_are_each_recounted_and_a_second_delivery_does_n
     assert list(Repricing.objects.filter(tenant=tenant)) == [second]
     tasks.reprice_totals(second.pk)
     assert not Repricing.objects.exists()
+
+
+@pytest.mark.worker
+def test_a_real_worker_recounts_a_deletion_whose_message_was_lost(
+    real_worker, tenant, tenant_admin, premium_account, monkeypatch
+):
+    premium_sync.sync_numbers(premium_account)
+    number = PremiumNumber.objects.filter(tenant=tenant).order_by("number").first()
+    premium_sync.save_calls(tenant.pk, [a_call(number.number)])
+    with recording_queued_tasks(monkeypatch) as lost:  # the message never reaches the broker
+        services.delete_number(premium_account, tenant_admin, number)
+    job = Repricing.objects.get(tenant=tenant)
+    assert lost.sent == [("premium.tasks.reprice_totals", (job.pk,))]
+    assert paid_on_the_first(tenant) == number.price_net
+
+    # As beat would, once the job has been due for longer than the sweeper's grace.
+    Repricing.objects.filter(pk=job.pk).update(next_poll_at=timezone.now() - timedelta(minutes=5))
+    sweep_jobs()
+
+    gone = lambda: not Repricing.objects.filter(pk=job.pk).exists()  # noqa: E731
+    assert wait_for(gone), real_worker.log_path.read_text()[-3000:]
+    assert paid_on_the_first(tenant) is None

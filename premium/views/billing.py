@@ -1,5 +1,6 @@
 """Billing: the calls of a month with filters, summaries and a chart; the CSV export; the PDF statements,
-asked for here and made by a worker (premium.tasks.render_statement), never in a web request."""
+and the CSVs too large to stream, asked for here and made by a worker (premium.tasks.render_statement),
+never in a web request."""
 
 from __future__ import annotations
 
