@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import SyncStatus, Tenant
 from alerts.models import Alert, Delivery
 from premium import billing
-from premium.models import Invoice, MonthNumberOverall, PremiumAccount
+from premium.models import Invoice, MonthNumberOverall, PremiumAccount, Repricing
 from providers.jobs import registered_jobs
 from sms.models import Payment, PoolEntry
 from spikon.models import PhoneAccount, SpikonAccount
@@ -30,6 +30,7 @@ JOBS = {
     "spikon.callhistoryreport": (_("Call history reports"), "spikon:history-reports"),
     "spikon.ttsannouncement": (_("Announcements being generated"), "spikon:tts"),
     "premium.statement": (_("Billing statements"), "premium:statements"),
+    "premium.repricing": (_("Callers' payments being recounted"), "premium:billing"),
     "snapshots.rollback": (_("Rollbacks"), "snapshots:list"),
 }
 
@@ -58,6 +59,8 @@ class TenantState:
     this_month: Calls
     last_month: Calls
     busiest: list[MonthNumberOverall] = field(default_factory=list)
+    # What callers paid on some days waits for a worker to recount it (a number bought or deleted).
+    premium_recounting: bool = False
 
 
 def days_total(tenant: Tenant, first: date, last: date) -> Calls:
@@ -80,6 +83,7 @@ def tenant_state(tenant: Tenant) -> TenantState:
     today = timezone.localdate()
     previous_first, previous_last = _same_days_of_last_month(today)
     jobs = []
+    recounting = False
     for kind in registered_jobs():
         if kind.model is Delivery:
             continue  # notifications are not provider work
@@ -87,6 +91,7 @@ def tenant_state(tenant: Tenant) -> TenantState:
             poll_status__in=kind.model.FINAL_POLL_STATUSES
         )
         count = running.count()
+        recounting = recounting or (kind.model is Repricing and count > 0)
         if count:
             label, url_name = JOBS.get(
                 kind.model._meta.label_lower, (kind.model._meta.verbose_name_plural, "")
@@ -125,4 +130,5 @@ def tenant_state(tenant: Tenant) -> TenantState:
         ),
         last_month=days_total(tenant, previous_first, previous_last),
         busiest=month_rows[:BUSIEST_SHOWN],
+        premium_recounting=recounting,
     )

@@ -41,6 +41,7 @@ TYPES: dict[str, tuple[int, Any]] = {
         409,
         gettext_lazy("The first request with this Idempotency-Key is still running"),
     ),
+    "too-many-to-stream": (409, gettext_lazy("Too many calls to stream in one request")),
     "invalid-input": (422, gettext_lazy("The request has invalid fields")),
     "idempotency-key-reused": (422, gettext_lazy("The Idempotency-Key was used for another request")),
     "rate-limited": (429, gettext_lazy("Too many requests")),

@@ -47,6 +47,8 @@ TASK_ROUTES = {
     "*.tasks.queue_*": {"queue": SYNC},
     "*.tasks.sweep_*": {"queue": SYNC},
     "*.tasks.evaluate_*": {"queue": SYNC},
+    # Local totals counted again after a change made here (a number bought or deleted): seconds of the database.
+    "*.tasks.reprice_*": {"queue": SYNC},
 }
 DEFAULT_QUEUE = SYNC
 

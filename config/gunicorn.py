@@ -14,8 +14,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Sync workers: under load their p95 latency was 60% of that of 2-thread workers (bench/, measured).
 workers = _whole_number("GUNICORN_WORKERS", 2)
 threads = _whole_number("GUNICORN_THREADS", 1)
-# A sync worker still answering one request after this is restarted. The billing CSV streams about
-# 40,000 calls a second (bench/), so the default lets a month of some four million calls through.
+# A sync worker still answering one request after this is restarted, mid-stream too. The billing CSV
+# streams ~17,000 calls a second (~5,500 on 2 busy cores; bench/): one of more than
+# BILLING_CSV_STREAM_MAX_CALLS (500,000) is made by the reports worker instead (config/settings.py).
 timeout = _whole_number("GUNICORN_TIMEOUT", 120)
 # Request lines only; bodies (which may carry credentials) are never logged. Behind the TLS proxy the
 # first address is the proxy's; the X-Forwarded-For chain after it names the client.

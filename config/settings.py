@@ -291,6 +291,12 @@ BEAT_HEARTBEAT_MAX_AGE = timedelta(seconds=env.get_int("BEAT_HEARTBEAT_MAX_AGE",
 # REST API ----------------------------------------------------------------------------------------
 API_REQUESTS_PER_MINUTE = env.get_int("API_REQUESTS_PER_MINUTE", 120)
 
+# Billing -----------------------------------------------------------------------------------------
+# A billing CSV of more calls than this is made by the reports worker, not streamed in the request: a sync
+# gunicorn worker is killed after GUNICORN_TIMEOUT (120 s) mid-stream. The export streams ~17,000 lines a
+# second on a quiet machine and ~5,500 on 2 busy cores (bench/), so 500,000 lines take 30-90 s.
+BILLING_CSV_STREAM_MAX_CALLS = env.get_int("BILLING_CSV_STREAM_MAX_CALLS", 500_000)
+
 # Security ----------------------------------------------------------------------------------------
 # Behind a TLS proxy the client's address is read from X-Forwarded-For, at the place the trusted
 # proxies (TRUSTED_PROXY_COUNT of them in a chain) wrote it (accounts.middleware.client_address).

@@ -7,7 +7,7 @@ class PremiumConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import sync
-        from premium.models import Statement
+        from premium.models import Repricing, Statement
         from providers.jobs import register_job
 
         for resource in ("numbers", "balance", "wallet", "invoices"):
@@ -18,3 +18,5 @@ class PremiumConfig(AppConfig):
         )
         # PDF statements, recovered by the one sweeper (providers.tasks.sweep_jobs).
         register_job(Statement, "premium.tasks.render_statement")
+        # What callers paid, recounted after a number was bought or deleted here.
+        register_job(Repricing, "premium.tasks.reprice_totals")

@@ -279,6 +279,31 @@ class DayTariffTotal(models.Model):
         return f"{self.day} {self.disposition} {self.tariff}: {self.calls}"
 
 
+class Repricing(PolledJob):
+    """What callers paid on the days a number has calls, to be counted again because the number was bought
+    or deleted here (its price and tariff came or went).
+
+    A worker counts it (premium.tasks.reprice_totals), not the request: every number's totals of those
+    days are read again, 4 s for a number with calls over 24 months among a thousand (premium.totals).
+    The row is the truth: while it is there, the pages say that what callers paid is being recounted; it
+    is deleted once counted, and the one sweeper queues it again when its message was lost.
+    """
+
+    FIRST_POLL_DELAY = timedelta(0)
+    # Counted in seconds; a worker that holds it longer than this died (the task's limit is 10 minutes).
+    CLAIM_LEASE = timedelta(minutes=10)
+    # A count that failed this many times is not tried again (the error is in the worker's log).
+    MAX_ATTEMPTS = 3
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    number = models.CharField(max_length=16)
+    # Due as soon as it is made.
+    next_poll_at = models.DateTimeField(_("next check"), null=True, blank=True, default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.get_poll_status_display()})"
+
+
 class WalletEntry(models.Model):
     """One wallet operation (historyWallet). Amounts in zł; the provider sends grosze.
 
@@ -337,12 +362,14 @@ class Invoice(models.Model):
 
 def statement_file_path(statement: Statement, filename: str) -> str:
     """A random name, as for invoices: a stored statement's path cannot be guessed."""
-    return f"premium/statements/{statement.tenant_id}/{uuid.uuid4().hex}.pdf"
+    extension = "pdf" if statement.file_format == Statement.Format.PDF else "csv"
+    return f"premium/statements/{statement.tenant_id}/{uuid.uuid4().hex}.{extension}"
 
 
 class Statement(PolledJob):
-    """A PDF statement of a month (and filters): the totals per number, then every call. Asked for on the
-    billing page and rendered in parts by premium.tasks.render_statement, never in a web request.
+    """A PDF statement of a month (and filters): the totals per number, then every call; or the billing
+    CSV of a selection too large to stream in one request (premium.billing.csv_streams). Asked for on the
+    billing page and made by premium.tasks.render_statement, never in a web request.
     `state` is what the member reads; the PolledJob fields schedule the work, so that the one sweeper
     queues a statement again when its message was lost or its worker died.
     """
@@ -352,6 +379,11 @@ class Statement(PolledJob):
         RENDERING = "rendering", _("being made")
         READY = "ready", _("ready")
         FAILED = "failed", _("failed")
+
+    class Format(models.TextChoices):
+        PDF = "pdf", _("PDF statement")
+        CSV = "csv", _("CSV")  # for people, as the billing page's CSV (providers.csv_export)
+        CSV_RAW = "csv-raw", _("CSV for programs")
 
     # Made at once; a worker that holds it longer than this died (the task's own limit is 10 minutes).
     FIRST_POLL_DELAY = timedelta(0)
@@ -376,6 +408,7 @@ class Statement(PolledJob):
     caller = models.CharField(max_length=32, blank=True)
     date_from = models.DateField(null=True, blank=True)
     date_to = models.DateField(null=True, blank=True)
+    file_format = models.CharField(max_length=8, choices=Format.choices, default=Format.PDF)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
     calls = models.PositiveIntegerField(default=0)  # calls to list, counted when it starts
     calls_done = models.PositiveIntegerField(default=0)
@@ -408,6 +441,22 @@ class Statement(PolledJob):
         return BillingQuery(
             **{field.name: getattr(self, field.name) for field in dataclass_fields(BillingQuery)}
         )
+
+    @property
+    def is_csv(self) -> bool:
+        return self.file_format != self.Format.PDF
+
+    @property
+    def download_name(self) -> str:
+        """As the billing page names its CSV (premium.views.billing.billing_export)."""
+        if not self.is_csv:
+            return f"statement-{self.tenant.slug}-{self.year:04d}-{self.month:02d}.pdf"
+        raw = "-raw" if self.file_format == self.Format.CSV_RAW else ""
+        return f"billing-{self.tenant.slug}-{self.year:04d}-{self.month:02d}{raw}.csv"
+
+    @property
+    def content_type(self) -> str:
+        return "text/csv; charset=utf-8" if self.is_csv else "application/pdf"
 
     @property
     def percent_done(self) -> int:

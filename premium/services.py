@@ -221,7 +221,7 @@ def buy_number(
             number=bought.number,
             defaults={"tariff": bought.tariff, "price_net": net, "vat_percent": vat},
         )
-        totals.reprice(tenant.pk, [number.number])  # calls kept from an earlier time it was ours
+        totals.reprice_later(tenant.pk, number.number)  # calls kept from an earlier time it was ours
         vat_rate = account.balance_vat_percent
         PremiumAccount.objects.filter(pk=account.pk).update(
             balance_net=bought.wallet_balance.quantize(CENT),
@@ -264,7 +264,7 @@ def delete_number(account: PremiumAccount, user: User, number: PremiumNumber) ->
             changes={"number": (number.number, None), "redirect": (number.redirect_to or None, None)},
         )
         number.delete()
-        totals.reprice(account.tenant_id, [number.number])  # its calls are kept; their price is not known
+        totals.reprice_later(account.tenant_id, number.number)  # its calls are kept; their price is not known
 
 
 # --- Invoice files -------------------------------------------------------------------------------

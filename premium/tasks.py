@@ -1,5 +1,5 @@
-"""Celery tasks: the background syncs of Numery-Premium.PL data and the fan-outs that beat runs; the
-PDF statements.
+"""Celery tasks: the background syncs of Numery-Premium.PL data and the fan-outs that beat runs; what
+callers paid recounted after a number was bought or deleted; the PDF statements.
 
 Every sync task has the shared signature `task(tenant_id, resource)` and runs under
 accounts.sync.syncing, which holds the resource's lock and records success or the provider's error.
@@ -14,10 +14,10 @@ from celery import shared_task
 from django.utils import timezone
 
 from accounts.sync import SyncSkipped, queue_sync, syncing
-from premium import billing
+from premium import billing, totals
 from premium import sync as premium_sync
 from premium.client import PROVIDER
-from premium.models import PremiumAccount, Statement
+from premium.models import PremiumAccount, Repricing, Statement
 from premium.sync import SYNC_KEY
 from provider_api.errors import AuthenticationError
 from provider_api.parsing import WARSAW
@@ -93,6 +93,14 @@ def billing_months_due() -> list[str]:
 def queue_billing_syncs() -> int:
     """Fan-out: queue the billing sync of the current month per configured account."""
     return queue_scheduled_syncs(billing_months_due())
+
+
+@shared_task
+def reprice_totals(repricing_id: int) -> None:
+    """Recount what callers paid on a bought or deleted number's days, if this delivery claims the job."""
+    job = Repricing.claim(repricing_id)
+    if job is not None:
+        totals.reprice_claimed(job)
 
 
 # --- PDF statements --------------------------------------------------------------------------------

@@ -3,12 +3,15 @@ billing summaries.
 
 Adding up a month's calls on every page view grows with the month (a large account has ~100,000
 calls a month); its totals are a few thousand rows at most. A sync that writes calls of a month
-rebuilds that month's totals from the calls, in its transaction, so that they always agree.
+rebuilds that month's totals from the calls, in its transaction, so that they always agree. A number
+bought or deleted here has its days' takings recounted by a worker (`reprice_later`): the request only
+leaves a Repricing row.
 """
 
 from __future__ import annotations
 
 import calendar
+import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -25,8 +28,12 @@ from premium.models import (
     MonthNumberOverall,
     MonthNumberTotal,
     PremiumNumber,
+    Repricing,
 )
 from provider_api.parsing import WARSAW
+from providers.queueing import queue_after_commit
+
+logger = logging.getLogger(__name__)
 
 ANSWERED = Call.Disposition.ANSWERED.value
 
@@ -69,6 +76,19 @@ GROUP BY t.day, t.disposition, n.tariff
 """
 
 
+# The key of PostgreSQL's advisory lock on a tenant's totals: (this, the tenant's id).
+TOTALS_LOCK = 7001
+
+
+def _lock_totals(tenant_id: int) -> None:
+    """One count of a tenant's totals at a time, until the transaction ends: two counts of the same days
+    (a number's repricing, a numbers or billing sync) would each delete the rows, then both insert them.
+    SQLite writes one transaction at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TOTALS_LOCK, tenant_id])
+
+
 @transaction.atomic
 def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
     """Recount the totals of these provider months from the tenant's calls.
@@ -77,6 +97,7 @@ def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
     state, and per state and tariff) and the numbers' totals are added up from those rows, and the
     numbers' overall totals from their per-state totals here.
     """
+    _lock_totals(tenant_id)
     for year, month in sorted(set(months)):
         start, end = month_period(year, month)
         days = DayNumberTotal.objects.filter(tenant_id=tenant_id, day__gte=start.date(), day__lt=end.date())
@@ -158,12 +179,52 @@ def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
 def reprice(tenant_id: int, numbers: Iterable[str] | None = None) -> None:
     """Recount what callers paid per day and tariff after these numbers' prices or tariffs changed, or
     they were added or dropped (all the tenant's days without `numbers`): only the days these numbers
-    have calls on, from the totals per day and number, reading no call."""
+    have calls on, from the totals per day and number, reading no call.
+
+    Every number's totals of those days are read again, and a number busy every day has all of them: on
+    the bench's data set (1,000 numbers, 24 months) one number's 705 days are all 1.9 million rows per
+    day and number, 4 s (EXPLAIN ANALYZE: the days are found on the index, the time is reading and adding
+    up every row). The rows per day and tariff are sums of each number's rounded takings, so a narrower
+    count would have to know the price and tariff each number had when they were last counted: numbers
+    bought or deleted here are recounted by a worker instead (`reprice_later`).
+    """
+    _lock_totals(tenant_id)
     days = Q()
     if numbers is not None:
         with_calls = DayNumberTotal.objects.filter(tenant_id=tenant_id, number__in=list(numbers))
         days = Q(day__in=with_calls.order_by().values("day").distinct())
     _count_tariffs(tenant_id, days)
+
+
+def reprice_later(tenant_id: int, number: str) -> Repricing:
+    """Have a worker recount what callers paid on the days `number` has calls (it was just bought or
+    deleted), queued when the transaction commits; until then the pages say it is being recounted."""
+    job = Repricing.objects.create(tenant_id=tenant_id, number=number)
+    queue_after_commit("premium.tasks.reprice_totals", job.pk)
+    return job
+
+
+def reprice_claimed(job: Repricing) -> None:
+    """Recount a claimed Repricing and delete it (premium.tasks.reprice_totals). A count whose worker died
+    is taken over once its claim runs out; one that failed Repricing.MAX_ATTEMPTS times is given up."""
+    if job.attempts > Repricing.MAX_ATTEMPTS:
+        logger.error(
+            "repricing %s of tenant %s given up after %d attempts", job.pk, job.tenant_id, job.attempts
+        )
+        job.give_up(f"stopped {Repricing.MAX_ATTEMPTS} times")
+        return
+    with transaction.atomic():
+        reprice(job.tenant_id, [job.number])
+        # Only while this worker holds the claim: one that took over counts and deletes it itself.
+        Repricing.objects.filter(pk=job.pk, claimed_until=job.claimed_until).delete()
+
+
+def recounting(tenant_id: int) -> bool:
+    """Whether what callers paid on some of the tenant's days is waiting for a worker to recount it."""
+    open_jobs = Repricing.objects.filter(tenant_id=tenant_id).exclude(
+        poll_status__in=Repricing.FINAL_POLL_STATUSES
+    )
+    return open_jobs.exists()
 
 
 def _count_tariffs(tenant_id: int, days: Q) -> None:

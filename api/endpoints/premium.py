@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from premium.client import Prezentacja
 from premium.forms import MAX_BULK_NUMBERS, BillingFilterForm, BulkRedirectForm, RedirectForm, TariffForm
 from premium.models import Invoice, PremiumAccount, PremiumNumber, WalletEntry
 from providers.csv_export import RAW, csv_lines
+from providers.formatting import whole
 from providers.once import ActionRecord
 
 router = TokenRouter(tags=["Numery-Premium.PL"])
@@ -256,17 +258,45 @@ def billing_calls(
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
+# What a selection too large to stream answers, in the OpenAPI document as in the problem's detail.
+TOO_MANY_TO_STREAM = (
+    "409 `too-many-to-stream`: the filters select more calls than one request streams before the server's "
+    "timeout (`BILLING_CSV_STREAM_MAX_CALLS`, 500,000 by default). Narrow them (a number, a call state, "
+    "a caller) or ask for the month in parts by days (`date_from`, `date_to`); or have the CSV prepared "
+    "in the background on the billing page (Prepare the CSV) and download it from its statements page."
+)
+
+
 @router.get(
     "/billing/calls.csv",
     response=answers(),
-    openapi_extra=file_answer("text/csv"),
+    openapi_extra={
+        "responses": {
+            **file_answer("text/csv")["responses"],
+            409: {"description": f"The account is not set up, or {TOO_MANY_TO_STREAM}"},
+        }
+    },
     summary="Billing calls of a month as CSV",
+    description=(
+        "The whole filtered month as CSV (the billing page's raw export, for programs: comma, decimal dot, "
+        "codes), streamed as it is read.\n\nA month too large to stream in one request answers "
+        + TOO_MANY_TO_STREAM
+    ),
 )
 @requires(Role.VIEWER)
 def billing_csv(request: HttpRequest, filters: Query[BillingFilters]):
-    """The whole filtered month as CSV (the billing page's raw export, for programs: comma, decimal dot,
-    codes), streamed as it is read."""
     query = _billing_query(filters)
+    if not billing_data.csv_streams(query, request.tenant):
+        raise Problem(
+            "too-many-to-stream",
+            _(
+                "These filters select more than %(limit)s calls: too many to stream in one request. Narrow "
+                "them (a number, a call state, a caller) or ask for the month in parts by days (date_from, "
+                "date_to); or prepare the CSV on the billing page and download it from its statements page "
+                "when it is ready."
+            )
+            % {"limit": whole(settings.BILLING_CSV_STREAM_MAX_CALLS)},
+        )
     rows = billing_data.csv_rows(query, request.tenant)
     response = StreamingHttpResponse(
         csv_lines(billing_data.csv_columns(), rows, RAW), content_type="text/csv; charset=utf-8"

@@ -1,5 +1,6 @@
 """Billing: the calls of a month with filters, summaries and a chart; the CSV export; the PDF statements,
-asked for here and made by a worker (premium.tasks.render_statement), never in a web request."""
+and the CSVs too large to stream, asked for here and made by a worker (premium.tasks.render_statement),
+never in a web request."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from premium import earnings, tasks
 from premium.forms import BillingFilterForm
 from premium.models import Call, Statement
 from premium.views.common import get_account, page_context
-from providers.csv_export import csv_response
+from providers.csv_export import RAW, csv_response
+from providers.csv_export import variant as csv_variant
 from providers.queueing import queue_after_commit
 
 PER_PAGE = 50
@@ -116,10 +118,24 @@ def _period_name(query: billing_data.BillingQuery) -> str:
 @require_GET
 @tenant_view(Role.VIEWER)
 def billing_export(request: TenantRequest) -> HttpResponse:
-    """CSV of the whole filtered set, streamed while it is read from the database in chunks."""
+    """CSV of the whole filtered set, streamed while it is read from the database in chunks; a set too
+    large to stream before the web worker's timeout is offered to be prepared by a worker instead (the
+    billing page offers that at once: this answers a link followed anyway)."""
     form, query = _filters(request)
     if query is None:
         return _refused_filters(request, form)
+    if not billing_data.csv_streams(query, request.tenant):
+        raw = csv_variant(request) == RAW
+        context = page_context(
+            request,
+            "billing",
+            get_account(request),
+            query=query,
+            filter_query=_filter_query(request),
+            file_format=Statement.Format.CSV_RAW if raw else Statement.Format.CSV,
+            limit=settings.BILLING_CSV_STREAM_MAX_CALLS,
+        )
+        return render(request, "premium/billing_csv_too_large.html", context, status=409)
     filename = f"billing-{request.tenant.slug}-{_period_name(query)}.csv"
     rows = billing_data.csv_rows(query, request.tenant)
     return csv_response(request, filename, billing_data.csv_columns(), rows)
@@ -131,11 +147,15 @@ def billing_export(request: TenantRequest) -> HttpResponse:
 @require_POST
 @tenant_view(Role.VIEWER)
 def statement_request(request: TenantRequest) -> HttpResponse:
-    """Queue a PDF statement of the billing filters (in the query string, as for the CSV); a worker makes
-    it and the statements page follows it. The same statement still in the making is not asked twice."""
+    """Queue a PDF statement of the billing filters (in the query string, as for the CSV), or their CSV
+    (`format`: a selection too large to stream); a worker makes it and the statements page follows it.
+    The same statement still in the making is not asked twice."""
     form, query = _filters(request)
     if query is None:
         return _refused_filters(request, form)
+    file_format = request.POST.get("format", Statement.Format.PDF)
+    if file_format not in Statement.Format.values:
+        return HttpResponse(status=400)
     language = translation.get_language() or settings.LANGUAGE_CODE
     statements_url = reverse("premium:statements", kwargs={"tenant_slug": request.tenant.slug})
     with transaction.atomic():
@@ -144,12 +164,18 @@ def statement_request(request: TenantRequest) -> HttpResponse:
         in_making = Statement.objects.filter(
             tenant=request.tenant, state__in=[Statement.State.QUEUED, Statement.State.RENDERING]
         )
-        same = in_making.filter(language=language, **asdict(query)).order_by("id").first()
+        same = in_making.filter(language=language, file_format=file_format, **asdict(query))
+        same = same.order_by("id").first()
         if same is not None:
             messages.info(
                 request,
                 _(
                     "A statement with these filters is already being made: it is marked below; no second "
+                    "one was asked for."
+                )
+                if file_format == Statement.Format.PDF
+                else _(
+                    "A CSV file with these filters is already being prepared: it is marked below; no second "
                     "one was asked for."
                 ),
             )
@@ -171,11 +197,15 @@ def statement_request(request: TenantRequest) -> HttpResponse:
             tenant=request.tenant,
             requested_by=request.user,
             language=language,
+            file_format=file_format,
             **asdict(query),  # the filters: Statement has a field for each
         )
         queue_after_commit(tasks.render_statement, statement.pk)
     messages.success(
-        request, _("The PDF statement is being made; you can download it here when it is ready.")
+        request,
+        _("The PDF statement is being made; you can download it here when it is ready.")
+        if file_format == Statement.Format.PDF
+        else _("The CSV file is being prepared; you can download it here when it is ready."),
     )
     return redirect(statements_url)
 
@@ -209,9 +239,14 @@ def statements(request: TenantRequest) -> HttpResponse:
 @tenant_view(Role.VIEWER)
 def statement_download(request: TenantRequest, statement_id: int) -> HttpResponse:
     statement = get_object_or_404(
-        Statement, pk=statement_id, tenant=request.tenant, state=Statement.State.READY
+        Statement.objects.select_related("tenant"),
+        pk=statement_id,
+        tenant=request.tenant,
+        state=Statement.State.READY,
     )
-    name = f"statement-{request.tenant.slug}-{statement.year:04d}-{statement.month:02d}.pdf"
     return FileResponse(
-        statement.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
+        statement.file.open("rb"),
+        as_attachment=True,
+        filename=statement.download_name,
+        content_type=statement.content_type,
     )
