@@ -38,15 +38,17 @@ UNKNOWN = Price(None, None)
 
 def prices(tenant: Tenant, account: PremiumAccount | None) -> dict[str, Price]:
     """Every number of the tenant, in order -> its Price (no share without the account)."""
-    rows = (
+    rows = list(
         PremiumNumber.objects.filter(tenant=tenant)
         .order_by("number")
         .values_list("number", "tariff", "price_net")
     )
-    return {
-        number: Price(price, account.earning_share(tariff) if account is not None else None)
-        for number, tariff, price in rows
+    # Read once per tariff: a few tariffs for a thousand numbers.
+    tariff_shares = {
+        tariff: account.earning_share(tariff) if account is not None else None
+        for tariff in {tariff for _number, tariff, _price in rows}
     }
+    return {number: Price(price, tariff_shares[tariff]) for number, tariff, price in rows}
 
 
 def shares(account: PremiumAccount | None) -> dict[int, Decimal]:
