@@ -68,14 +68,16 @@ def page_context(
     return context
 
 
-def url_for_each(name: str, id_argument: str, **kwargs: object) -> Callable[[object], str]:
+def url_for_each(
+    name: str, id_argument: str, *, stand_in: str = "987654321", **kwargs: object
+) -> Callable[[object], str]:
     """reverse() once for the rows of a list: the URL `name` with `id_argument` set per row.
 
     A row's URL was reverse()d in its template row, some 20 µs each, two or three per row; this reverses
-    with a stand-in id and puts each row's id in its place.
+    with a stand-in id (one its converter accepts) and puts each row's id in its place. The id is the
+    URL's last argument, so its stand-in is the last one found.
     """
-    stand_in = "987654321"
-    before, after = reverse(name, kwargs={**kwargs, id_argument: stand_in}).split(stand_in)
+    before, _, after = reverse(name, kwargs={**kwargs, id_argument: stand_in}).rpartition(stand_in)
     return lambda row_id: f"{before}{row_id}{after}"
 
 
