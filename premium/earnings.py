@@ -43,12 +43,12 @@ def prices(tenant: Tenant, account: PremiumAccount | None) -> dict[str, Price]:
         .order_by("number")
         .values_list("number", "tariff", "price_net")
     )
-    # Read once per tariff: a few tariffs for a thousand numbers.
-    tariff_shares = {
-        tariff: account.earning_share(tariff) if account is not None else None
-        for tariff in {tariff for _number, tariff, _price in rows}
-    }
-    return {number: Price(price, tariff_shares[tariff]) for number, tariff, price in rows}
+    # One Price per tariff and price, shared by the numbers that have them: a thousand numbers have a few.
+    made: dict[tuple[int, Decimal | None], Price] = {}
+    for _number, tariff, price in rows:
+        if (tariff, price) not in made:
+            made[tariff, price] = Price(price, account.earning_share(tariff) if account is not None else None)
+    return {number: made[tariff, price] for number, tariff, price in rows}
 
 
 def shares(account: PremiumAccount | None) -> dict[int, Decimal]:
