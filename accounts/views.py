@@ -282,11 +282,15 @@ def audit_log(request: TenantRequest) -> HttpResponse:
     page = keyset_page(events, request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)
+    events = audit.readable(page.items, request.tenant.slug)
     context = {
         "section": "audit",
         "form": form,
         "page": page,
-        "events": audit.readable(page.items, request.tenant.slug),
+        "events": events,
+        "audit_rows": audit.table_rows(
+            events, reverse("audit-log", kwargs={"tenant_slug": request.tenant.slug})
+        ),
         "filter_query": query.urlencode(),
         "usernames": Membership.objects.filter(tenant=request.tenant)
         .order_by("user__username")

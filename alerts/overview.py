@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,7 +67,11 @@ class TenantState:
 def days_total(tenant: Tenant, first: date, last: date) -> Calls:
     """Calls, billed minutes and what callers paid on these days (both included), from the totals per day
     and number: what callers paid is counted per day and number, as the billing page counts it."""
-    days = billing.day_takings(tenant, first, last)
+    return _added_up(billing.day_takings(tenant, first, last))
+
+
+def _added_up(days: list[dict]) -> Calls:
+    """The days of premium.billing.day_takings added up."""
     return Calls(
         sum(day["n_calls"] for day in days),
         sum(day["n_billed"] for day in days) // 60,
@@ -79,39 +84,57 @@ def _same_days_of_last_month(today: date) -> tuple[date, date]:
     return last_month_end.replace(day=1), last_month_end.replace(day=min(today.day, last_month_end.day))
 
 
+def _count(rows: QuerySet) -> Coalesce:
+    """How many of `rows` (filtered by tenant=OuterRef("pk")), as a column of the tenant's row."""
+    counted = rows.order_by().values("tenant").annotate(count=Count("*")).values("count")
+    return Coalesce(Subquery(counted), 0)
+
+
 def tenant_state(tenant: Tenant) -> TenantState:
     today = timezone.localdate()
     previous_first, previous_last = _same_days_of_last_month(today)
+    month_first = today.replace(day=1)
+    month_last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    # Notifications are not provider work.
+    kinds = [kind for kind in registered_jobs() if kind.model is not Delivery]
+    # The accounts and every count in one query: each count is a subquery on its own indexed columns.
+    row = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .select_related("premium_account", "spikon_account")
+        .annotate(
+            premium_unpaid=_count(Invoice.objects.filter(tenant=OuterRef("pk"), paid=False)),
+            sms_unpaid=_count(Payment.objects.filter(tenant=OuterRef("pk"), paid=False)),
+            sms_overdue=_count(Payment.objects.filter(tenant=OuterRef("pk"), paid=False, due_on__lt=today)),
+            **{
+                f"running_{index}": _count(
+                    kind.model.objects.filter(tenant=OuterRef("pk")).exclude(
+                        poll_status__in=kind.model.FINAL_POLL_STATUSES
+                    )
+                )
+                for index, kind in enumerate(kinds)
+            },
+        )
+        .get()
+    )
     jobs = []
     recounting = False
-    for kind in registered_jobs():
-        if kind.model is Delivery:
-            continue  # notifications are not provider work
-        running = kind.model.objects.filter(tenant=tenant).exclude(
-            poll_status__in=kind.model.FINAL_POLL_STATUSES
-        )
-        count = running.count()
+    for index, kind in enumerate(kinds):
+        count = getattr(row, f"running_{index}")
         recounting = recounting or (kind.model is Repricing and count > 0)
         if count:
             label, url_name = JOBS.get(
                 kind.model._meta.label_lower, (kind.model._meta.verbose_name_plural, "")
             )
             jobs.append((str(label), url_name, count))
-    payments = Payment.objects.filter(tenant=tenant, paid=False).aggregate(
-        unpaid=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today))
-    )
-    month_rows = list(
-        MonthNumberOverall.objects.filter(tenant=tenant, year=today.year, month=today.month).order_by(
-            "-calls", "number"
-        )
-    )
+    # This month's days and last month's same days, read together.
+    days = billing.day_takings(tenant, previous_first, month_last)
     return TenantState(
-        premium=PremiumAccount.objects.filter(tenant=tenant).first(),
-        spikon=SpikonAccount.objects.filter(tenant=tenant).first(),
+        premium=getattr(row, "premium_account", None),  # None when the tenant has none
+        spikon=getattr(row, "spikon_account", None),
         pool=list(PoolEntry.objects.filter(tenant=tenant)),
-        premium_unpaid=Invoice.objects.filter(tenant=tenant, paid=False).count(),
-        sms_unpaid=payments["unpaid"],
-        sms_overdue=payments["overdue"],
+        premium_unpaid=row.premium_unpaid,
+        sms_unpaid=row.sms_unpaid,
+        sms_overdue=row.sms_overdue,
         unregistered=list(PhoneAccount.objects.filter(tenant=tenant).exclude(registration_state=1)[:20]),
         failing_syncs=[
             (status, PROVIDER_NAMES.get(status.provider, status.provider), f"{status.provider}:index")
@@ -125,10 +148,12 @@ def tenant_state(tenant: Tenant) -> TenantState:
             .select_related("rule")
             .order_by("-fired_at")[:20]
         ),
-        this_month=days_total(
-            tenant, today.replace(day=1), today.replace(day=calendar.monthrange(today.year, today.month)[1])
+        this_month=_added_up([day for day in days if day["day"] >= month_first]),
+        last_month=_added_up([day for day in days if previous_first <= day["day"] <= previous_last]),
+        busiest=list(
+            MonthNumberOverall.objects.filter(tenant=tenant, year=today.year, month=today.month).order_by(
+                "-calls", "number"
+            )[:BUSIEST_SHOWN]
         ),
-        last_month=days_total(tenant, previous_first, previous_last),
-        busiest=month_rows[:BUSIEST_SHOWN],
         premium_recounting=recounting,
     )

@@ -38,15 +38,17 @@ UNKNOWN = Price(None, None)
 
 def prices(tenant: Tenant, account: PremiumAccount | None) -> dict[str, Price]:
     """Every number of the tenant, in order -> its Price (no share without the account)."""
-    rows = (
+    rows = list(
         PremiumNumber.objects.filter(tenant=tenant)
         .order_by("number")
         .values_list("number", "tariff", "price_net")
     )
-    return {
-        number: Price(price, account.earning_share(tariff) if account is not None else None)
-        for number, tariff, price in rows
-    }
+    # One Price per tariff and price, shared by the numbers that have them: a thousand numbers have a few.
+    made: dict[tuple[int, Decimal | None], Price] = {}
+    for _number, tariff, price in rows:
+        if (tariff, price) not in made:
+            made[tariff, price] = Price(price, account.earning_share(tariff) if account is not None else None)
+    return {number: made[tariff, price] for number, tariff, price in rows}
 
 
 def shares(account: PremiumAccount | None) -> dict[int, Decimal]:

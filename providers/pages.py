@@ -3,6 +3,7 @@ its views build the context with `page_context`, the sub-navigation declared as 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -65,6 +66,19 @@ def page_context(
     }
     context.update(extra)
     return context
+
+
+def url_for_each(
+    name: str, id_argument: str, *, stand_in: str = "987654321", **kwargs: object
+) -> Callable[[object], str]:
+    """reverse() once for the rows of a list: the URL `name` with `id_argument` set per row.
+
+    A row's URL was reverse()d in its template row, some 20 µs each, two or three per row; this reverses
+    with a stand-in id (one its converter accepts) and puts each row's id in its place. The id is the
+    URL's last argument, so its stand-in is the last one found.
+    """
+    before, _, after = reverse(name, kwargs={**kwargs, id_argument: stand_in}).rpartition(stand_in)
+    return lambda row_id: f"{before}{row_id}{after}"
 
 
 def _url_of(pages: tuple[SubPage, ...], key: str) -> str:

@@ -64,7 +64,7 @@ def _number_options(numbers: Iterable[str]) -> SafeString:
 def billing(request: TenantRequest) -> HttpResponse:
     form, query = _filters(request)
     account = get_account(request)
-    page = summary = None
+    page = summary = call_rows = None
     # The numbers with their prices, read once: for the filter's suggestions and for what callers paid.
     prices = earnings.prices(request.tenant, account)
     if query is not None:
@@ -74,8 +74,7 @@ def billing(request: TenantRequest) -> HttpResponse:
             fields=("started_at", "id"),
             per_page=PER_PAGE,
         )
-        for call in page.items:
-            call.paid = prices.get(call.number, earnings.UNKNOWN).paid(call.billed_seconds)
+        call_rows = billing_data.call_rows(page.items, prices)
         # A page of rows (HTMX "Older") needs no summaries: only the first render computes them.
         if not (request.htmx and request.GET.get("after")):
             summary = billing_data.summarise(
@@ -92,6 +91,7 @@ def billing(request: TenantRequest) -> HttpResponse:
         form=form,
         query=query,
         page=page,
+        call_rows=call_rows,
         summary=summary,
         filter_query=_filter_query(request),
         number_options=_number_options(prices) if not request.htmx else "",
