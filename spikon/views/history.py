@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
-from html import escape
-from uuid import UUID
 
 from django.contrib import messages
 from django.db import connection
@@ -19,7 +17,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -30,13 +27,12 @@ from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import ProviderError, UnavailableError
 from providers.csv_export import Column, csv_response
-from providers.formatting import phone
-from providers.pages import url_for_each
 from providers.queueing import queue_after_commit
 from spikon import services
 from spikon.client import CALL_HISTORY_MAX_DAYS, CALL_HISTORY_REPORT_LIFETIME
 from spikon.forms import POLISH_NUMBER, CallFilterForm, ReportOrderForm
 from spikon.models import CALL_STATES, CallDirection, CallHistoryReport, CallRecord, call_state_label
+from spikon.tables import call_rows
 from spikon.tasks import poll_call_history_report
 from spikon.views.overview import page_context, spikon_account
 
@@ -114,39 +110,6 @@ def calls(request: TenantRequest) -> HttpResponse:
     )
     template = "spikon/history.html#call-results" if request.htmx else "spikon/history.html"
     return render(request, template, context)
-
-
-def call_rows(request: TenantRequest, calls: list[CallRecord]) -> SafeString:
-    """The calls' rows, joined here: fifty rows of date filters, URL tags and template lookups took most of
-    the page's time. Times in the current (the tenant's) time zone; every stored text escaped."""
-    zone = timezone.get_current_timezone()
-    play_url = url_for_each(
-        "spikon:history-call", "call_id", stand_in=str(UUID(int=0)), tenant_slug=request.tenant.slug
-    )
-    play = escape(_("Play"))
-    ftp = f'<span class="muted" title="{escape(_("Delivered to your FTP server"))}">{escape(_("FTP:"))}'
-    directions = {value: escape(str(label)) for value, label in CallDirection.choices}
-    rows = []
-    for call in calls:
-        started = call.started_at.astimezone(zone)
-        # As get_direction_display: the label, or the value itself when it has none; "—" for no direction.
-        direction = (
-            "—" if call.direction is None else directions.get(call.direction, escape(str(call.direction)))
-        )
-        if call.recording_url:
-            url = play_url(call.public_id)
-            recording = f'<a href="{url}" hx-get="{url}" hx-target="this" hx-swap="outerHTML" class="spikon-play">{play}</a>'
-        elif call.recording_file_name:
-            recording = f"{ftp} {escape(call.recording_file_name)}</span>"
-        else:
-            recording = "—"
-        rows.append(
-            f'<tr><td><time datetime="{started.isoformat()}">{started:%Y-%m-%d %H:%M:%S}</time></td>'
-            f"<td>{direction}</td><td>{escape(phone(call.source))}</td>"
-            f'<td>{escape(phone(call.destination))}</td><td class="numeric">{call.duration_text}</td>'
-            f"<td>{escape(call.state_label)}</td><td>{recording}</td></tr>"
-        )
-    return mark_safe("".join(rows))  # escaped above
 
 
 def call_states(tenant_id: int) -> list[str]:

@@ -10,8 +10,6 @@ import codecs
 import csv
 import io
 from datetime import timedelta
-from html import escape
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -19,12 +17,9 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -35,8 +30,6 @@ from accounts.models import Role
 from accounts.tenancy import TenantRequest, tenant_view
 from provider_api.errors import AlreadyExistsError, ProviderError
 from providers.csv_export import FORMULA_STARTS, Column, csv_response
-from providers.formatting import phone
-from providers.pages import url_for_each
 from providers.queueing import queue_after_commit
 from providers.texts import joined, later
 from spikon import services
@@ -49,8 +42,9 @@ from spikon.forms import (
     PhoneBookForm,
     normalize_phone_number,
 )
-from spikon.models import PhoneBook, PhoneBookEntry, PhoneBookImport, PhoneBookImportRow, SpikonAccount
+from spikon.models import PhoneBook, PhoneBookEntry, PhoneBookImport, PhoneBookImportRow
 from spikon.sync import PHONEBOOKS
+from spikon.tables import entry_rows
 from spikon.tasks import run_phonebook_import
 from spikon.views.overview import page_context, spikon_account
 
@@ -176,42 +170,6 @@ def _entries_context(request: TenantRequest, book: PhoneBook, **extra: object) -
     )
     context.update(extra)
     return context
-
-
-def entry_rows(
-    request: TenantRequest, book: PhoneBook, entries: list[PhoneBookEntry], account: SpikonAccount | None
-) -> SafeString:
-    """The entries' rows, joined here: fifty rows of template tags, two translations and a reverse() each
-    took most of the page's time. Names and numbers are escaped; the actions are an operator's."""
-    can_operate = request.role >= Role.OPERATOR
-    slug = request.tenant.slug
-    call_url = reverse("spikon:click-to-call", kwargs={"tenant_slug": slug})
-    sms_url = reverse("spikon:sms-send", kwargs={"tenant_slug": slug})
-    delete_url = url_for_each("spikon:entry-delete", "entry_id", tenant_slug=slug, book_id=book.pk)
-    can_delete = account is not None and account.is_configured
-    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{get_token(request)}">'
-    call, sms, delete = escape(_("Call")), escape(_("SMS")), escape(_("Delete"))
-    rows = []
-    for entry in entries:
-        name, number = escape(entry.name), entry.number
-        cells = f'<tr id="entry-{entry.pk}"><td>{name}</td><td>{escape(phone(number))}</td>'
-        if can_operate:
-            actions = (
-                f'<a href="{call_url}?number={escape(quote(number))}&amp;name={escape(quote(entry.name))}">{call}</a> '
-                f'<a href="{sms_url}?to={escape(quote(number))}">{sms}</a>'
-            )
-            if can_delete:
-                url = delete_url(entry.pk)
-                confirm = _("Delete “%(name)s” from the phonebook?") % {"name": name}
-                label = _("Delete %(name)s") % {"name": name}
-                actions += (
-                    f' <form method="post" action="{url}" hx-post="{url}" hx-target="#entries" hx-swap="outerHTML" '
-                    f'hx-confirm="{confirm}"> {csrf} <button type="submit" class="link-button" '
-                    f'aria-label="{label}">{delete}</button> </form>'
-                )
-            cells += f'<td class="spikon-row-actions">{actions}</td>'
-        rows.append(cells + "</tr>")
-    return mark_safe("".join(rows))  # escaped above
 
 
 @require_GET

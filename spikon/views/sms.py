@@ -8,18 +8,13 @@ and a send whose answer is lost is "unknown — check state".
 
 from __future__ import annotations
 
-from html import escape
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
@@ -28,12 +23,11 @@ from accounts.ids import row_id, row_ids
 from accounts.models import Role
 from accounts.pagination import keyset_page
 from accounts.tenancy import TenantRequest, tenant_view
-from providers.formatting import phone
 from providers.once import new_action_key
-from providers.texts import shown
 from spikon import services
 from spikon.forms import SMS_MAX_RECIPIENTS, SmsForm, polish_sms_number, sms_parts
 from spikon.models import PhoneBook, PhoneBookEntry, SmsBatch, SmsMessage
+from spikon.tables import log_rows
 from spikon.views.overview import page_context, spikon_account
 
 LOG_PER_PAGE = 50
@@ -70,49 +64,6 @@ def sms_log(request: TenantRequest) -> HttpResponse:
         response_class = HttpResponseStopPolling if settled else HttpResponse
         return response_class(render_to_string("spikon/sms_log.html#sms-log", context, request))
     return render(request, "spikon/sms_log.html", context)
-
-
-def log_rows(request: TenantRequest, sms: list[SmsMessage]) -> SafeString:
-    """The log's rows, joined here: fifty rows of date filters, tags and translations took most of the
-    page's time. Times in the current (the tenant's) time zone; every stored or translated text escaped."""
-    zone = timezone.get_current_timezone()
-    can_operate = request.role >= Role.OPERATOR
-    account_url = reverse("spikon:account", kwargs={"tenant_slug": request.tenant.slug})
-    send_url = reverse("spikon:sms-send", kwargs={"tenant_slug": request.tenant.slug})
-    waits = _(
-        'Its delivery check waits for the SPIKON credentials to be fixed on the <a href="%(account_url)s">'
-        "account page</a> (then Test connection)."
-    ) % {"account_url": escape(account_url)}
-    tried_again = escape(_("The last check failed; it is tried again."))
-    send_again = escape(_("Send again…"))
-    rows = []
-    for message in sms:
-        created = message.created_at.astimezone(zone)
-        words, kind = message.shown_state
-        batch = message.batch
-        notes = []
-        if message.delivery_error:
-            notes.append(f"<br><small>{escape(message.delivery_error)}</small>")
-        if message.last_error and message.poll_status == "failed":
-            notes.append(f"<br><small>{escape(shown(message.last_error))}</small>")
-        if message.waits_for_credentials:
-            notes.append(f"<br><small>{waits} {escape(shown(message.last_error))}</small>")
-        if message.last_error and message.poll_status == "waiting":
-            notes.append(f"<br><small>{tried_again} {escape(shown(message.last_error))}</small>")
-        if can_operate and message.poll_status == "failed" and message.send_status != "accepted":
-            notes.append(f'<br><small><a href="{send_url}?again={message.pk}">{send_again}</a></small>')
-        name = f"<br><small>{escape(message.recipient_name)}</small>" if message.recipient_name else ""
-        delivery = "" if message.delivery is None else message.delivery
-        rows.append(
-            f'<tr id="sms-{message.pk}"><td><time datetime="{created.isoformat()}">'
-            f"{created:%Y-%m-%d %H:%M:%S}</time></td><td>{escape(phone(message.recipient))}{name}</td>"
-            f'<td>{escape(batch.sender)}</td><td class="spikon-sms-text" title="{escape(batch.text)}">'
-            f'{escape(Truncator(batch.text).chars(80))}</td><td class="numeric">{sms_parts(batch.text)[2]}</td>'
-            f'<td><span class="badge badge-{escape(kind)}" data-sms-state="{escape(message.send_status)}/'
-            f'{escape(str(delivery))}">{escape(words)}</span>{"".join(notes)}</td>'
-            f"<td>{escape(batch.username)}</td></tr>"
-        )
-    return mark_safe("".join(rows))  # escaped above
 
 
 # --- compose -----------------------------------------------------------------------------------------------
