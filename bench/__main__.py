@@ -59,7 +59,7 @@ def main() -> int:
         "--before", metavar="JSON", help="an earlier run's results: print the targets before/after"
     )
     parser.add_argument(
-        "--contention-requests", type=int, default=60, help="requests per page and condition (default 60)"
+        "--contention-requests", type=int, default=160, help="requests per page and condition (default 160)"
     )
     options = parser.parse_args()
     parts = [part.strip() for part in options.only.split(",") if part.strip()]
@@ -201,18 +201,13 @@ def targets(figures: dict[str, Any]) -> list[dict[str, Any]]:
         ratio = figures["fanout"]["wall_seconds"] / figures["fanout"]["ideal_seconds"]
         add("fan-out wall / ideal", ratio, f"<= {fanout.TARGET_RATIO:g}", ratio <= fanout.TARGET_RATIO)
     if "contention" in figures:
-        names = {"slow_spikon": "(a) slow SPIKON + monitors", "statements": "(b) PDF statements in a loop"}
-        ratios = contention.ratios(figures["contention"])
-        plain = ratios.pop("statements_not_niced")
-        for condition, by_page in ratios.items():
+        for condition, by_page in contention.ratios(figures["contention"]).items():
             for label, ratio in by_page.items():
-                was = plain[label] if condition == "statements" else None
                 add(
-                    f"{names[condition]}: {label} p95 / quiet",
+                    f"{contention.NAMES[condition]}: {label} p95 / quiet",
                     ratio,
                     f"<= {contention.TARGET_RATIO:g}",
                     ratio <= contention.TARGET_RATIO,
-                    before="" if was is None else f"{was:.2f} (worker not niced)",
                 )
     return rows
 

@@ -1,7 +1,7 @@
 """Figure 6: the local-copy pages while a provider is slow and while statements are being made.
 
 One gunicorn as in the Docker image (2 workers) serves every page. The pages of figure 1 (they read
-only the local copy) are measured three times, one condition after the other:
+only the local copy) are measured in three conditions:
 
     quiet: nothing else runs;
     (a) SPIKON answers in 10 s (the sandbox on a loopback port, --latency 10) and two viewers keep the
@@ -10,14 +10,25 @@ only the local copy) are measured three times, one condition after the other:
     (b) two members download PDF statements in a loop (bench.statements: asked, made by a worker as
         docker-compose.yml's worker-reports, downloaded).
 
-A page's p95 in (a) and in (b) over its p95 when quiet: target <= 1.5 each.
+The machine may be shared, so the conditions take turns, as the pages take turns with the floor in
+figure 1: in each of ROUNDS rounds every page gets a short turn quiet, (a), quiet, (b). A burst of load
+from elsewhere then falls on every condition alike. Each condition's load runs only in its own turns:
+its people (monitor viewers, statement members) wait at a Gate while it is shut, and its worker (started
+by the bench, stopped by its PID) is frozen with SIGSTOP and thawed with SIGCONT.
+
+A page's p95 in (a) and in (b) over its quiet p95, and the same for every page's requests together:
+target <= 1.5 each.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from bench import loadgen, statements
@@ -32,13 +43,108 @@ from bench.environment import (
     wait_for_worker,
 )
 from bench.fanout import _delete_queue
+from bench.pages import ROUNDS
 
 TARGET_RATIO = 1.5
 SPIKON_LATENCY_SECONDS = 10.0
 MONITOR_VIEWERS = 2
 STATEMENT_MEMBERS = 2
-ROUNDS = 5
-CONDITIONS = ("quiet", "slow SPIKON + monitors", "PDF statements")
+TURNS = ("quiet", "slow_spikon", "quiet", "statements")  # one round of one page
+CONDITIONS = ("slow_spikon", "statements")
+NAMES = {"slow_spikon": "(a) slow SPIKON + monitors", "statements": "(b) PDF statements in a loop"}
+EVERY_PAGE = "every page together"
+
+
+class Gate:
+    """Lets a condition's people act only during its turns.
+
+    While it is shut, their requests wait; shutting waits for the requests under way, so none spills into
+    the next turn. Their pauses (a monitor's 5 s between refreshes, a member's 2 s between looks at the
+    list) count only the time it is open: over the condition's turns they act at their real pace.
+    """
+
+    def __init__(self) -> None:
+        self._state = threading.Condition()
+        self._open = False
+        self._ended = False
+        self._under_way = 0
+        self._opened_at = 0.0
+        self._banked = 0.0  # open seconds before the last opening
+
+    def clock(self) -> float:
+        """Seconds it has been open."""
+        with self._state:
+            return self._clock()
+
+    def _clock(self) -> float:
+        return self._banked + (time.monotonic() - self._opened_at if self._open else 0.0)
+
+    def open(self) -> None:
+        with self._state:
+            self._open, self._opened_at = True, time.monotonic()
+            self._state.notify_all()
+
+    def shut(self) -> None:
+        with self._state:
+            if self._open:
+                self._banked, self._open = self._clock(), False
+            self._state.wait_for(lambda: self._under_way == 0)
+
+    def end(self) -> None:
+        """For good: nobody waits any more (the people are being stopped)."""
+        with self._state:
+            self._ended = True
+            self._state.notify_all()
+
+    @contextmanager
+    def inside(self) -> Iterator[None]:
+        """One request: once the gate is open, and counted as under way until it is answered."""
+        with self._state:
+            self._state.wait_for(lambda: self._open or self._ended)
+            self._under_way += 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self._under_way -= 1
+                self._state.notify_all()
+
+    def sleep(self, seconds: float) -> None:
+        """Until it has been open `seconds` more (or has ended)."""
+        with self._state:
+            until = self._clock() + seconds
+            while not self._ended and self._clock() < until:
+                self._state.wait(until - self._clock() if self._open else None)
+
+
+class Load:
+    """A condition's background load: its people behind a gate, its workers frozen outside its turns."""
+
+    def __init__(self, gate: Gate, workers: list[subprocess.Popen]) -> None:
+        self.gate, self.workers = gate, workers
+
+    def on(self) -> None:
+        for worker in self.workers:
+            os.killpg(worker.pid, signal.SIGCONT)
+        self.gate.open()
+
+    def off(self) -> None:
+        self.gate.shut()
+        # The worker's process group: the Celery main process and its pool, all started by the bench.
+        for worker in self.workers:
+            os.killpg(worker.pid, signal.SIGSTOP)
+
+    @contextmanager
+    def frozen(self) -> Iterator[Load]:
+        """Off until the turns start; on when leaving (a stopped worker cannot take SIGTERM)."""
+        self.off()
+        try:
+            yield self
+        finally:
+            for worker in self.workers:
+                if worker.poll() is None:
+                    os.killpg(worker.pid, signal.SIGCONT)
+            self.gate.end()
 
 
 def _campaigns(tenant) -> list:
@@ -65,13 +171,14 @@ def _point_spikon(tenant, base_url: str | None) -> None:
 
 
 class Viewers:
-    """People with a monitor page open: the page, then its HTMX refresh every 5 s, until stopped."""
+    """People with a monitor page open: the page, then its HTMX refresh every 5 s (of the gate's open
+    time), until stopped."""
 
-    def __init__(self, base_url: str, cookie: str, paths: list[str]) -> None:
+    def __init__(self, base_url: str, cookie: str, paths: list[str], gate: Gate) -> None:
         from spikon.sync import MONITOR_REFRESH_SECONDS
 
         self.every = MONITOR_REFRESH_SECONDS
-        self.base_url, self.cookie, self.paths = base_url, cookie, paths
+        self.base_url, self.cookie, self.paths, self.gate = base_url, cookie, paths, gate
         self.stop = threading.Event()
         self.samples = loadgen.Samples()
         self.threads = [threading.Thread(target=self._watch, args=(path,), daemon=True) for path in paths]
@@ -80,17 +187,20 @@ class Viewers:
         headers = {"Cookie": self.cookie}
         htmx = False
         while not self.stop.is_set():
-            started = time.perf_counter()
-            try:
-                status, _ = loadgen.get(
-                    self.base_url + path, {**headers, **({"HX-Request": "true"} if htmx else {})}
-                )
-            except OSError:
-                status = 0
-            self.samples.seconds.append(time.perf_counter() - started)
-            self.samples.failed += status != 200
+            with self.gate.inside():
+                if self.stop.is_set():
+                    return
+                started = time.perf_counter()
+                try:
+                    status, _ = loadgen.get(
+                        self.base_url + path, {**headers, **({"HX-Request": "true"} if htmx else {})}
+                    )
+                except OSError:
+                    status = 0
+                self.samples.seconds.append(time.perf_counter() - started)
+                self.samples.failed += status != 200
             htmx = True
-            self.stop.wait(self.every)
+            self.gate.sleep(self.every)
 
     def __enter__(self) -> Viewers:
         for thread in self.threads:
@@ -99,40 +209,31 @@ class Viewers:
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
+        self.gate.end()
         for thread in self.threads:
             thread.join(timeout=30)
 
 
-def _measure_pages(base_url: str, cookie: str, measured: list, requests: int) -> dict[str, loadgen.Samples]:
-    """Every page in ROUNDS turns of requests/ROUNDS each (a page's samples spread over the condition)."""
-    samples = {page.label: loadgen.Samples() for page in measured}
-    for _ in range(ROUNDS):
-        for page in measured:
-            loadgen.run(
-                base_url + page.path,
-                cookie,
-                requests=requests // ROUNDS,
-                htmx=page.htmx,
-                into=samples[page.label],
-            )
-    return samples
+def _statement_filters(index: int) -> dict[str, Any]:
+    """Member `index`'s statement: the busy calls of a month of its own, `index` months back (some 20,000
+    calls, a statement of about 20 s of a worker's CPU)."""
+    from premium.sync import current_month
 
-
-def _statement_filters(tenant) -> dict[str, Any]:
-    """The previous month's busy calls (some 20,000: a statement of about 20 s of a worker's CPU)."""
-    from bench.ingest import previous_month
-
-    year, month = previous_month()
+    year, month = current_month()
+    month -= index
+    if month < 1:
+        year, month = year - 1, month + 12
     return {"year": year, "month": month, "disposition": "BUSY"}
 
 
 def measure(tenant, user, *, requests: int) -> dict[str, Any]:
     from django.urls import reverse
 
-    from bench.pages import count_queries, pages, session_cookie
+    from bench.pages import collect_static, count_queries, pages, session_cookie
 
     cookie = session_cookie(user)
     _floor, measured = pages(tenant)
+    collect_static()  # the pages need the manifest also when this figure runs alone
     for page in measured:
         count_queries(page, cookie)  # each answers 200 before it is timed
     campaigns = _campaigns(tenant)
@@ -140,70 +241,97 @@ def measure(tenant, user, *, requests: int) -> dict[str, Any]:
         reverse("spikon:callcenter-monitor", kwargs={"tenant_slug": tenant.slug, "campaign_id": campaign.pk})
         for campaign in campaigns[:MONITOR_VIEWERS]
     ]
-    env = django_environment()
-    figures: dict[str, Any] = {"requests": requests, "pages": [page.label for page in measured]}
+    figures: dict[str, Any] = {
+        "requests": requests,
+        "rounds": ROUNDS,
+        "pages": [page.label for page in measured],
+    }
+    statements.clear(tenant)
     try:
-        _measure(tenant, cookie, measured, monitors, campaigns, env, requests, figures)
+        _measure(tenant, cookie, measured, monitors, campaigns, requests, figures)
     finally:
+        statements.clear(tenant)
         _delete_queue()  # what the workers left: monitor refreshes planned ahead, statements not taken
     return figures
 
 
-def _measure(tenant, cookie, measured, monitors, campaigns, env, requests, figures) -> None:
+def _measure(tenant, cookie, measured, monitors, campaigns, requests, figures) -> None:
     from bench.pages import serve
 
-    with serve(workers=2) as (base_url, _process):
+    env = django_environment()
+    port = free_port()
+    sandbox = [str(PYTHON), "-m", "bench.sandbox_server", "--port", str(port)]
+    sandbox += ["--latency", str(SPIKON_LATENCY_SECONDS)]
+    interactive, reports = compose_worker("worker-interactive"), compose_worker("worker-reports")
+    with ExitStack() as stack:
+        base_url, _web = stack.enter_context(serve(workers=2))
         for page in measured:
             loadgen.run(base_url + page.path, cookie, requests=8, htmx=page.htmx)  # warm-up
-        print("  quiet", flush=True)
-        figures["quiet"] = _latencies(_measure_pages(base_url, cookie, measured, requests))
+        sandbox_process = stack.enter_context(running(sandbox, env=env, log=DATA_DIR / "sandbox.log"))
+        workers = {}
+        for name, command in (("interactive", interactive), ("reports", reports)):
+            log = DATA_DIR / f"worker-{name}.log"
+            workers[name] = stack.enter_context(running(command, env=env, log=log))
+            wait_for_worker(workers[name], _node(command), 1, log)
+        stack.callback(_point_spikon, tenant, None)
+        wait_for_port(port, sandbox_process)
+        _point_spikon(tenant, f"http://127.0.0.1:{port}")
+
+        slow = stack.enter_context(Load(Gate(), [workers["interactive"]]).frozen())
+        pdf = stack.enter_context(Load(Gate(), [workers["reports"]]).frozen())
+        loads = {"slow_spikon": slow, "statements": pdf}
+        viewers = stack.enter_context(Viewers(base_url, cookie, monitors, slow.gate))
+        numbers = range(1, STATEMENT_MEMBERS + 1)
+        people = [statements.member(base_url, tenant, index, pdf.gate) for index in numbers]
+        loop = stack.enter_context(statements.Loop(people, [_statement_filters(index) for index in numbers]))
+        stack.callback(pdf.gate.end)  # before the loop is stopped: no member waits for a turn any more
+        # Each condition first runs alone until it is under way: the first monitor refreshes waiting on
+        # SPIKON, both statements asked and being made.
+        for load, seconds in ((slow, SPIKON_LATENCY_SECONDS + 2), (pdf, 5.0)):
+            load.on()
+            time.sleep(seconds)
+            load.off()
 
         print(
-            f"  SPIKON answering in {SPIKON_LATENCY_SECONDS:.0f} s, {MONITOR_VIEWERS} monitors watched",
+            f"  {ROUNDS} rounds, each page in turns: quiet, SPIKON answering in {SPIKON_LATENCY_SECONDS:.0f} s "
+            f"with {MONITOR_VIEWERS} monitors watched, quiet, {STATEMENT_MEMBERS} members downloading PDF "
+            f"statements in a loop ({' '.join(reports[4:])})",
             flush=True,
         )
-        port = free_port()
-        sandbox = [str(PYTHON), "-m", "bench.sandbox_server", "--port", str(port)]
-        sandbox += ["--latency", str(SPIKON_LATENCY_SECONDS)]
-        worker = compose_worker("worker-interactive")
-        with ExitStack() as stack:
-            sandbox_process = stack.enter_context(running(sandbox, env=env, log=DATA_DIR / "sandbox.log"))
-            log = DATA_DIR / "worker-interactive.log"
-            worker_process = stack.enter_context(running(worker, env=env, log=log))
-            stack.callback(_point_spikon, tenant, None)
-            wait_for_port(port, sandbox_process)
-            _point_spikon(tenant, f"http://127.0.0.1:{port}")
-            wait_for_worker(worker_process, _node(worker), 1, log)
-            viewers = stack.enter_context(Viewers(base_url, cookie, monitors))
-            time.sleep(SPIKON_LATENCY_SECONDS + 2)  # the first refreshes are waiting on SPIKON
-            figures["slow_spikon"] = _latencies(_measure_pages(base_url, cookie, measured, requests))
-            figures["monitor_views"] = _latency(viewers.samples)
-            figures["monitor_refreshes"] = _monitor_refreshes(campaigns)
+        samples = _take_turns(base_url, cookie, measured, requests, loads)
+        figures["seconds"] = {condition: load.gate.clock() for condition, load in loads.items()}
+        for condition in ("quiet", *CONDITIONS):
+            figures[condition] = _latencies(samples[condition])
+        figures["monitor_views"] = _latency(viewers.samples)
+        figures["monitor_refreshes"] = _monitor_refreshes(campaigns)
+        figures["statements_made"] = loop.done
+        figures["statements_errors"] = loop.errors
 
-        # (b) twice: the worker as docker-compose.yml runs it (--niceness), and the same without it, to show
-        # what the lower priority buys.
-        compose = compose_worker("worker-reports")
-        at = compose.index("--niceness") if "--niceness" in compose else None
-        plain = compose if at is None else compose[:at] + compose[at + 2 :]
-        for key, worker in (("statements_not_niced", plain), ("statements", compose)):
-            print(
-                f"  {STATEMENT_MEMBERS} members downloading PDF statements in a loop ({' '.join(worker[4:])})"
-            )
-            log = DATA_DIR / "worker-reports.log"
-            with running(worker, env=env, log=log) as worker_process:
-                wait_for_worker(worker_process, _node(worker), 1, log)
-                people = [
-                    statements.member(base_url, tenant, index) for index in range(1, STATEMENT_MEMBERS + 1)
-                ]
-                statements.clear(tenant)
+
+def _take_turns(base_url, cookie, measured, requests, loads) -> dict[str, dict[str, loadgen.Samples]]:
+    """Per round and page, a turn of requests/ROUNDS requests in each of TURNS (quiet twice as many)."""
+    samples = {
+        condition: {label: loadgen.Samples() for label in (*(page.label for page in measured), EVERY_PAGE)}
+        for condition in ("quiet", *CONDITIONS)
+    }
+    for number in range(1, ROUNDS + 1):
+        for page in measured:
+            for condition in TURNS:
+                load = loads.get(condition)
+                if load:
+                    load.on()
                 try:
-                    with statements.Loop(people, _statement_filters(tenant)) as loop:
-                        time.sleep(5)  # both statements are being made
-                        figures[key] = _latencies(_measure_pages(base_url, cookie, measured, requests))
+                    turn = loadgen.run(
+                        base_url + page.path, cookie, requests=max(requests // ROUNDS, 1), htmx=page.htmx
+                    )
                 finally:
-                    statements.clear(tenant)
-                figures[f"{key}_made"] = loop.done
-                figures[f"{key}_errors"] = loop.errors
+                    if load:
+                        load.off()
+                for label in (page.label, EVERY_PAGE):
+                    samples[condition][label].seconds += turn.seconds
+                    samples[condition][label].failed += turn.failed
+        print(f"  round {number} of {ROUNDS}", flush=True)
+    return samples
 
 
 def _node(command: list[str]) -> str:
@@ -234,11 +362,11 @@ def _latencies(samples: dict[str, loadgen.Samples]) -> dict[str, dict[str, Any]]
 
 
 def ratios(figures: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per condition, each page's p95 over its quiet p95."""
+    """Per condition, each page's p95 over its quiet p95, and that of every page's requests together."""
     quiet = figures["quiet"]
     return {
         condition: {label: figures[condition][label]["p95_ms"] / quiet[label]["p95_ms"] for label in quiet}
-        for condition in ("slow_spikon", "statements_not_niced", "statements")
+        for condition in CONDITIONS
     }
 
 
@@ -248,37 +376,41 @@ def table(figures: dict[str, Any]) -> list[str]:
 
     by = ratios(figures)
     lines = [
-        "| page | quiet p95 ms | (a) slow SPIKON p95 ms | (a) / quiet (target <= 1.5) | (b) PDF loop, reports "
-        "worker not niced: p95 ms | / quiet | (b) PDF loop, worker as in compose (--niceness 10): p95 ms | "
-        "/ quiet (target <= 1.5) | failed |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| page | quiet p95 ms | (a) slow SPIKON p95 ms | (a) / quiet (target <= {TARGET_RATIO:g}) | "
+        f"(b) PDF loop p95 ms | (b) / quiet (target <= {TARGET_RATIO:g}) | failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for label in figures["pages"]:
-        quiet, slow, pdf = (
-            figures["quiet"][label],
-            figures["slow_spikon"][label],
-            figures["statements"][label],
-        )
-        plain = figures["statements_not_niced"][label]
-        a, b, b0 = by["slow_spikon"][label], by["statements"][label], by["statements_not_niced"][label]
-        failed = quiet["failed"] + slow["failed"] + pdf["failed"] + plain["failed"]
+    for label in (*figures["pages"], EVERY_PAGE):
+        quiet, slow, pdf = (figures[condition][label] for condition in ("quiet", *CONDITIONS))
+        a, b = (by[condition][label] for condition in CONDITIONS)
+        failed = quiet["failed"] + slow["failed"] + pdf["failed"]
+        name = f"**{label}**" if label == EVERY_PAGE else label
         lines.append(
-            f"| {label} | {quiet['p95_ms']:.1f} | {slow['p95_ms']:.1f} | {a:.2f} {mark(a)} | {plain['p95_ms']:.1f} | "
-            f"{b0:.2f} | {pdf['p95_ms']:.1f} | {b:.2f} {mark(b)} | {failed} |"
+            f"| {name} | {quiet['p95_ms']:.1f} | {slow['p95_ms']:.1f} | {a:.2f} {mark(a)} | "
+            f"{pdf['p95_ms']:.1f} | {b:.2f} {mark(b)} | {failed} |"
         )
     views = figures["monitor_views"]
-    made = figures["statements_made"] + figures["statements_not_niced_made"]
-    errors = figures["statements_errors"] + figures["statements_not_niced_errors"]
+    made = figures["statements_made"]
+    errors = figures["statements_errors"]
+    seconds = figures["seconds"]
+    per_turn = max(figures["requests"] // figures["rounds"], 1)
     lines += [
         "",
-        f"{figures['requests']} requests per page and condition over 4 connections, in {ROUNDS} turns. (a): "
-        f"the monitor pages answered in p95 {views['p95_ms']:.0f} ms ({views['requests']} views, "
-        f"{views['failed']} failed); the monitors' snapshots marked failing (SPIKON slower than the refresh's "
-        f"{_monitor_timeout()}) {figures['monitor_refreshes']['failing']} of "
-        f"{figures['monitor_refreshes']['snapshots']}. (b): {len(made)} statements made"
+        f"{figures['rounds']} rounds; in each, every page had turns of {per_turn} requests over 4 connections: "
+        f"quiet, (a), quiet, (b) ({figures['rounds'] * per_turn} requests per page in (a) and (b), twice as "
+        f"many quiet). Outside its turns a condition's people wait and its worker is stopped (SIGSTOP). "
+        f"(a), {seconds['slow_spikon']:.0f} s in all: the monitor pages answered in p95 "
         + (
-            f" ({made[0]['calls']:,} calls each, ready after {min(r['ready_seconds'] for r in made):.0f}-"
-            f"{max(r['ready_seconds'] for r in made):.0f} s)"
+            f"{views['p95_ms']:.0f} ms ({views['requests']} views, {views['failed']} failed)"
+            if views
+            else "-"
+        )
+        + f"; the monitors' snapshots marked failing (SPIKON slower than the refresh's {_monitor_timeout()}) "
+        f"{figures['monitor_refreshes']['failing']} of {figures['monitor_refreshes']['snapshots']}. "
+        f"(b), {seconds['statements']:.0f} s in all: {len(made)} statements made"
+        + (
+            f" ({min(r['calls'] for r in made):,}-{max(r['calls'] for r in made):,} calls, ready after {min(r['ready_seconds'] for r in made):.0f}-"
+            f"{max(r['ready_seconds'] for r in made):.0f} s of (b))"
             if made
             else ""
         )

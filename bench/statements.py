@@ -19,18 +19,38 @@ READY_TIMEOUT_SECONDS = 1800
 
 
 class Member:
-    """One person's browser: the session and CSRF cookies, a new connection for every request."""
+    """One person's browser: the session and CSRF cookies, a new connection for every request.
 
-    def __init__(self, base_url: str, tenant, user) -> None:
+    With a `gate` (bench.contention.Gate) the person acts only while it is open: requests wait for it,
+    and the pauses and times count only its open time.
+    """
+
+    def __init__(self, base_url: str, tenant, user, gate=None) -> None:
         from bench.pages import session_cookie
 
         self.address = urlsplit(base_url)
         self.tenant = tenant
         self.user = user
+        self.gate = gate
         name, _, value = session_cookie(user).partition("=")
         self.cookies = {name: value}
 
+    def clock(self) -> float:
+        return self.gate.clock() if self.gate else time.perf_counter()
+
+    def sleep(self, seconds: float) -> None:
+        if self.gate:
+            self.gate.sleep(seconds)
+        else:
+            time.sleep(seconds)
+
     def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        if self.gate is None:
+            return self._request(method, path, headers)
+        with self.gate.inside():
+            return self._request(method, path, headers)
+
+    def _request(self, method: str, path: str, headers: dict[str, str] | None) -> tuple[int, bytes]:
         connection = http.client.HTTPConnection(self.address.hostname, self.address.port, timeout=600)
         try:
             cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
@@ -51,7 +71,7 @@ class Member:
             connection.close()
 
 
-def member(base_url: str, tenant, index: int) -> Member:
+def member(base_url: str, tenant, index: int, gate=None) -> Member:
     """Viewer number `index` of the tenant (made once)."""
     from accounts.models import Membership, Role, User
 
@@ -60,7 +80,7 @@ def member(base_url: str, tenant, index: int) -> Member:
         user.set_unusable_password()
         user.save()
     Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": Role.VIEWER})
-    return Member(base_url, tenant, user)
+    return Member(base_url, tenant, user, gate)
 
 
 def statement(person: Member, filters: dict[str, Any], stop: threading.Event | None = None) -> dict[str, Any]:
@@ -77,9 +97,9 @@ def statement(person: Member, filters: dict[str, Any], stop: threading.Event | N
     mine = Statement.objects.filter(tenant=person.tenant, requested_by=person.user)
     before = mine.order_by("-id").values_list("id", flat=True).first() or 0
     ask = reverse("premium:statement-request", kwargs={"tenant_slug": slug}) + "?" + urlencode(filters)
-    started = time.perf_counter()
+    started = person.clock()
     status, _ = person.request("POST", ask, {"X-CSRFToken": person.cookies.get("csrftoken", "")})
-    asked = time.perf_counter() - started
+    asked = person.clock() - started
     if status != 302:
         raise RuntimeError(f"POST {ask} answered {status}")
     made = mine.filter(id__gt=before).order_by("id").first()
@@ -89,11 +109,11 @@ def statement(person: Member, filters: dict[str, Any], stop: threading.Event | N
         made.refresh_from_db(fields=["state", "last_error", "calls"])
         if made.state in (Statement.State.READY, Statement.State.FAILED):
             break
-        if time.perf_counter() - started > READY_TIMEOUT_SECONDS or (stop is not None and stop.is_set()):
+        if person.clock() - started > READY_TIMEOUT_SECONDS or (stop is not None and stop.is_set()):
             return {"statement_id": made.pk, "asked_seconds": asked, "ready_seconds": None}
-        time.sleep(POLL_SECONDS)
+        person.sleep(POLL_SECONDS)
         person.request("GET", listing, {"HX-Request": "true"})
-    ready = time.perf_counter() - started
+    ready = person.clock() - started
     if made.state != Statement.State.READY:
         raise RuntimeError(f"statement {made.pk} failed: {made.last_error}")
     download = reverse("premium:statement-download", kwargs={"tenant_slug": slug, "statement_id": made.pk})
@@ -105,28 +125,31 @@ def statement(person: Member, filters: dict[str, Any], stop: threading.Event | N
         "calls": made.calls,
         "asked_seconds": asked,
         "ready_seconds": ready,
-        "downloaded_seconds": time.perf_counter() - started,
+        "downloaded_seconds": person.clock() - started,
         "bytes": len(body),
     }
 
 
 class Loop:
-    """Members asking for statements one after another until stopped (a thread each)."""
+    """Members asking for statements one after another until stopped (a thread each), each with filters
+    of its own (the same filters still in the making are not asked for twice)."""
 
-    def __init__(self, people: list[Member], filters: dict[str, Any]) -> None:
+    def __init__(self, people: list[Member], filters: list[dict[str, Any]]) -> None:
         self.people = people
-        self.filters = filters
         self.stop = threading.Event()
         self.done: list[dict[str, Any]] = []
         self.errors: list[str] = []
-        self.threads = [threading.Thread(target=self._run, args=(person,), daemon=True) for person in people]
+        self.threads = [
+            threading.Thread(target=self._run, args=(person, wanted), daemon=True)
+            for person, wanted in zip(people, filters, strict=True)
+        ]
 
-    def _run(self, person: Member) -> None:
+    def _run(self, person: Member, filters: dict[str, Any]) -> None:
         from django.db import connection
 
         try:
             while not self.stop.is_set():
-                result = statement(person, self.filters, self.stop)
+                result = statement(person, filters, self.stop)
                 if result["ready_seconds"] is not None:
                     self.done.append(result)
         except Exception as error:  # reported in the figures; the run goes on
