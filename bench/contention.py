@@ -29,12 +29,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 from bench import loadgen, statements
 from bench.environment import (
     DATA_DIR,
     PYTHON,
+    ROOT,
     compose_worker,
     django_environment,
     free_port,
@@ -272,6 +274,7 @@ def _measure(tenant, cookie, measured, monitors, campaigns, requests, figures) -
         for name, command in (("interactive", interactive), ("reports", reports)):
             log = DATA_DIR / f"worker-{name}.log"
             workers[name] = stack.enter_context(running(command, env=env, log=log))
+            figures[f"{name}_cpu_weight"] = _weigh_as_in_compose(workers[name], f"worker-{name}")
             wait_for_worker(workers[name], _node(command), 1, log)
         stack.callback(_point_spikon, tenant, None)
         wait_for_port(port, sandbox_process)
@@ -332,6 +335,30 @@ def _take_turns(base_url, cookie, measured, requests, loads) -> dict[str, dict[s
                     samples[condition][label].failed += turn.failed
         print(f"  round {number} of {ROUNDS}", flush=True)
     return samples
+
+
+def _weigh_as_in_compose(process: subprocess.Popen, service: str) -> int:
+    """The CPU weight docker-compose.yml gives the service (cpu_shares; 1024 when unset), given to a
+    process the bench started (and the processes it forks).
+
+    In Docker each service is a container, which the kernel schedules as a group of that weight against
+    the web's container. Here each process the bench starts leads a session of its own, which the kernel
+    also schedules as a group (autogroup), of the weight of the group's nice: nice n weighs about
+    1024 / 1.25 ** n. Without autogroups the processes' own nice does the same."""
+    import math
+
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"][service]
+    shares = int(spec.get("cpu_shares", 1024))
+    nice = min(max(round(math.log(1024 / shares, 1.25)), 0), 19)
+    if nice:
+        autogroups = Path("/proc/sys/kernel/sched_autogroup_enabled")
+        if autogroups.exists() and autogroups.read_text().strip() == "1":
+            Path(f"/proc/{process.pid}/autogroup").write_text(str(nice))
+        else:
+            os.setpriority(os.PRIO_PGRP, process.pid, nice)
+    return shares
 
 
 def _node(command: list[str]) -> str:
@@ -407,7 +434,9 @@ def table(figures: dict[str, Any]) -> list[str]:
         )
         + f"; the monitors' snapshots marked failing (SPIKON slower than the refresh's {_monitor_timeout()}) "
         f"{figures['monitor_refreshes']['failing']} of {figures['monitor_refreshes']['snapshots']}. "
-        f"(b), {seconds['statements']:.0f} s in all: {len(made)} statements made"
+        f"(b), {seconds['statements']:.0f} s in all, the reports worker at a CPU weight of "
+        f"{figures['reports_cpu_weight']} against the web's 1024 (docker-compose.yml's cpu_shares): "
+        f"{len(made)} statements made"
         + (
             f" ({min(r['calls'] for r in made):,}-{max(r['calls'] for r in made):,} calls, ready after {min(r['ready_seconds'] for r in made):.0f}-"
             f"{max(r['ready_seconds'] for r in made):.0f} s of (b))"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from celery import Celery, bootsteps
+from celery import Celery
 from celery.signals import worker_ready
-from click import IntRange, Option
 
 from config.env import log_when_email_is_off
 
@@ -81,31 +80,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_routes = (TASK_ROUTES,)
 app.conf.task_default_queue = DEFAULT_QUEUE
 app.autodiscover_tasks()
-
-
-# `celery worker --niceness N`: the worker and its processes run at a lower CPU priority. The reports
-# worker's statements may take minutes of CPU; on a small machine the web tier then still gets the CPU
-# at once when a request comes (bench/: the pages' p95 while statements are made).
-app.user_options["worker"].add(
-    Option(
-        ["--niceness"],
-        type=IntRange(0, 19),
-        default=0,
-        help="Lower the CPU priority of the worker and its processes by this much (0-19).",
-    )
-)
-
-
-class Niceness(bootsteps.Step):
-    """Applied before the pool forks its processes, which inherit it."""
-
-    def __init__(self, parent, niceness: int = 0, **options) -> None:
-        if niceness:
-            os.nice(niceness)
-        super().__init__(parent, **options)
-
-
-app.steps["worker"].add(Niceness)
 
 
 @worker_ready.connect
