@@ -264,7 +264,9 @@ def _measure(tenant, cookie, measured, monitors, campaigns, requests, figures) -
     port = free_port()
     sandbox = [str(PYTHON), "-m", "bench.sandbox_server", "--port", str(port)]
     sandbox += ["--latency", str(SPIKON_LATENCY_SECONDS)]
-    interactive, reports = compose_worker("worker-interactive"), compose_worker("worker-reports")
+    interactive, reports = (
+        _frozen_in_turns(compose_worker(f"worker-{name}")) for name in ("interactive", "reports")
+    )
     with ExitStack() as stack:
         base_url, _web = stack.enter_context(serve(workers=2))
         for page in measured:
@@ -335,6 +337,21 @@ def _take_turns(base_url, cookie, measured, requests, loads) -> dict[str, dict[s
                     samples[condition][label].failed += turn.failed
         print(f"  round {number} of {ROUNDS}", flush=True)
     return samples
+
+
+def _frozen_in_turns(command: list[str]) -> list[str]:
+    """A worker's command with its tasks' time limits (wall clock) stretched by the time it is frozen:
+    it runs one turn in len(TURNS), the time limit is the product's own in that time, with room."""
+    from django.conf import settings
+
+    stretch = 2 * len(TURNS)
+    return [
+        *command,
+        "--time-limit",
+        str(settings.CELERY_TASK_TIME_LIMIT * stretch),
+        "--soft-time-limit",
+        str(settings.CELERY_TASK_SOFT_TIME_LIMIT * stretch),
+    ]
 
 
 def _weigh_as_in_compose(process: subprocess.Popen, service: str) -> int:
@@ -443,7 +460,7 @@ def table(figures: dict[str, Any]) -> list[str]:
             if made
             else ""
         )
-        + (f"; errors: {'; '.join(errors)}" if errors else "")
+        + (f"; {len(errors)} errors, the first: {'; '.join(errors[:3])}" if errors else "")
         + ".",
     ]
     return lines

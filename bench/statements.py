@@ -149,11 +149,14 @@ class Loop:
 
         try:
             while not self.stop.is_set():
-                result = statement(person, filters, self.stop)
+                try:
+                    result = statement(person, filters, self.stop)
+                except Exception as error:  # reported in the figures; the member asks again
+                    self.errors.append(str(error))
+                    person.sleep(POLL_SECONDS)
+                    continue
                 if result["ready_seconds"] is not None:
                     self.done.append(result)
-        except Exception as error:  # reported in the figures; the run goes on
-            self.errors.append(str(error))
         finally:
             connection.close()
 
