@@ -37,6 +37,7 @@ from bench.environment import (
     DATA_DIR,
     PYTHON,
     ROOT,
+    children,
     compose_worker,
     django_environment,
     free_port,
@@ -305,6 +306,7 @@ def _measure(tenant, cookie, measured, monitors, campaigns, requests, figures) -
         )
         samples = _take_turns(base_url, cookie, measured, requests, loads)
         figures["seconds"] = {condition: load.gate.clock() for condition, load in loads.items()}
+        figures["reports_cpu_seconds"] = _cpu_seconds(workers["reports"].pid)
         for condition in ("quiet", *CONDITIONS):
             figures[condition] = _latencies(samples[condition])
         figures["monitor_views"] = _latency(viewers.samples)
@@ -376,6 +378,16 @@ def _weigh_as_in_compose(process: subprocess.Popen, service: str) -> int:
         else:
             os.setpriority(os.PRIO_PGRP, process.pid, nice)
     return shares
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time of a process and its children so far (a worker's pool)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for process in (pid, *children(pid)):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def _node(command: list[str]) -> str:
@@ -452,8 +464,8 @@ def table(figures: dict[str, Any]) -> list[str]:
         + f"; the monitors' snapshots marked failing (SPIKON slower than the refresh's {_monitor_timeout()}) "
         f"{figures['monitor_refreshes']['failing']} of {figures['monitor_refreshes']['snapshots']}. "
         f"(b), {seconds['statements']:.0f} s in all, the reports worker at a CPU weight of "
-        f"{figures['reports_cpu_weight']} against the web's 1024 (docker-compose.yml's cpu_shares): "
-        f"{len(made)} statements made"
+        f"{figures['reports_cpu_weight']} against the web's 1024 (docker-compose.yml's cpu_shares), "
+        f"which used {figures['reports_cpu_seconds']:.0f} s of CPU: {len(made)} statements made"
         + (
             f" ({min(r['calls'] for r in made):,}-{max(r['calls'] for r in made):,} calls, ready after {min(r['ready_seconds'] for r in made):.0f}-"
             f"{max(r['ready_seconds'] for r in made):.0f} s of (b))"
