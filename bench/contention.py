@@ -265,9 +265,9 @@ def _measure(tenant, cookie, measured, monitors, campaigns, requests, figures) -
     port = free_port()
     sandbox = [str(PYTHON), "-m", "bench.sandbox_server", "--port", str(port)]
     sandbox += ["--latency", str(SPIKON_LATENCY_SECONDS)]
-    interactive, reports = (
-        _frozen_in_turns(compose_worker(f"worker-{name}")) for name in ("interactive", "reports")
-    )
+    interactive, reports = compose_worker("worker-interactive"), compose_worker("worker-reports")
+    # Their tasks' time limits stretched by the time they are frozen (bench.frozen_settings).
+    worker_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.frozen_settings"}
     with ExitStack() as stack:
         base_url, _web = stack.enter_context(serve(workers=2))
         for page in measured:
@@ -276,7 +276,7 @@ def _measure(tenant, cookie, measured, monitors, campaigns, requests, figures) -
         workers = {}
         for name, command in (("interactive", interactive), ("reports", reports)):
             log = DATA_DIR / f"worker-{name}.log"
-            workers[name] = stack.enter_context(running(command, env=env, log=log))
+            workers[name] = stack.enter_context(running(command, env=worker_env, log=log))
             figures[f"{name}_cpu_weight"] = _weigh_as_in_compose(workers[name], f"worker-{name}")
             wait_for_worker(workers[name], _node(command), 1, log)
         stack.callback(_point_spikon, tenant, None)
@@ -339,21 +339,6 @@ def _take_turns(base_url, cookie, measured, requests, loads) -> dict[str, dict[s
                     samples[condition][label].failed += turn.failed
         print(f"  round {number} of {ROUNDS}", flush=True)
     return samples
-
-
-def _frozen_in_turns(command: list[str]) -> list[str]:
-    """A worker's command with its tasks' time limits (wall clock) stretched by the time it is frozen:
-    it runs one turn in len(TURNS), the time limit is the product's own in that time, with room."""
-    from django.conf import settings
-
-    stretch = 2 * len(TURNS)
-    return [
-        *command,
-        "--time-limit",
-        str(settings.CELERY_TASK_TIME_LIMIT * stretch),
-        "--soft-time-limit",
-        str(settings.CELERY_TASK_SOFT_TIME_LIMIT * stretch),
-    ]
 
 
 def _weigh_as_in_compose(process: subprocess.Popen, service: str) -> int:
