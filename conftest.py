@@ -14,6 +14,37 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "correct-horse-battery-9"
 
 
+def pytest_configure(config):
+    """Each pytest-xdist process (scripts/test runs one per core) gets a Redis database of its own.
+
+    The cache's clear() empties a whole database, broker messages included: two processes sharing one
+    would wipe each other's throttle counts and queued tasks. The database of REDIS_URL is the first
+    process's, the next ones take the following numbers; workers and servers started by a test inherit it
+    through the environment. (pytest-django gives each process its own test database the same way.)
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    redis_url = os.environ.get("REDIS_URL")
+    if worker and redis_url:
+        _use_redis_database(redis_url, offset=int(worker.removeprefix("gw")))
+
+
+def _use_redis_database(redis_url: str, offset: int) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.conf import settings
+
+    from config.celery import app
+
+    parts = urlsplit(redis_url)
+    database = int(parts.path.strip("/") or 0) + offset
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+    os.environ["REDIS_URL"] = url
+    settings.REDIS_URL = url
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
+    settings.CELERY_BROKER_URL = url
+    app.conf.broker_url = url
+
+
 def make_member(tenant: Tenant, username: str, role: Role) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, email=f"{username}@example.com")
     Membership.objects.create(user=user, tenant=tenant, role=role)
