@@ -85,3 +85,12 @@ app.autodiscover_tasks()
 @worker_ready.connect
 def _say_when_email_is_off(**kwargs) -> None:
     log_when_email_is_off()
+
+
+@worker_ready.connect
+def _send_a_heartbeat_on_start(**kwargs) -> None:
+    """Readiness (/healthz/ready) needs a recent heartbeat, and beat sends its first a minute after start:
+    a starting worker queues one itself, through the heartbeat's own queue, so a deploy is ready at once."""
+    from accounts.tasks import record_worker_heartbeat
+
+    record_worker_heartbeat.delay()

@@ -177,6 +177,14 @@ def test_a_worker_service_consumes_its_queue_and_its_health_check_pings_it_alone
         delete_broker_namespace(namespace)
 
 
+@pytest.mark.worker
+def test_a_starting_worker_sends_itself_a_heartbeat_so_ready_need_not_wait_for_beat(real_worker, client):
+    """Beat's first heartbeat comes a minute after start: until then every deploy (and the start command)
+    would be "not ready". The worker queues one through the heartbeat's queue as it starts; no beat runs here."""
+    assert wait_for(lambda: WorkerHeartbeat.objects.exists(), timeout=60)
+    assert client.get("/healthz/ready").status_code == 200
+
+
 # Health -------------------------------------------------------------------------------------------
 
 

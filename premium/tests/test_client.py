@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
@@ -432,7 +431,8 @@ def test_billing_reads_an_unanswered_call(api, client, answer):
     assert call.billcost == Decimal("0")
 
 
-def test_billing_parses_100000_rows_quickly(api, client):
+def test_billing_parses_100000_rows(api, client):
+    """A month of a large account in one answer; how fast is the bench's (ingest), not a test's."""
     rows = [
         {
             **BILLING_ROW,
@@ -443,14 +443,11 @@ def test_billing_parses_100000_rows_quickly(api, client):
     ]
     api.get(f"{BASE}/api/prm/voice/billing", body=json.dumps(billing_body(rows)))
 
-    began = time.perf_counter()
     calls = client.billing()
-    elapsed = time.perf_counter() - began
 
     assert len(calls) == 100_000
     assert calls[-1].id == 99_999
     assert calls[-1].start == datetime(2021, 6, 10, 15, 39, 7, tzinfo=WARSAW)
-    assert elapsed < 5, f"parsing 100,000 billing rows took {elapsed:.1f} s"
 
 
 def test_balance_reads_the_documents_example(api, client):
