@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -263,6 +264,14 @@ def test_the_filter_bar_is_what_djangos_widgets_would_write(query, language):
         boxes = [f"<div>{form[name].as_field_group()}</div>" for name in form.FIELDS]
     widgets = f'<div class="grid">{"".join(boxes[:4])}</div><div class="grid">{"".join(boxes[4:])}</div>'
     assertHTMLEqual(by_hand, widgets)
+
+
+def test_the_number_filter_suggests_the_tenants_numbers(login, tenant, viewer, billed):
+    """The suggestions' datalist is the number field's: without `list` on the input a browser shows none."""
+    response = login(viewer).get(url("billing", tenant))
+    number = Call.objects.filter(tenant=tenant).values_list("number", flat=True).first()
+    assert re.search(r'<input type="text" name="number"[^>]* list="premium-billing-numbers"', response.text)
+    assert re.search(rf'<datalist id="premium-billing-numbers">.*<option value="{number}">', response.text)
 
 
 def test_other_tenants_calls_never_show(login, tenant, other_tenant, viewer, billed):
