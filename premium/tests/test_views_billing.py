@@ -31,6 +31,7 @@ from premium.billing import (
 )
 from premium.forms import BillingFilterForm
 from premium.models import Call, Statement
+from premium.views.billing import _number_options
 from providers.csv_export import safe_cell
 from tests.faults import recording_queued_tasks
 
@@ -272,6 +273,13 @@ def test_the_number_filter_suggests_the_tenants_numbers(login, tenant, viewer, b
     number = Call.objects.filter(tenant=tenant).values_list("number", flat=True).first()
     assert re.search(r'<input type="text" name="number"[^>]* list="premium-billing-numbers"', response.text)
     assert re.search(rf'<datalist id="premium-billing-numbers">.*<option value="{number}">', response.text)
+
+
+def test_the_number_suggestions_are_each_an_escaped_option():
+    assert _number_options([]) == ""
+    assert _number_options(["708123456", '7<"&>']) == (
+        '<option value="708123456"><option value="7&lt;&quot;&amp;&gt;">'
+    )
 
 
 def test_other_tenants_calls_never_show(login, tenant, other_tenant, viewer, billed):
