@@ -187,7 +187,13 @@ class BillingFilterForm(forms.Form):
 
     month = forms.TypedChoiceField(label=_("Month"), coerce=int, choices=month_choices)
     year = forms.IntegerField(label=_("Year"), min_value=2000)
-    number = forms.CharField(label=_("Number"), required=False, max_length=16)
+    # Its suggestions: the page's datalist of the tenant's numbers.
+    number = forms.CharField(
+        label=_("Number"),
+        required=False,
+        max_length=16,
+        widget=forms.TextInput(attrs={"list": "premium-billing-numbers"}),
+    )
     disposition = forms.ChoiceField(
         label=_("Call state"), required=False, choices=[("", _("any")), *Call.Disposition.choices]
     )

@@ -240,8 +240,17 @@ class DayNumberTotal(models.Model):
                 fields=["tenant", "day", "number", "disposition"], name="premium_day_number_total_once"
             )
         ]
-        # One number's days (its billing filtered by number) without reading every number's rows.
-        indexes = [models.Index(fields=["tenant", "number", "day"], name="premium_day_number_by_number")]
+        # One number's days (its billing filtered by number, the listed numbers' takings) without reading
+        # every number's rows; the columns added up are in the index too, so PostgreSQL reads only the
+        # index, not a heap page per day (a month in the past: 1,651 rows from 1,725 pages). SQLite
+        # ignores `include`.
+        indexes = [
+            models.Index(
+                fields=["tenant", "number", "day"],
+                include=["disposition", "calls", "billed_seconds", "cost"],
+                name="premium_day_number_covering",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.number} {self.disposition}: {self.calls}"

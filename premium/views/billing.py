@@ -55,8 +55,12 @@ def _filter_query(request: TenantRequest) -> str:
 
 def _number_options(numbers: Iterable[str]) -> SafeString:
     """The number filter's suggestions, joined here: a template loop took 3 ms for 1,000 numbers and
-    format_html_join 6 ms; the standard library's escape() and one join take a tenth of that."""
-    return mark_safe("".join(f'<option value="{escape(number)}">' for number in numbers))  # each escaped
+    format_html_join 6 ms. The numbers are escaped together, once (an escape() each was 7,000 calls):
+    PostgreSQL's text holds no NUL, so NUL parts them, and escaped or not every character is."""
+    escaped = escape("\0".join(numbers))
+    if not escaped:
+        return mark_safe("")
+    return mark_safe('<option value="' + escaped.replace("\0", '"><option value="') + '">')  # escaped above
 
 
 @require_GET
