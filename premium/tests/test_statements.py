@@ -374,3 +374,10 @@ def test_a_statement_is_made_in_the_requesters_language(tenant, login, viewer, m
     statement.refresh_from_db()
     first_page = pdf_pages(statement)[0]
     assert "Numery-Premium.PL billing statement" in first_page and "Totals per number" in first_page
+
+
+def test_with_no_statements_the_page_says_so_as_an_empty_list_not_a_table(tenant, viewer, login):
+    """An empty table's one wide cell scrolled out of sight on a phone; the page's empty state is one block."""
+    text = login(viewer).get(url("statements", tenant)).content.decode()
+    assert '<p class="empty">Nie ma jeszcze zestawień' in text
+    assert "premium-statements" not in text
