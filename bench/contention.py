@@ -217,16 +217,23 @@ class Viewers:
             thread.join(timeout=30)
 
 
-def _statement_filters(index: int) -> dict[str, Any]:
-    """Member `index`'s statement: the busy calls of a month of its own, `index` months back (some 20,000
-    calls, a statement of about 20 s of a worker's CPU)."""
+def _statement_filters(tenant, index: int) -> dict[str, Any]:
+    """Member `index`'s statement: one number's calls of a month of its own, `index` months back (some 400
+    calls, a few pages): asked, made and downloaded many times within (b)'s turns, so that the figure holds
+    the whole loop, downloads included, not one long statement still being made when (b) ends."""
+    from premium.models import PremiumNumber
     from premium.sync import current_month
 
     year, month = current_month()
     month -= index
     if month < 1:
         year, month = year - 1, month + 12
-    return {"year": year, "month": month, "disposition": "BUSY"}
+    number = (
+        PremiumNumber.objects.filter(tenant=tenant)
+        .order_by("number")
+        .values_list("number", flat=True)[100 * index]
+    )
+    return {"year": year, "month": month, "number": number}
 
 
 def measure(tenant, user, *, requests: int) -> dict[str, Any]:
@@ -289,7 +296,9 @@ def _measure(tenant, cookie, measured, monitors, campaigns, requests, figures) -
         viewers = stack.enter_context(Viewers(base_url, cookie, monitors, slow.gate))
         numbers = range(1, STATEMENT_MEMBERS + 1)
         people = [statements.member(base_url, tenant, index, pdf.gate) for index in numbers]
-        loop = stack.enter_context(statements.Loop(people, [_statement_filters(index) for index in numbers]))
+        loop = stack.enter_context(
+            statements.Loop(people, [_statement_filters(tenant, index) for index in numbers])
+        )
         stack.callback(pdf.gate.end)  # before the loop is stopped: no member waits for a turn any more
         # Each condition first runs alone until it is under way: the first monitor refreshes waiting on
         # SPIKON, both statements asked and being made.
