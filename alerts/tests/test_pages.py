@@ -58,23 +58,28 @@ def _provider_state(tenant, calls: int) -> None:
     PremiumNumber.objects.get_or_create(
         tenant=tenant, number="700100200", defaults={"tariff": 5, "price_net": 4}
     )
+    _answered_calls(tenant, [now - timedelta(seconds=index) for index in range(calls)], seconds=120)
+
+
+def _answered_calls(tenant, started: list[datetime], *, seconds: int, first_id: int = 0) -> None:
+    """Answered calls of 700100200 starting at `started`, with the totals a billing sync keeps beside them."""
     Call.objects.bulk_create(
         Call(
             tenant=tenant,
-            call_id=index,
+            call_id=first_id + index,
             number="700100200",
             caller="601000000",
             redirected_to="221234567",
-            started_at=now - timedelta(seconds=index),
-            ended_at=now,
-            duration=120,
-            billed_seconds=120,
+            started_at=at,
+            ended_at=at + timedelta(seconds=seconds),
+            duration=seconds,
+            billed_seconds=seconds,
             disposition="ANSWERED",
             redirect_cost=0,
         )
-        for index in range(calls)
+        for index, at in enumerate(started)
     )
-    totals.rebuild_all(tenant.pk)  # what a billing sync keeps beside the calls
+    totals.rebuild_all(tenant.pk)
 
 
 def test_the_home_shows_every_providers_state_and_links_each_tile(tenant, viewer, english):
@@ -383,23 +388,7 @@ def test_the_home_counts_last_months_calls_in_words(tenant, viewer, login, setti
 
     last_month_first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
     at = timezone.make_aware(datetime.combine(last_month_first, time(10)))
-    Call.objects.bulk_create(
-        Call(
-            tenant=tenant,
-            call_id=1000 + index,
-            number="700100200",
-            caller="601000000",
-            redirected_to="221234567",
-            started_at=at,
-            ended_at=at,
-            duration=60,
-            billed_seconds=60,
-            disposition="ANSWERED",
-            redirect_cost=0,
-        )
-        for index in range(2)
-    )
-    totals.rebuild_all(tenant.pk)
+    _answered_calls(tenant, [at, at], seconds=60, first_id=1000)
     polish = home("pl")
     assert "Te same dni poprzedniego miesiąca: 2 połączenia, około 8,00\xa0zł." in polish
     assert "Same days of last month: 2 calls, about 8.00\xa0zł." in home("en")
