@@ -326,7 +326,7 @@ class Summary:
     def day_rows(self) -> SafeString:
         """The rows of the chart's table, joined here as its bars are."""
         with_earning = self.earning is not None
-        months = {bar.day.month: escape(str(MONTHS_ALT[bar.day.month])) for bar in self.days}
+        months = {month: escape(str(MONTHS_ALT[month])) for month in {bar.day.month for bar in self.days}}
         rows = (bar.row(months[bar.day.month], with_earning) for bar in self.days)
         return mark_safe("".join(rows))  # figures and escaped month names
 

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from html import escape
 
 from django import forms
 from django.utils.dates import MONTHS
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.ids import RowsChoiceField
@@ -250,3 +252,37 @@ class BillingFilterForm(forms.Form):
         if start and end and start > end:
             raise forms.ValidationError(_("“From” must not be after “To”."))
         return cleaned
+
+    def filter_bar(self) -> SafeString:
+        """The fields as their widgets write them (templates/forms/field.html) in two rows, joined here: the
+        widgets took a seventh of the billing page's time, and the same fields written out in its template a
+        fourteenth. test_the_filter_bar_is_what_djangos_widgets_would_write keeps them the same."""
+        boxes = [f'<div><div class="field">{self._field_html(name)}</div></div>' for name in self.FIELDS]
+        return mark_safe(  # every text escaped in _field_html
+            f'<div class="grid">{"".join(boxes[:4])}</div><div class="grid">{"".join(boxes[4:])}</div>'
+        )
+
+    def _field_html(self, name: str) -> str:
+        """A field's label, widget and errors, attributes in the order its widget writes them."""
+        field = self[name]
+        widget = field.field.widget
+        attrs = field.build_widget_attrs(widget.attrs) | {"id": field.auto_id}
+        written = "".join(
+            f" {key}" if value is True else f' {key}="{escape(str(value))}"'
+            for key, value in attrs.items()
+            if value is not False
+        )
+        value = widget.format_value(field.value())
+        if isinstance(widget, forms.Select):
+            chosen = set(value)
+            options = "".join(
+                f'<option value="{escape(str(option))}"{" selected" if str(option) in chosen else ""}>'
+                f"{escape(str(label))}</option>"
+                for option, label in field.field.choices
+            )
+            control = f'<select name="{name}"{written}>{options}</select>'
+        else:
+            shown = "" if value is None else f' value="{escape(value)}"'
+            control = f'<input type="{widget.input_type}" name="{name}"{shown}{written}>'
+        errors = str(field.errors) if field.errors else ""
+        return f'<label for="{field.id_for_label}">{escape(str(field.label))}</label>{control}{errors}'
