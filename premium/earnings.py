@@ -8,6 +8,7 @@ month is the sum of its days (premium.billing adds them up in SQL).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -36,13 +37,15 @@ class Price:
 UNKNOWN = Price(None, None)
 
 
-def prices(tenant: Tenant, account: PremiumAccount | None) -> dict[str, Price]:
-    """Every number of the tenant, in order -> its Price (no share without the account)."""
-    rows = list(
-        PremiumNumber.objects.filter(tenant=tenant)
-        .order_by("number")
-        .values_list("number", "tariff", "price_net")
-    )
+def prices(
+    tenant: Tenant, account: PremiumAccount | None, numbers: Collection[str] | None = None
+) -> dict[str, Price]:
+    """Every number of the tenant, in order, or those of `numbers` it has -> its Price (no share without
+    the account)."""
+    rows = PremiumNumber.objects.filter(tenant=tenant)
+    if numbers is not None:
+        rows = rows.filter(number__in=numbers)
+    rows = rows.order_by("number").values_list("number", "tariff", "price_net")
     # One Price per tariff and price, shared by the numbers that have them: a thousand numbers have a few.
     made: dict[tuple[int, Decimal | None], Price] = {}
     for _number, tariff, price in rows:

@@ -166,7 +166,7 @@ def test_what_callers_paid_per_day_follows_each_numbers_price_and_the_month_is_t
     premium_account.save()
     year, month = premium_sync.current_month()
     premium_sync.sync_billing(premium_account, premium_sync.billing_resource(year, month))
-    prices = earnings.prices(tenant, premium_account)
+    prices = earnings.prices(tenant, premium_account, [number.number for number in synced])
     tariffs_of = {number.number: number.tariff for number in synced}
     shares = earnings.shares(premium_account)
     client = login(viewer)

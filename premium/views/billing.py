@@ -69,8 +69,9 @@ def billing(request: TenantRequest) -> HttpResponse:
     form, query = _filters(request)
     account = get_account(request)
     page = summary = call_rows = None
-    # The numbers with their prices, read once: for the filter's suggestions and for what callers paid.
-    prices = earnings.prices(request.tenant, account)
+    # A whole page reads every number, for the filter's suggestions and for what the calls' callers paid;
+    # a part of it only the numbers of its calls.
+    prices = None if request.htmx else earnings.prices(request.tenant, account)
     if query is not None:
         page = keyset_page(
             query.calls(request.tenant),
@@ -78,15 +79,13 @@ def billing(request: TenantRequest) -> HttpResponse:
             fields=("started_at", "id"),
             per_page=PER_PAGE,
         )
+        if prices is None:
+            prices = earnings.prices(request.tenant, account, {call.number for call in page.items})
         call_rows = billing_data.call_rows(page.items, prices)
         # A page of rows (HTMX "Older") needs no summaries: only the first render computes them.
         if not (request.htmx and request.GET.get("after")):
             summary = billing_data.summarise(
-                query,
-                request.tenant,
-                busiest=billing_data.BUSIEST_NUMBERS,
-                # Without numbers there are no prices: nothing to add up per number.
-                shares=earnings.shares(account) if prices else None,
+                query, request.tenant, busiest=billing_data.BUSIEST_NUMBERS, shares=earnings.shares(account)
             )
     context = page_context(
         request,
@@ -98,7 +97,7 @@ def billing(request: TenantRequest) -> HttpResponse:
         call_rows=call_rows,
         summary=summary,
         filter_query=_filter_query(request),
-        number_options=_number_options(prices) if not request.htmx else "",
+        number_options="" if request.htmx else _number_options(prices),
         dispositions=Call.Disposition,
     )
     if request.htmx and request.GET.get("after"):

@@ -405,7 +405,9 @@ def number(request: TenantRequest, number_id: int) -> HttpResponse:
         except ProviderError as error:
             context["billing_error"] = account.explain(error)
         else:
-            price = earnings.prices(request.tenant, account).get(premium_number.number, earnings.UNKNOWN)
+            price = earnings.prices(request.tenant, account, [premium_number.number]).get(
+                premium_number.number, earnings.UNKNOWN
+            )
             states = dict(Call.Disposition.choices)
             chart = billing_data.day_chart(calls, first, last, price)
             latest = sorted(calls, key=lambda call: call.start, reverse=True)[:NUMBER_PAGE_CALLS]
