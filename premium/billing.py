@@ -51,6 +51,7 @@ from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 from providers import csv_export, events
 from providers.formatting import Figures, amount, figures, phone
+from providers.sql import as_day, as_decimal, placeholders, select
 from providers.texts import later
 
 logger = logging.getLogger(__name__)
@@ -476,6 +477,18 @@ def summarise(
     return summary
 
 
+NUMBERS_SQL = "SELECT number FROM {table} WHERE tenant_id = %s ORDER BY number"
+
+
+def numbers(tenant: Tenant) -> list[str]:
+    """The tenant's numbers in order (the billing filter's suggestions), in SQL written here: through the
+    ORM a thousand of them took twice as long."""
+    return [
+        number
+        for (number,) in select(NUMBERS_SQL.format(table=PremiumNumber._meta.db_table), [tenant.pk], [None])
+    ]
+
+
 def day_takings(tenant: Tenant, first: date, last: date) -> list[dict]:
     """Each day with calls from `first` to `last` (both included), from the totals per day and tariff:
     n_calls, n_answered, n_billed (seconds), n_cost and what callers paid (`paid`, None if not known)."""
@@ -492,8 +505,10 @@ WHERE tenant_id = %s AND day >= %s AND day <= %s{state}
 GROUP BY day, tariff
 ORDER BY day
 """
+# With how many numbers had calls, counted once (COUNT(*) OVER () counted it on every row, all read first).
 MONTH_NUMBERS_SQL = """
-SELECT number, calls, {answered}, billed_seconds, cost, COUNT(*) OVER ()
+SELECT number, calls, {answered}, billed_seconds, cost,
+       (SELECT COUNT(*) FROM {table} WHERE tenant_id = %s AND year = %s AND month = %s{state})
 FROM {table}
 WHERE tenant_id = %s AND year = %s AND month = %s{state}
 ORDER BY {order}
@@ -528,8 +543,8 @@ def _days_by_tariff(
     )
     params = [ANSWERED, tenant.pk, first, last] + ([disposition] if disposition else [])
     added: dict[date, dict] = {}
-    for day, tariff, calls, answered, billed, cost, paid in _select(
-        sql, params, (_day, None, None, None, None, _decimal, _decimal)
+    for day, tariff, calls, answered, billed, cost, paid in select(
+        sql, params, (as_day, None, None, None, None, as_decimal, as_decimal)
     ):
         into = added.get(day)
         if into is None:
@@ -548,13 +563,14 @@ def _days_by_tariff(
 
 def _month_numbers(tenant: Tenant, query: BillingQuery, busiest: int | None) -> tuple[list[dict], int]:
     """A whole month's numbers with calls (in one call state, if chosen): all of them in order, or the
-    `busiest` ones, with how many numbers had calls (COUNT(*) OVER () counts them with the rows)."""
+    `busiest` ones, with how many numbers had calls."""
+    month = [tenant.pk, query.year, query.month]
     if query.disposition:
         table, answered = MonthNumberTotal._meta.db_table, "CASE WHEN disposition = %s THEN calls ELSE 0 END"
-        params = [ANSWERED, tenant.pk, query.year, query.month, query.disposition]
+        params = [ANSWERED, *month, query.disposition, *month, query.disposition]
     else:
         table, answered = MonthNumberOverall._meta.db_table, "answered"
-        params = [tenant.pk, query.year, query.month]
+        params = [*month, *month]
     sql = MONTH_NUMBERS_SQL.format(
         table=table,
         answered=answered,
@@ -563,7 +579,7 @@ def _month_numbers(tenant: Tenant, query: BillingQuery, busiest: int | None) -> 
     )
     if busiest is not None:
         params.append(busiest)
-    rows = _select(sql, params, (None, None, None, None, _decimal, None))
+    rows = select(sql, params, (None, None, None, None, as_decimal, None))
     listed = [
         {"number": number, "n_calls": calls, "n_answered": answered, "n_billed": billed, "n_cost": cost}
         for number, calls, answered, billed, cost, _count in rows
@@ -576,7 +592,7 @@ def _month_day_numbers(tenant: Tenant, query: BillingQuery, numbers: list[str] |
     sql = DAY_NUMBERS_SQL.format(
         table=DayNumberTotal._meta.db_table,
         state=" AND disposition = %s" if query.disposition else "",
-        numbers=f" AND number IN ({', '.join(['%s'] * len(numbers))})" if numbers else "",
+        numbers=f" AND number IN ({placeholders(numbers)})" if numbers else "",
     )
     params = [ANSWERED, tenant.pk, query.first_day, query.last_day]
     return sql, params + ([query.disposition] if query.disposition else []) + (numbers or [])
@@ -585,32 +601,6 @@ def _month_day_numbers(tenant: Tenant, query: BillingQuery, numbers: list[str] |
 def _sql(rows: QuerySet) -> tuple[str, list]:
     sql, params = rows.query.sql_with_params()
     return sql, list(params)
-
-
-def _select(sql: str, params: list, types: tuple[Callable[[object], object] | None, ...]) -> list[tuple]:
-    """The rows of `sql`. SQLite gives days as text and sums of decimals as floats: there each column with
-    a type in `types` is read as PostgreSQL gives it."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if connection.vendor == "postgresql":
-        return rows
-    return [
-        tuple(
-            value if read is None or value is None else read(value)
-            for read, value in zip(types, row, strict=True)
-        )
-        for row in rows
-    ]
-
-
-def _day(value: object) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _decimal(value: object) -> Decimal:
-    """A sum of money, to the 1/10,000 of a złoty the columns keep."""
-    return Decimal(str(value)).quantize(Decimal("0.0001"))
 
 
 def _added_up(sql: str, params: list, key: str, tenant: Tenant, shares: dict[int, Decimal]) -> list[dict]:
@@ -633,7 +623,7 @@ def _added_up_here(
     prices = {number: Price(price, shares.get(tariff)) for number, price, tariff in numbers}
     added: dict[object, dict] = {}
     in_order = DAY_NUMBERS_IN_ORDER_SQL.format(rows=sql)
-    for values in _select(in_order, params, (_day, None, None, None, None, _decimal)):
+    for values in select(in_order, params, (as_day, None, None, None, None, as_decimal)):
         row = dict(zip(DAY_NUMBERS_COLUMNS, values, strict=True))
         price = prices.get(row["number"], UNKNOWN)
         into = added.setdefault(

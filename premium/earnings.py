@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import Tenant
 from premium.models import PremiumAccount, PremiumNumber
+from providers.sql import as_decimal, placeholders, select
 
 CENT = Decimal("0.01")
 
@@ -37,15 +38,17 @@ class Price:
 UNKNOWN = Price(None, None)
 
 
-def prices(
-    tenant: Tenant, account: PremiumAccount | None, numbers: Collection[str] | None = None
-) -> dict[str, Price]:
-    """Every number of the tenant, in order, or those of `numbers` it has -> its Price (no share without
-    the account)."""
-    rows = PremiumNumber.objects.filter(tenant=tenant)
-    if numbers is not None:
-        rows = rows.filter(number__in=numbers)
-    rows = rows.order_by("number").values_list("number", "tariff", "price_net")
+# Read in SQL written here: building the query through the ORM cost the billing page more than running it.
+PRICES_SQL = "SELECT number, tariff, price_net FROM {table} WHERE tenant_id = %s AND number IN ({numbers})"
+
+
+def prices(tenant: Tenant, account: PremiumAccount | None, numbers: Collection[str]) -> dict[str, Price]:
+    """Those of `numbers` the tenant has -> each one's Price (no share without the account)."""
+    if not numbers:
+        return {}
+    numbers = list(numbers)
+    sql = PRICES_SQL.format(table=PremiumNumber._meta.db_table, numbers=placeholders(numbers))
+    rows = select(sql, [tenant.pk, *numbers], (None, None, as_decimal))
     # One Price per tariff and price, shared by the numbers that have them: a thousand numbers have a few.
     made: dict[tuple[int, Decimal | None], Price] = {}
     for _number, tariff, price in rows:

@@ -69,9 +69,6 @@ def billing(request: TenantRequest) -> HttpResponse:
     form, query = _filters(request)
     account = get_account(request)
     page = summary = call_rows = None
-    # A whole page reads every number, for the filter's suggestions and for what the calls' callers paid;
-    # a part of it only the numbers of its calls.
-    prices = None if request.htmx else earnings.prices(request.tenant, account)
     if query is not None:
         page = keyset_page(
             query.calls(request.tenant),
@@ -79,8 +76,7 @@ def billing(request: TenantRequest) -> HttpResponse:
             fields=("started_at", "id"),
             per_page=PER_PAGE,
         )
-        if prices is None:
-            prices = earnings.prices(request.tenant, account, {call.number for call in page.items})
+        prices = earnings.prices(request.tenant, account, {call.number for call in page.items})
         call_rows = billing_data.call_rows(page.items, prices)
         # A page of rows (HTMX "Older") needs no summaries: only the first render computes them.
         if not (request.htmx and request.GET.get("after")):
@@ -97,7 +93,7 @@ def billing(request: TenantRequest) -> HttpResponse:
         call_rows=call_rows,
         summary=summary,
         filter_query=_filter_query(request),
-        number_options="" if request.htmx else _number_options(prices),
+        number_options="" if request.htmx else _number_options(billing_data.numbers(request.tenant)),
         dispositions=Call.Disposition,
     )
     if request.htmx and request.GET.get("after"):
