@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from html import escape
 from typing import BinaryIO
 
@@ -30,8 +30,8 @@ from django.utils.dates import MONTHS_ALT
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import Tenant
 from premium import totals
@@ -194,6 +194,12 @@ class DayTexts:
         self.cost = _("redirect cost %(amount)s")
         self._calls: dict[int, str] = {}
 
+    @cached_property
+    def no_calls(self) -> str:
+        """The tooltip of every day without calls, after its date: made once (a month's days ahead have
+        none)."""
+        return DayBar(date.min, 0, 0).figures_text(self)
+
     def calls(self, count: int) -> str:
         if count not in self._calls:
             self._calls[count] = ngettext("%(calls)s call", "%(calls)s calls", count)
@@ -220,7 +226,9 @@ class DayBar:
     @cached_property
     def figures(self) -> tuple[str, str, str, str, str]:
         """Calls, answered, what callers paid, the earning and the redirect cost as text, made once for the
-        day's tooltip and its row of the chart's table."""
+        day's tooltip and its row of the chart's table (the same for every day without calls)."""
+        if self.is_empty:
+            return _empty_day_figures(get_language())
         shown = figures()
         return (
             shown.whole(self.calls),
@@ -231,13 +239,23 @@ class DayBar:
         )
 
     @property
+    def is_empty(self) -> bool:
+        return not self.calls and self.paid is None and self.earning is None and not self.cost
+
+    @property
     def title(self) -> str:
         return self.tooltip(DayTexts())
 
     def tooltip(self, texts: DayTexts) -> str:
         """The day's title, made here: two template translations per day took a tenth of the page's time."""
+        if self.is_empty:
+            return f"{self.day:%Y-%m-%d}: {texts.no_calls}"
+        return f"{self.day:%Y-%m-%d}: {self.figures_text(texts)}"
+
+    def figures_text(self, texts: DayTexts) -> str:
+        """The tooltip after its date."""
         calls, answered, paid, earning, cost = self.figures
-        text = f"{self.day:%Y-%m-%d}: {texts.calls(self.calls) % {'calls': calls}}, {texts.answered % {'answered': answered}}"
+        text = f"{texts.calls(self.calls) % {'calls': calls}}, {texts.answered % {'answered': answered}}"
         if self.paid is not None:
             text += "; " + texts.paid % {"amount": paid}
         if self.earning is not None:
@@ -290,6 +308,13 @@ class DayBar:
             f'<rect class="premium-chart-hit" x="{self.x}" y="{CHART_TOP}" width="{CHART_BAR_STEP}" '
             f'height="{CHART_HEIGHT}"></rect>{bars}{label}</g>'
         )
+
+
+@lru_cache(maxsize=16)
+def _empty_day_figures(language: str | None) -> tuple[str, str, str, str, str]:
+    """A day's figures without calls in `language` (the active one): the same for every such day."""
+    shown = figures()
+    return (shown.whole(0), shown.whole(0), shown.money(None), shown.money(None), shown.money(Decimal(0)))
 
 
 @dataclass

@@ -14,7 +14,10 @@ from providers import pages
 
 
 def get_account(request: TenantRequest) -> PremiumAccount | None:
-    return PremiumAccount.objects.filter(tenant=request.tenant).select_related("tenant").first()
+    account = PremiumAccount.objects.filter(tenant=request.tenant).first()
+    if account is not None:
+        account.tenant = request.tenant  # read already: no join, and no query when it is asked for
+    return account
 
 
 PAGES = (
