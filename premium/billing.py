@@ -50,7 +50,7 @@ from premium.models import (
 from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 from providers import csv_export, events
-from providers.formatting import Figures, amount, figures, phone
+from providers.formatting import Figures, amount, figures, phone_html
 from providers.sql import as_day, as_decimal, placeholders, select
 from providers.texts import later
 
@@ -174,7 +174,7 @@ class NumberSummary:
     def row(self, shown: Figures) -> str:
         """The number's row of the billing page's table: figures made here, the number escaped."""
         return (
-            f'<tr><th scope="row">{escape(phone(self.number))}</th><td class="numeric">{shown.whole(self.calls)}</td>'
+            f'<tr><th scope="row">{phone_html(self.number)}</th><td class="numeric">{shown.whole(self.calls)}</td>'
             f'<td class="numeric">{shown.whole(self.answered)}</td>'
             f'<td class="numeric">{shown.whole(self.billed_seconds)}</td>'
             f'<td class="numeric">{shown.money(self.paid)}</td><td class="numeric">{shown.money(self.cost)}</td>'
@@ -765,8 +765,8 @@ def call_rows(calls: list[Call], prices: dict[str, Price]) -> SafeString:
         badge = "badge-ok" if call.disposition == ANSWERED else "badge-warning"
         rows.append(
             f'<tr><td><time datetime="{started.isoformat()}">{started:%Y-%m-%d %H:%M:%S}</time></td>'
-            f"<td>{escape(phone(call.number))}</td><td>{escape(phone(call.caller))}</td>"
-            f"<td>{escape(phone(call.redirected_to))}</td>"
+            f"<td>{phone_html(call.number)}</td><td>{phone_html(call.caller)}</td>"
+            f"<td>{phone_html(call.redirected_to)}</td>"
             f'<td><span class="badge {badge}">{states.get(call.disposition) or escape(call.disposition)}</span></td>'
             f'<td class="numeric">{shown.whole(call.duration)}</td>'
             f'<td class="numeric">{shown.whole(call.billed_seconds)}</td>'

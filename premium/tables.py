@@ -18,7 +18,7 @@ from django.utils.translation import pgettext
 from accounts.models import Role
 from accounts.tenancy import TenantRequest
 from premium.models import PremiumNumber
-from providers.formatting import figures, phone
+from providers.formatting import figures, phone_html
 from providers.pages import url_for_each
 
 
@@ -51,7 +51,7 @@ def number_rows(
     vat_shown: dict[Decimal, str] = {}  # a few rates for all the numbers
     rows = []
     for number in numbers:
-        pk, shown_number = number.pk, escape(phone(number.number))
+        pk, shown_number = number.pk, phone_html(number.number)
         cells = [f'<tr id="number-{pk}"{saved}>']
         if can_operate:
             cells.append(
@@ -61,7 +61,7 @@ def number_rows(
         if number.vat_percent is not None and number.vat_percent not in vat_shown:
             vat_shown[number.vat_percent] = escape(floatformat(number.vat_percent, "-2"))
         if number.redirect_to:
-            target = escape(phone(number.redirect_to))
+            target = phone_html(number.redirect_to)
         elif number.redirect_setting:
             target = f'<span title="{escape(number.redirect_setting)}">{other}</span>'
         else:

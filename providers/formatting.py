@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
+from html import escape
 
 from django.utils import numberformat
 from django.utils.formats import get_format
@@ -115,3 +116,11 @@ def phone(value: str | None) -> str:
     if len(text) == 9 and text.isascii() and text.isdigit():
         return NBSP.join((text[:3], text[3:6], text[6:]))
     return text
+
+
+def phone_html(value: str | None) -> str:
+    """phone() escaped for HTML, for rows joined in Python: a Polish number's digits need no escaping
+    (a page of calls shows 150 numbers)."""
+    if value and len(value) == 9 and value.isascii() and value.isdigit():
+        return NBSP.join((value[:3], value[3:6], value[6:]))
+    return escape(phone(value))

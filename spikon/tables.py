@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.tenancy import TenantRequest
-from providers.formatting import phone
+from providers.formatting import phone_html
 from providers.pages import url_for_each
 from providers.texts import shown
 from spikon.forms import sms_parts
@@ -53,8 +53,8 @@ def call_rows(request: TenantRequest, calls: list[CallRecord]) -> SafeString:
             recording = "—"
         rows.append(
             f'<tr><td><time datetime="{started.isoformat()}">{started:%Y-%m-%d %H:%M:%S}</time></td>'
-            f"<td>{direction}</td><td>{escape(phone(call.source))}</td>"
-            f'<td>{escape(phone(call.destination))}</td><td class="numeric">{call.duration_text}</td>'
+            f"<td>{direction}</td><td>{phone_html(call.source)}</td>"
+            f'<td>{phone_html(call.destination)}</td><td class="numeric">{call.duration_text}</td>'
             f"<td>{escape(call.state_label)}</td><td>{recording}</td></tr>"
         )
     return mark_safe("".join(rows))  # escaped above
@@ -76,7 +76,7 @@ def entry_rows(
     rows = []
     for entry in entries:
         name, number = escape(entry.name), entry.number
-        cells = f'<tr id="entry-{entry.pk}"><td>{name}</td><td>{escape(phone(number))}</td>'
+        cells = f'<tr id="entry-{entry.pk}"><td>{name}</td><td>{phone_html(number)}</td>'
         if can_operate:
             actions = (
                 f'<a href="{call_url}?number={escape(quote(number))}&amp;name={escape(quote(entry.name))}">{call}</a> '
@@ -129,7 +129,7 @@ def log_rows(request: TenantRequest, sms: list[SmsMessage]) -> SafeString:
         delivery = "" if message.delivery is None else message.delivery
         rows.append(
             f'<tr id="sms-{message.pk}"><td><time datetime="{created.isoformat()}">'
-            f"{created:%Y-%m-%d %H:%M:%S}</time></td><td>{escape(phone(message.recipient))}{name}</td>"
+            f"{created:%Y-%m-%d %H:%M:%S}</time></td><td>{phone_html(message.recipient)}{name}</td>"
             f'<td>{escape(batch.sender)}</td><td class="spikon-sms-text" title="{escape(batch.text)}">'
             f'{escape(Truncator(batch.text).chars(80))}</td><td class="numeric">{sms_parts(batch.text)[2]}</td>'
             f'<td><span class="badge badge-{escape(kind)}" data-sms-state="{escape(message.send_status)}/'

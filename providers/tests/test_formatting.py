@@ -4,6 +4,7 @@ by hand): the same digits cut off, the same sign, grouping and separators, in bo
 from __future__ import annotations
 
 from decimal import Decimal
+from html import escape
 
 import pytest
 from django.utils import translation
@@ -11,7 +12,7 @@ from django.utils.formats import number_format
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.formatting import NBSP, amount, money, whole
+from providers.formatting import NBSP, amount, money, phone, phone_html, whole
 
 EXAMPLES = settings(max_examples=400, deadline=None, derandomize=True, database=None)
 LANGUAGES = ("pl", "en")
@@ -82,3 +83,10 @@ def test_money_and_whole_read_as_people_write_them() -> None:
         assert money(None) == whole(None) == "—"
     with translation.override("en"):
         assert money(Decimal("-1234.567")) == f"-1,234.56{NBSP}zł"
+
+
+@given(st.one_of(st.none(), st.text(max_size=12), st.from_regex(r"\A[0-9]{9}\Z")))
+@EXAMPLES
+def test_a_number_for_html_is_the_escaped_phone_text(value):
+    """phone_html leaves a Polish number's digits unescaped, as they need nothing: it is escape(phone())."""
+    assert phone_html(value) == escape(phone(value))
