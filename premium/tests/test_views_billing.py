@@ -166,7 +166,8 @@ def test_the_page_costs_the_same_queries_whatever_the_rows(
     resource = premium_sync.billing_resource(YEAR, MONTH)
     sandbox.calls_per_month = 20
     premium_sync.sync_billing(premium_account, resource)
-    with django_assert_max_num_queries(19) as few:  # with "is anything being recounted?"
+    # With "is anything being recounted?"; SQLite reads the numbers' prices once more, to add up in Python.
+    with django_assert_max_num_queries(19 if connection.vendor == "postgresql" else 20) as few:
         client.get(url("billing", tenant))
     sandbox.calls_per_month = 1500
     premium_sync.sync_billing(premium_account, resource)
