@@ -71,7 +71,7 @@ def billing(request: TenantRequest) -> HttpResponse:
     page = summary = call_rows = None
     if query is not None:
         page = keyset_page(
-            query.calls(request.tenant),
+            query.calls(request.tenant).values_list(*billing_data.CALL_ROW_FIELDS, named=True),
             request.GET.get("after"),
             fields=("started_at", "id"),
             per_page=PER_PAGE,
