@@ -28,7 +28,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_ALT
 from django.utils.formats import number_format
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
@@ -50,7 +49,7 @@ from premium.models import (
 from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 from providers import csv_export, events
-from providers.formatting import Figures, amount, figures, phone_html
+from providers.formatting import Figures, figures, phone_html
 from providers.sql import as_day, as_decimal, placeholders, select
 from providers.texts import later
 
@@ -366,34 +365,22 @@ class Summary:
         """The money axis (its values with grid lines, "zł" above them) and the days' base line."""
         top = self.chart_ticks[-1] if self.chart_ticks else 0
         places = 0 if all(tick == tick.to_integral_value() for tick in self.chart_ticks) else 2
+        shown = figures()
+        bottom = CHART_TOP + CHART_HEIGHT
+        # Joined here, as the bars are: whole numbers made here, each value's text escaped.
         parts = [
-            format_html(
-                '<line class="premium-chart-grid" x1="{}" x2="{}" y1="{}" y2="{}"></line>'
-                '<text class="premium-chart-tick" x="{}" y="{}" text-anchor="end">{}</text>',
-                CHART_AXIS_WIDTH - 2,
-                self.chart_width,
-                y,
-                y,
-                CHART_AXIS_WIDTH - 4,
-                y + 3,
-                amount(tick, places),
-            )
+            f'<line class="premium-chart-grid" x1="{CHART_AXIS_WIDTH - 2}" x2="{self.chart_width}" y1="{y}" '
+            f'y2="{y}"></line><text class="premium-chart-tick" x="{CHART_AXIS_WIDTH - 4}" y="{y + 3}" '
+            f'text-anchor="end">{escape(shown.amount(tick, places))}</text>'
             for tick in self.chart_ticks
-            for y in [CHART_TOP + CHART_HEIGHT - (round(CHART_HEIGHT * tick / top) if top else 0)]
+            for y in [bottom - (round(CHART_HEIGHT * tick / top) if top else 0)]
         ]
         parts.append(
-            format_html(
-                '<text class="premium-chart-tick" x="{}" y="{}" text-anchor="end">zł</text>'
-                '<line class="premium-chart-base" x1="{}" x2="{}" y1="{}" y2="{}"></line>',
-                CHART_AXIS_WIDTH - 4,
-                CHART_TOP - 6,
-                CHART_AXIS_WIDTH - 2,
-                self.chart_width,
-                CHART_TOP + CHART_HEIGHT,
-                CHART_TOP + CHART_HEIGHT,
-            )
+            f'<text class="premium-chart-tick" x="{CHART_AXIS_WIDTH - 4}" y="{CHART_TOP - 6}" '
+            f'text-anchor="end">zł</text><line class="premium-chart-base" x1="{CHART_AXIS_WIDTH - 2}" '
+            f'x2="{self.chart_width}" y1="{bottom}" y2="{bottom}"></line>'
         )
-        return mark_safe("".join(parts))  # each part made by format_html
+        return mark_safe("".join(parts))  # whole numbers and escaped values
 
     @property
     def chart_view_height(self) -> int:
