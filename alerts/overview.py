@@ -5,6 +5,7 @@ the weekly digest show. Each figure is one small query on an indexed column or o
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,7 +20,6 @@ from alerts.models import Alert, Delivery
 from premium import billing
 from premium.models import Invoice, MonthNumberOverall, PremiumAccount, Repricing
 from providers.jobs import registered_jobs
-from providers.sql import placeholders
 from sms.models import Payment, PoolEntry
 from spikon.models import PhoneAccount, SpikonAccount
 
@@ -90,7 +90,7 @@ def _same_days_of_last_month(today: date) -> tuple[date, date]:
 COUNT_SQL = "SELECT COUNT(*) FROM {table} WHERE tenant_id = %s AND {condition}"
 
 
-def _count(model: type[Model], tenant: Tenant, condition: str, *params: object) -> RawSQL:
+def _count(model: type[Model], tenant: Tenant, condition: str, params: Sequence[object] = ()) -> RawSQL:
     """How many of the tenant's `model` rows meet `condition` (SQL, its values in `params`)."""
     sql = COUNT_SQL.format(table=model._meta.db_table, condition=condition)
     # The table's name and the conditions are this module's; every value is a parameter.
@@ -111,15 +111,9 @@ def tenant_state(tenant: Tenant) -> TenantState:
         .annotate(
             premium_unpaid=_count(Invoice, tenant, "NOT paid"),
             sms_unpaid=_count(Payment, tenant, "NOT paid"),
-            sms_overdue=_count(Payment, tenant, "NOT paid AND due_on < %s", today),
-            # On the open jobs' partial indexes (providers.jobs).
+            sms_overdue=_count(Payment, tenant, "NOT paid AND due_on < %s", [today]),
             **{
-                f"running_{index}": _count(
-                    kind.model,
-                    tenant,
-                    f"NOT (poll_status IN ({placeholders(kind.model.FINAL_POLL_STATUSES)}))",
-                    *kind.model.FINAL_POLL_STATUSES,
-                )
+                f"running_{index}": _count(kind.model, tenant, *kind.model.open_sql())
                 for index, kind in enumerate(kinds)
             },
         )

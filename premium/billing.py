@@ -104,6 +104,12 @@ class BillingQuery:
         )
 
     @property
+    def whole_month(self) -> bool:
+        """Whether it selects a whole month (in one call state, or all): what its totals answer, with no
+        call read (premium.totals)."""
+        return not (self.number or self.caller or self.date_from or self.date_to)
+
+    @property
     def resource(self) -> str:
         """The SyncStatus resource of this month's billing."""
         return billing_resource(self.year, self.month)
@@ -407,7 +413,7 @@ def summarise(
     fifth of the billing page's time (bench/).
     """
     recounting = False  # the calls themselves are read, at the numbers' prices of now
-    whole_month = not (query.number or query.caller or query.date_from or query.date_to)
+    whole_month = query.whole_month
     if whole_month:
         per_day = _days_by_tariff(tenant, query.first_day, query.last_day, query.disposition, shares or {})
         recounting = totals.recounting(tenant.pk)
@@ -809,7 +815,7 @@ def csv_streams(query: BillingQuery, tenant: Tenant) -> bool:
     416,666 calls on the bench's data set, most of the export's first byte).
     """
     limit = settings.BILLING_CSV_STREAM_MAX_CALLS
-    if query.number or query.caller or query.date_from or query.date_to:
+    if not query.whole_month:
         return query.calls(tenant).order_by()[: limit + 1].count() <= limit
     month = {"tenant": tenant, "year": query.year, "month": query.month}
     if query.disposition:

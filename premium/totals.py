@@ -32,7 +32,7 @@ from premium.models import (
 )
 from provider_api.parsing import WARSAW
 from providers.queueing import queue_after_commit
-from providers.sql import placeholders, select
+from providers.sql import select
 
 logger = logging.getLogger(__name__)
 
@@ -220,16 +220,16 @@ def reprice_claimed(job: Repricing) -> None:
         Repricing.objects.filter(pk=job.pk, claimed_until=job.claimed_until).delete()
 
 
-# On the open jobs' partial index (providers.jobs); written here, as the ORM took longer to build the
-# question than the database to answer it, on every billing page.
-RECOUNTING_SQL = "SELECT 1 FROM {table} WHERE tenant_id = %s AND NOT (poll_status IN ({final})) LIMIT 1"
+# Written here, as the ORM took longer to build the question than the database to answer it, on every
+# billing page.
+RECOUNTING_SQL = "SELECT 1 FROM {table} WHERE tenant_id = %s AND {open} LIMIT 1"
 
 
 def recounting(tenant_id: int) -> bool:
     """Whether what callers paid on some of the tenant's days is waiting for a worker to recount it."""
-    final = Repricing.FINAL_POLL_STATUSES
-    sql = RECOUNTING_SQL.format(table=Repricing._meta.db_table, final=placeholders(final))
-    return bool(select(sql, [tenant_id, *final], [None]))
+    condition, values = Repricing.open_sql()
+    sql = RECOUNTING_SQL.format(table=Repricing._meta.db_table, open=condition)
+    return bool(select(sql, [tenant_id, *values], [None]))
 
 
 def _count_tariffs(tenant_id: int, days: Q) -> None:

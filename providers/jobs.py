@@ -29,6 +29,7 @@ from django.utils.translation import gettext_noop
 
 from provider_api.errors import AuthenticationError, ForbiddenError, ProviderError
 from providers.queueing import queue_after_commit
+from providers.sql import placeholders
 
 
 class PolledJob(models.Model):
@@ -92,6 +93,14 @@ class PolledJob(models.Model):
                 condition=~Q(poll_status__in=["finished", "failed"]),  # FINAL_POLL_STATUSES
             ),
         ]
+
+    @classmethod
+    def open_sql(cls) -> tuple[str, list[str]]:
+        """The condition of its jobs still in progress in SQL written by hand (on the open jobs' partial
+        index), with its values."""
+        return f"NOT (poll_status IN ({placeholders(cls.FINAL_POLL_STATUSES)}))", list(
+            cls.FINAL_POLL_STATUSES
+        )
 
     @property
     def is_final(self) -> bool:
