@@ -97,12 +97,11 @@ def normalise_polish_number(value: str) -> str:
     Raises ParseError for anything that is not a 9-digit Polish number.
     """
     text = _SEPARATORS.sub("", str(value))
-    if text.startswith("+48"):
-        text = text[3:]
-    elif text.startswith("0048"):
-        text = text[4:]
-    elif len(text) == 11 and text.startswith("48"):
-        text = text[2:]
+    # A prefix only in front of nine more: "004800000" is nine digits, not 0048 and five.
+    for prefix in ("+48", "0048", "48"):
+        if len(text) == len(prefix) + 9 and text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
     if not (len(text) == 9 and text.isascii() and text.isdigit()):
         raise ParseError("a Polish number has 9 digits, e.g. 601123456")
     return text
