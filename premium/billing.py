@@ -50,7 +50,7 @@ from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 from providers import csv_export, events
 from providers.formatting import Figures, figures, phone_html
-from providers.sql import as_day, as_decimal, placeholders, select
+from providers.sql import as_day, as_decimal, one_of, select
 from providers.texts import later
 
 logger = logging.getLogger(__name__)
@@ -609,13 +609,14 @@ def _month_numbers(tenant: Tenant, query: BillingQuery, busiest: int | None) -> 
 def _month_day_numbers(tenant: Tenant, query: BillingQuery, numbers: list[str] | None) -> tuple[str, list]:
     """DAY_NUMBERS_SQL of a whole month (in its call state, if chosen), of some `numbers` or of all: for
     what their callers paid."""
+    condition, values = one_of("number", numbers) if numbers else ("", [])
     sql = DAY_NUMBERS_SQL.format(
         table=DayNumberTotal._meta.db_table,
         state=" AND disposition = %s" if query.disposition else "",
-        numbers=f" AND number IN ({placeholders(numbers)})" if numbers else "",
+        numbers=f" AND {condition}" if numbers else "",
     )
     params = [tenant.pk, query.first_day, query.last_day]
-    return sql, params + ([query.disposition] if query.disposition else []) + (numbers or [])
+    return sql, params + ([query.disposition] if query.disposition else []) + values
 
 
 def _sql(rows: QuerySet) -> tuple[str, list]:

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import Tenant
 from premium.models import PremiumAccount, PremiumNumber
-from providers.sql import as_decimal, placeholders, select
+from providers.sql import as_decimal, one_of, select
 
 CENT = Decimal("0.01")
 
@@ -39,16 +39,16 @@ UNKNOWN = Price(None, None)
 
 
 # Read in SQL written here: building the query through the ORM cost the billing page more than running it.
-PRICES_SQL = "SELECT number, tariff, price_net FROM {table} WHERE tenant_id = %s AND number IN ({numbers})"
+PRICES_SQL = "SELECT number, tariff, price_net FROM {table} WHERE tenant_id = %s AND {numbers}"
 
 
 def prices(tenant: Tenant, account: PremiumAccount | None, numbers: Collection[str]) -> dict[str, Price]:
     """Those of `numbers` the tenant has -> each one's Price (no share without the account)."""
     if not numbers:
         return {}
-    numbers = list(numbers)
-    sql = PRICES_SQL.format(table=PremiumNumber._meta.db_table, numbers=placeholders(numbers))
-    rows = select(sql, [tenant.pk, *numbers], (None, None, as_decimal))
+    condition, values = one_of("number", list(numbers))
+    sql = PRICES_SQL.format(table=PremiumNumber._meta.db_table, numbers=condition)
+    rows = select(sql, [tenant.pk, *values], (None, None, as_decimal))
     # One Price per tariff and price, shared by the numbers that have them: a thousand numbers have a few.
     made: dict[tuple[int, Decimal | None], Price] = {}
     for _number, tariff, price in rows:

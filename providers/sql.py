@@ -41,3 +41,11 @@ def as_decimal(value: object) -> Decimal:
 def placeholders(values: Sequence[object]) -> str:
     """`%s, %s, …`: one for each value, for an IN (…) of them."""
     return ", ".join(["%s"] * len(values))
+
+
+def one_of(column: str, values: Sequence[object]) -> tuple[str, list]:
+    """The condition that `column` is one of `values`, and its parameters. On PostgreSQL the values go as
+    one array: fifty numbers as fifty parameters took twice as long to send and plan (bench/)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({placeholders(values)})", list(values)
