@@ -404,8 +404,9 @@ def summarise(
 
     A whole month, with or without a call state, is read from its totals (premium.totals): its days
     from the totals per day and tariff (at most 31 × states × tariffs rows, however many numbers), its
-    numbers from the month's totals, which without a call state need no adding up. A number, a caller or
-    some days narrow the calls to what their indexes find, and those are added up directly. What callers
+    numbers from the month's totals, which without a call state need no adding up. A number's days (all
+    of the month's, or some) are its totals per day. A caller, or days without a number, narrow the calls
+    to what their indexes find, and those are added up directly. What callers
     paid is added up per day in the same query; with the tenant's `shares` per tariff (even none
     entered), the listed numbers' takings and the estimated earning are added too.
 
@@ -417,6 +418,14 @@ def summarise(
     if whole_month:
         per_day = _days_by_tariff(tenant, query.first_day, query.last_day, query.disposition, shares or {})
         recounting = totals.recounting(tenant.pk)
+    elif query.number and not query.caller:
+        # One number's days, from its totals per day: ~30 rows, not its calls.
+        sql = NUMBER_DAYS_SQL.format(
+            table=DayNumberTotal._meta.db_table, state=" AND disposition = %s" if query.disposition else ""
+        )
+        params = [ANSWERED, tenant.pk, query.number, query.first_day, query.last_day]
+        params += [query.disposition] if query.disposition else []
+        per_day = {row["day"]: row for row in _added_up(sql, params, "day", tenant, shares or {})}
     else:
         rows = query.calls(tenant).order_by()
         sums = _sums(
@@ -538,6 +547,14 @@ DAY_NUMBERS_SQL = """
 SELECT day, number, 0 AS n_calls, 0 AS n_answered, CAST(SUM(billed_seconds) AS BIGINT) AS n_billed, 0 AS n_cost
 FROM {table}
 WHERE tenant_id = %s AND day >= %s AND day <= %s{state}{numbers}
+GROUP BY day, number
+"""
+# One number's days, added up as the calls would be (the billing filtered by a number, and some days).
+NUMBER_DAYS_SQL = """
+SELECT day, number, SUM(calls) AS n_calls, SUM(CASE WHEN disposition = %s THEN calls ELSE 0 END) AS n_answered,
+       CAST(SUM(billed_seconds) AS BIGINT) AS n_billed, SUM(cost) AS n_cost
+FROM {table}
+WHERE tenant_id = %s AND number = %s AND day >= %s AND day <= %s{state}
 GROUP BY day, number
 """
 # Their columns in this order, whichever order their SQL (DAY_NUMBERS_SQL, or the ORM's) gives them.

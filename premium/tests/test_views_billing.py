@@ -196,6 +196,42 @@ def test_a_whole_month_is_summed_up_from_its_totals_not_from_its_calls(login, te
         assert response.context["summary"].calls == billed.filter(**query).count(), query
 
 
+def test_a_numbers_days_are_summed_up_from_its_totals_and_agree_with_its_calls(login, tenant, viewer, billed):
+    sample = billed.filter(disposition="ANSWERED").first()
+    day = sample.started_at.astimezone(premium_sync.WARSAW).date()
+    client = login(viewer)
+    for query in (
+        {"number": sample.number},
+        {"number": sample.number, "disposition": "ANSWERED"},
+        {"number": sample.number, "date_from": day, "date_to": day},
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("billing", tenant), query)
+        assert response.status_code == 200, query
+        grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+        assert grouped and not any(re.search(r'FROM "?premium_call\b', sql) for sql in grouped), query
+        calls = [
+            call
+            for call in billed.filter(
+                number=sample.number, **{k: v for k, v in query.items() if k == "disposition"}
+            )
+            if "date_from" not in query or call.started_at.astimezone(premium_sync.WARSAW).date() == day
+        ]
+        expected: dict[date, list] = {}
+        for call in calls:
+            into = expected.setdefault(call.started_at.astimezone(premium_sync.WARSAW).date(), [0, 0, 0, 0])
+            into[0] += 1
+            into[1] += call.disposition == "ANSWERED"
+            into[2] += call.billed_seconds
+            into[3] += call.redirect_cost
+        summary = response.context["summary"]
+        shown = {bar.day: [bar.calls, bar.answered] for bar in summary.days if bar.calls}
+        assert shown == {key: figures[:2] for key, figures in expected.items()}, query
+        assert summary.calls == len(calls) and summary.billed_seconds == sum(c.billed_seconds for c in calls)
+        assert summary.cost == sum((c.redirect_cost for c in calls), Decimal(0)), query
+        assert summary.paid is not None and summary.numbers[0].paid == summary.paid, query
+
+
 @pytest.mark.parametrize(
     ("calls", "words"), [(1, "1 połączenie"), (3, "3 połączenia"), (5, "5 połączeń"), (22, "22 połączenia")]
 )
