@@ -420,12 +420,9 @@ def summarise(
         recounting = totals.recounting(tenant.pk)
     elif query.number and not query.caller:
         # One number's days, from its totals per day: ~30 rows, not its calls.
-        sql = NUMBER_DAYS_SQL.format(
-            table=DayNumberTotal._meta.db_table, state=" AND disposition = %s" if query.disposition else ""
-        )
-        params = [ANSWERED, tenant.pk, query.number, query.first_day, query.last_day]
-        params += [query.disposition] if query.disposition else []
-        per_day = {row["day"]: row for row in _added_up(sql, params, "day", tenant, shares or {})}
+        per_day = {
+            row["day"]: row for row in _added_up(*_number_days(tenant, query), "day", tenant, shares or {})
+        }
     else:
         rows = query.calls(tenant).order_by()
         sums = _sums(
@@ -557,7 +554,8 @@ FROM {table}
 WHERE tenant_id = %s AND number = %s AND day >= %s AND day <= %s{state}
 GROUP BY day, number
 """
-# Their columns in this order, whichever order their SQL (DAY_NUMBERS_SQL, or the ORM's) gives them.
+# Their columns in this order, whichever order their SQL (DAY_NUMBERS_SQL, NUMBER_DAYS_SQL or the ORM's)
+# gives them.
 DAY_NUMBERS_COLUMNS = ("day", "number", "n_calls", "n_answered", "n_billed", "n_cost")
 DAY_NUMBERS_IN_ORDER_SQL = "SELECT day, number, n_calls, n_answered, n_billed, n_cost FROM ({rows}) AS t"
 
@@ -574,10 +572,9 @@ def _days_by_tariff(
     as a number's own earning is: both are estimates, and a day's earning may differ from the sum of its
     numbers' earnings by a few grosze.
     """
-    sql = DAYS_BY_TARIFF_SQL.format(
-        table=DayTariffTotal._meta.db_table, state=" AND disposition = %s" if disposition else ""
-    )
-    params = [ANSWERED, tenant.pk, first, last] + ([disposition] if disposition else [])
+    state, in_state = _in_state(disposition)
+    sql = DAYS_BY_TARIFF_SQL.format(table=DayTariffTotal._meta.db_table, state=state)
+    params = [ANSWERED, tenant.pk, first, last, *in_state]
     added: dict[date, dict] = {}
     for day, tariff, calls, answered, billed, cost, paid in select(
         sql, params, (as_day, None, None, None, None, as_decimal, as_decimal)
@@ -600,17 +597,18 @@ def _days_by_tariff(
 def _month_numbers(tenant: Tenant, query: BillingQuery, busiest: int | None) -> tuple[list[dict], int]:
     """A whole month's numbers with calls (in one call state, if chosen): all of them in order, or the
     `busiest` ones, with how many numbers had calls."""
-    month = [tenant.pk, query.year, query.month]
+    state, in_state = _in_state(query.disposition)
+    month = [tenant.pk, query.year, query.month, *in_state]
     if query.disposition:
         table, answered = MonthNumberTotal._meta.db_table, "CASE WHEN disposition = %s THEN calls ELSE 0 END"
-        params = [ANSWERED, *month, query.disposition, *month, query.disposition]
+        params = [ANSWERED, *month, *month]
     else:
         table, answered = MonthNumberOverall._meta.db_table, "answered"
         params = [*month, *month]
     sql = MONTH_NUMBERS_SQL.format(
         table=table,
         answered=answered,
-        state=" AND disposition = %s" if query.disposition else "",
+        state=state,
         order="number" if busiest is None else "calls DESC, number LIMIT %s",
     )
     if busiest is not None:
@@ -627,13 +625,23 @@ def _month_day_numbers(tenant: Tenant, query: BillingQuery, numbers: list[str] |
     """DAY_NUMBERS_SQL of a whole month (in its call state, if chosen), of some `numbers` or of all: for
     what their callers paid."""
     condition, values = one_of("number", numbers) if numbers else ("", [])
+    state, in_state = _in_state(query.disposition)
     sql = DAY_NUMBERS_SQL.format(
-        table=DayNumberTotal._meta.db_table,
-        state=" AND disposition = %s" if query.disposition else "",
-        numbers=f" AND {condition}" if numbers else "",
+        table=DayNumberTotal._meta.db_table, state=state, numbers=f" AND {condition}" if numbers else ""
     )
-    params = [tenant.pk, query.first_day, query.last_day]
-    return sql, params + ([query.disposition] if query.disposition else []) + values
+    return sql, [tenant.pk, query.first_day, query.last_day, *in_state, *values]
+
+
+def _number_days(tenant: Tenant, query: BillingQuery) -> tuple[str, list]:
+    """NUMBER_DAYS_SQL of the query's number and days (in its call state, if chosen)."""
+    state, in_state = _in_state(query.disposition)
+    sql = NUMBER_DAYS_SQL.format(table=DayNumberTotal._meta.db_table, state=state)
+    return sql, [ANSWERED, tenant.pk, query.number, query.first_day, query.last_day, *in_state]
+
+
+def _in_state(disposition: str) -> tuple[str, list]:
+    """The condition of a chosen call state on a table of totals, and its value; nothing without one."""
+    return (" AND disposition = %s", [disposition]) if disposition else ("", [])
 
 
 def _sql(rows: QuerySet) -> tuple[str, list]:
