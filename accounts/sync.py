@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
@@ -57,8 +58,23 @@ def kind_for(provider: str, resource: str) -> SyncKind | None:
     return None
 
 
+# Read by every page with a sync line: written out, as building the same query through the ORM took
+# twice as long as the database's answer (bench/).
+STATUS_SQL = "SELECT * FROM {table} WHERE tenant_id = %s AND provider = %s AND resource = %s"
+
+
 def get_status(tenant: Tenant, provider: str, resource: str) -> SyncStatus:
-    status, _ = SyncStatus.objects.get_or_create(tenant=tenant, provider=provider, resource=resource)
+    sql = STATUS_SQL.format(table=SyncStatus._meta.db_table)
+    found = list(SyncStatus.objects.raw(sql, [tenant.pk, provider, resource]))
+    if found:
+        status = found[0]
+    else:
+        try:
+            with transaction.atomic():
+                status = SyncStatus.objects.create(tenant=tenant, provider=provider, resource=resource)
+        except IntegrityError:  # made meanwhile by another request or a worker
+            status = SyncStatus.objects.get(tenant=tenant, provider=provider, resource=resource)
+    status.tenant = tenant  # read already: no query when it is asked for
     return status
 
 

@@ -144,3 +144,22 @@ def test_unknown_sync_view_is_404_and_refresh_redirects_only_to_this_site(
     )
     response = client.post(url, HTTP_REFERER="https://evil.example.net/")
     assert response.status_code == 302 and "evil" not in response["Location"]
+
+
+def test_a_resources_status_is_made_once_and_then_read(tenant, other_tenant, django_assert_num_queries):
+    made = sync.get_status(tenant, "testprov", "things")
+    assert SyncStatus.objects.get().pk == made.pk and not made.is_running and made.last_success_at is None
+    SyncStatus.objects.filter(pk=made.pk).update(last_error="broken")
+    with django_assert_num_queries(1):
+        read = sync.get_status(tenant, "testprov", "things")
+        assert read.tenant == tenant  # no second query for the tenant
+    assert (read.pk, read.last_error, read.provider, read.resource) == (
+        made.pk,
+        "broken",
+        "testprov",
+        "things",
+    )
+    # Another tenant's or resource's status is another row.
+    assert sync.get_status(other_tenant, "testprov", "things").pk != made.pk
+    assert sync.get_status(tenant, "testprov", "other").pk != made.pk
+    assert SyncStatus.objects.count() == 3

@@ -14,10 +14,7 @@ from providers import pages
 
 
 def get_account(request: TenantRequest) -> PremiumAccount | None:
-    account = PremiumAccount.objects.filter(tenant=request.tenant).first()
-    if account is not None:
-        account.tenant = request.tenant  # read already: no join, and no query when it is asked for
-    return account
+    return PremiumAccount.of(request.tenant)
 
 
 PAGES = (

@@ -20,7 +20,7 @@ PAGES = (
 
 
 def stored_account(request: TenantRequest) -> SerwerSmsAccount | None:
-    return SerwerSmsAccount.objects.filter(tenant=request.tenant).first()
+    return SerwerSmsAccount.of(request.tenant)
 
 
 def connected_account(request: TenantRequest) -> SerwerSmsAccount | None:

@@ -29,7 +29,7 @@ PAGES = (
 
 def spikon_account(request: TenantRequest) -> SpikonAccount | None:
     """The tenant's SPIKON account, or None when an admin has not set one up yet."""
-    return SpikonAccount.objects.filter(tenant=request.tenant).first()
+    return SpikonAccount.of(request.tenant)
 
 
 def page_context(request: TenantRequest, current: str, **extra: object) -> dict[str, object]:
