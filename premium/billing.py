@@ -501,16 +501,14 @@ def summarise(
     return summary
 
 
-NUMBERS_SQL = "SELECT number FROM {table} WHERE tenant_id = %s ORDER BY number"
+NUMBERS_SQL = "SELECT number FROM {table} WHERE tenant_id = %s AND number LIKE %s ORDER BY number LIMIT %s"
 
 
-def numbers(tenant: Tenant) -> list[str]:
-    """The tenant's numbers in order (the billing filter's suggestions), in SQL written here: through the
-    ORM a thousand of them took twice as long."""
-    return [
-        number
-        for (number,) in select(NUMBERS_SQL.format(table=PremiumNumber._meta.db_table), [tenant.pk], [None])
-    ]
+def numbers(tenant: Tenant, *, holding: str, limit: int) -> list[str]:
+    """The first `limit` of the tenant's numbers holding the digits `holding` (the billing filter's
+    suggestions), in order."""
+    sql = NUMBERS_SQL.format(table=PremiumNumber._meta.db_table)
+    return [number for (number,) in select(sql, [tenant.pk, f"%{holding}%", limit], [None])]
 
 
 def day_takings(tenant: Tenant, first: date, last: date) -> list[dict]:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("numbers/<int:number_id>/delete/", numbers.number_delete, name="number-delete"),
     path("billing/", billing.billing, name="billing"),
     path("billing/calls.csv", billing.billing_export, name="billing-export"),
+    path("billing/numbers/", billing.billing_numbers, name="billing-numbers"),
     path("billing/statements/", billing.statements, name="statements"),
     path("billing/statements/new/", billing.statement_request, name="statement-request"),
     path(

@@ -29,7 +29,7 @@ from premium.billing import (
     listing,
 )
 from premium.forms import BillingFilterForm
-from premium.models import Call, Statement
+from premium.models import Call, PremiumNumber, Statement
 from premium.views.billing import _number_options
 from providers.csv_export import safe_cell
 from tests.faults import recording_queued_tasks
@@ -304,12 +304,48 @@ def test_the_filter_bar_is_what_djangos_widgets_would_write(query, language):
     assertHTMLEqual(by_hand, widgets)
 
 
-def test_the_number_filter_suggests_the_tenants_numbers(login, tenant, viewer, billed):
-    """The suggestions' datalist is the number field's: without `list` on the input a browser shows none."""
+def test_the_number_filter_asks_for_its_suggestions_as_it_is_typed_in(login, tenant, viewer, billed):
+    """The suggestions' datalist is the number field's (without `list` on the input a browser shows none),
+    filled from billing-numbers with what is typed; the filter form's own target and swap are not its."""
     response = login(viewer).get(url("billing", tenant))
-    number = Call.objects.filter(tenant=tenant).values_list("number", flat=True).first()
     assert re.search(r'<input type="text" name="number"[^>]* list="premium-billing-numbers"', response.text)
-    assert re.search(rf'<datalist id="premium-billing-numbers">.*<option value="{number}">', response.text)
+    datalist = re.search(r'<datalist id="premium-billing-numbers"([^>]*)></datalist>', response.text, re.S)
+    attributes = " ".join(datalist.group(1).split())
+    assert f'hx-get="{url("billing-numbers", tenant)}"' in attributes
+    assert 'from:#id_number' in attributes and 'hx-include="#id_number"' in attributes
+    assert 'hx-target="this"' in attributes and 'hx-swap="innerHTML"' in attributes
+    assert 'hx-push-url="false"' in attributes
+    assert 'id="id_number"' in response.text
+
+
+def _suggested(response) -> list[str]:
+    assert response.status_code == 200
+    return re.findall(r'<option value="([^"]*)">', response.text)
+
+
+def test_the_number_suggestions_are_the_tenants_numbers_holding_the_typed_digits(
+    login, tenant, other_tenant, viewer
+):
+    for serial in range(30):
+        PremiumNumber.objects.create(tenant=tenant, number=f"70800{serial:04d}", tariff=6)
+    PremiumNumber.objects.create(tenant=tenant, number="704123456", tariff=4)
+    PremiumNumber.objects.create(tenant=other_tenant, number="708000999", tariff=6)
+    client = login(viewer)
+    suggestions = url("billing-numbers", tenant)
+
+    first = _suggested(client.get(suggestions))
+    assert first == ["704123456"] + [f"70800{serial:04d}" for serial in range(19)]  # the first ones, in order
+    assert _suggested(client.get(suggestions, {"number": "0000 01"})) == ["708000001"]  # spaces as typed
+    assert _suggested(client.get(suggestions, {"number": "2345"})) == ["704123456"]  # anywhere in the number
+    assert _suggested(client.get(suggestions, {"number": "999"})) == []  # another tenant's number
+    for refused in ("70a", "<script>", "70%", "7_8", "٣٤٥"):
+        assert _suggested(client.get(suggestions, {"number": refused})) == []
+
+
+def test_the_number_suggestions_are_for_members_and_only_read(login, tenant, viewer, outsider):
+    suggestions = url("billing-numbers", tenant)
+    assert login(outsider).get(suggestions).status_code == 404
+    assert login(viewer).post(suggestions).status_code == 405
 
 
 def test_the_number_suggestions_are_each_an_escaped_option():

@@ -61,6 +61,7 @@ MUST_SHOW = {
 NOT_PAGES = {
     "premium:number-row",
     "premium:billing-export",
+    "premium:billing-numbers",
     "premium:invoice-download",
     "spikon:phonebook-export",
     "spikon:history-export",

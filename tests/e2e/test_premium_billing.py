@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from config.celery import app as celery_app
 from premium import sync as premium_sync
-from premium.models import Call, Invoice, Statement
+from premium.models import Call, Invoice, PremiumNumber, Statement
 from premium.tasks import render_statement
 from premium.tests.live import account_at, served_sandbox
 from tests.e2e.conftest import log_in
@@ -61,6 +61,16 @@ def test_filter_billing_download_csv_and_pdf_and_an_invoice(
     page.locator(".premium-chart-day").first.focus()
     focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
     assert "dzwoniący zapłacili" in focused and "koszt przekierowań" in focused and "zł" in focused
+
+    # The number field's suggestions come as it is typed in, and leave the page and its address as they are.
+    number = PremiumNumber.objects.filter(tenant=tenant).order_by("-number").values_list("number", flat=True)[0]
+    field = page.locator("#id_number")
+    field.click()
+    field.press_sequentially(number[:7])
+    expect(page.locator(f'#premium-billing-numbers option[value="{number}"]')).to_be_attached()
+    assert page.url == f"{live_server.url}/t/{tenant.slug}/premium/billing/"
+    expect(page.locator(".premium-chart svg rect.premium-bar-paid").first).to_be_attached()
+    field.fill("")
 
     # Filter (HTMX swaps the results and pushes the address).
     page.select_option("select[name=disposition]", "ANSWERED")
