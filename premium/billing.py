@@ -1055,7 +1055,7 @@ def make_statement(statement: Statement) -> None:
     query = statement.billing_query()
     context = {
         "tenant": tenant,
-        "account": PremiumAccount.objects.filter(tenant=tenant).first(),
+        "account": PremiumAccount.of(tenant),
         "generated_at": timezone.now(),
     }
     try:

@@ -127,10 +127,10 @@ def _redacted(rollback: Rollback, step: dict, text: str) -> str:
 
 def _account(tenant, step: dict):
     if step["call"] == "setRedirect":
-        return PremiumAccount.objects.filter(tenant=tenant).first()
+        return PremiumAccount.of(tenant)
     if step["part"] == Part.SMS_LIMITS:
-        return SerwerSmsAccount.objects.filter(tenant=tenant).first()
-    return SpikonAccount.objects.filter(tenant=tenant).first()
+        return SerwerSmsAccount.of(tenant)
+    return SpikonAccount.of(tenant)
 
 
 def _call(rollback: Rollback, step: dict) -> bool:

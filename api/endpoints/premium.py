@@ -332,7 +332,7 @@ class WalletOut(Schema):
 def wallet(
     request: HttpRequest, cursor: str | None = None, limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 ):
-    account = PremiumAccount.objects.filter(tenant=request.tenant).first()
+    account = PremiumAccount.of(request.tenant)
     page = newest_first(
         WalletEntry.objects.filter(tenant=request.tenant), cursor, fields=("created_at", "id"), limit=limit
     )

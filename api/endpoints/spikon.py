@@ -62,7 +62,7 @@ class BalanceOut(Schema):
 @router.get("/balance", response=answers(BalanceOut), summary="The account's balance")
 @requires(Role.VIEWER)
 def balance(request: HttpRequest):
-    account = SpikonAccount.objects.filter(tenant=request.tenant).first()
+    account = SpikonAccount.of(request.tenant)
     synced = SyncStatus.objects.filter(
         tenant=request.tenant, provider=sync.SYNC_KEY, resource=sync.ACCOUNT
     ).first()
