@@ -5,6 +5,7 @@ plan; every page fits a phone's width."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.models import Role, Tenant
 from conftest import make_member
@@ -66,7 +67,7 @@ def test_an_operator_sets_a_schedule_once_and_the_numbers_follow_it(
     page.fill("input[name=ends]", "16:00")
     page.locator("details[open] input[name=target]").fill("22 123 45 67")
     page.locator("details[open] button[type=submit]").click()
-    page.wait_for_load_state()
+    expect(page.locator("#windows tbody tr").first).to_contain_text("08:00–16:00")
     assert page.locator("#windows tbody tr").inner_text().split("\t")[:3] == [
         "poniedziałek, wtorek, środa, czwartek, piątek",
         "08:00–16:00",
@@ -116,11 +117,11 @@ def test_a_wrong_bulk_change_is_undone_from_the_snapshots_plan(
 
     page.goto(f"{base}/snapshots/")
     page.locator("main table a").first.click()  # the snapshot taken before the bulk change
-    assert page.locator("text=trafiają na 609999999").count() == 2
+    page.wait_for_url("**/snapshots/*/")
+    expect(page.locator("text=trafiają na 609999999")).to_have_count(2)
     page.check("input[name=parts][value='premium.redirects']")
     page.locator("main button", has_text="Pokaż plan").click()
-    page.wait_for_load_state()
-    assert page.locator("main ol li", has_text="setRedirect").count() == 1
+    expect(page.locator("main ol li", has_text="setRedirect")).to_have_count(1)
     assert (
         page.locator("main ul li", has_text=f"{numbers[1].number} nie miał wtedy przekierowania").count() == 1
     )
