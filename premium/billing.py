@@ -50,7 +50,7 @@ from premium.sync import billing_resource
 from provider_api.parsing import WARSAW
 from providers import csv_export, events
 from providers.formatting import Figures, figures, phone_html
-from providers.sql import as_day, as_decimal, one_of, select
+from providers.sql import as_day, as_decimal, select
 from providers.texts import later
 
 logger = logging.getLogger(__name__)
@@ -147,11 +147,11 @@ class BillingQuery:
 
 # --- Summaries and the chart ---------------------------------------------------------------------
 
-# What callers paid, added up in the database: each number's billed time of a day × its price per minute,
-# rounded to the grosz per day and number (as premium.earnings.Price does), then added up by `key` (the
-# day, or the number). `rows` are the calls or their totals grouped by day and number; the tenant's
-# shares come as two arrays (tariffs, percents). A number no longer on the account has no price: its
-# calls count, its takings are not known.
+# What callers paid on calls read as they are (a caller, or days without a number), added up in the
+# database: each number's billed time of a day × its price per minute of now, rounded to the grosz per day
+# and number (as premium.earnings.Price does), then added up by `key` (the day, or the number). `rows` are
+# the calls grouped by day and number; the tenant's shares come as two arrays (tariffs, percents). A
+# number no longer on the account has no price: its calls count, its takings are not known.
 MONEY_SQL = """
 SELECT t.{key}, SUM(t.n_calls)::bigint, SUM(t.n_answered)::bigint, SUM(t.n_billed)::bigint, SUM(t.n_cost),
        SUM(ROUND(n.price_net * t.n_billed / 60, 2)),
@@ -404,11 +404,15 @@ def summarise(
 
     A whole month, with or without a call state, is read from its totals (premium.totals): its days
     from the totals per day and tariff (at most 31 × states × tariffs rows, however many numbers), its
-    numbers from the month's totals, which without a call state need no adding up. A number's days (all
-    of the month's, or some) are its totals per day. A caller, or days without a number, narrow the calls
-    to what their indexes find, and those are added up directly. What callers
-    paid is added up per day in the same query; with the tenant's `shares` per tariff (even none
+    numbers, with what their callers paid, from the month's totals, which without a call state need no
+    adding up. A number's days (all of the month's, or some) are its totals per day. A caller, or days
+    without a number, narrow the calls to what their indexes find, and those are added up directly. What
+    callers paid is added up per day in the same query; with the tenant's `shares` per tariff (even none
     entered), the listed numbers' takings and the estimated earning are added too.
+
+    What callers paid is rounded per day and number, so a month's takings are the sum of its days'. The
+    estimated earning is rounded where it is shown: per day (and tariff) for the days, per month for a
+    whole month's numbers; the sums of the one and of the other may differ by a few grosze (estimates).
 
     The month's totals are read in SQL written here: building the same queries through the ORM was a
     fifth of the billing page's time (bench/).
@@ -420,9 +424,8 @@ def summarise(
         recounting = totals.recounting(tenant.pk)
     elif query.number and not query.caller:
         # One number's days, from its totals per day: ~30 rows, not its calls.
-        per_day = {
-            row["day"]: row for row in _added_up(*_number_days(tenant, query), "day", tenant, shares or {})
-        }
+        per_day = {row["day"]: row for row in _number_days(tenant, query, shares or {})}
+        recounting = totals.recounting(tenant.pk)
     else:
         rows = query.calls(tenant).order_by()
         sums = _sums(
@@ -486,14 +489,15 @@ def summarise(
     if shares is not None and summary.numbers:
         if query.number:
             summary.numbers[0].paid, summary.numbers[0].earning = summary.paid, summary.earning
+        elif whole_month:
+            # Kept with the month's numbers: what their callers paid is the sum of their days.
+            for number, row in zip(summary.numbers, listed, strict=True):
+                number.paid, number.earning = row["paid"], share_of(row["paid"], shares.get(row["tariff"]))
         else:
             # The listed numbers' takings: the sum of their days, as the month's is.
             listed_numbers = [row.number for row in summary.numbers]
             only = listed_numbers if number_count > len(listed_numbers) else None
-            if whole_month:
-                sql, params = _month_day_numbers(tenant, query, only)
-            else:
-                sql, params = _sql(day_numbers.filter(number__in=only) if only else day_numbers)
+            sql, params = _sql(day_numbers.filter(number__in=only) if only else day_numbers)
             made = {row["number"]: row for row in _added_up(sql, params, "number", tenant, shares)}
             for row in summary.numbers:
                 row.paid, row.earning = made[row.number]["paid"], made[row.number]["earning"]
@@ -529,31 +533,32 @@ ORDER BY day
 """
 # With how many numbers had calls, counted once (COUNT(*) OVER () counted it on every row, all read first).
 MONTH_NUMBERS_SQL = """
-SELECT number, calls, {answered}, billed_seconds, cost,
+SELECT number, calls, {answered}, billed_seconds, cost, paid, tariff,
        (SELECT COUNT(*) FROM {table} WHERE tenant_id = %s AND year = %s AND month = %s{state})
 FROM {table}
 WHERE tenant_id = %s AND year = %s AND month = %s{state}
 ORDER BY {order}
 """
-# Grouped by day and number, as MONEY_SQL adds them up (`{numbers}`: some numbers only, or nothing).
-# Only what callers paid is read from these (the counts come with the month's numbers): the counts are
-# left 0, which saves the database adding them up.
-DAY_NUMBERS_SQL = """
-SELECT day, number, 0 AS n_calls, 0 AS n_answered, CAST(SUM(billed_seconds) AS BIGINT) AS n_billed, 0 AS n_cost
-FROM {table}
-WHERE tenant_id = %s AND day >= %s AND day <= %s{state}{numbers}
-GROUP BY day, number
-"""
-# One number's days, added up as the calls would be (the billing filtered by a number, and some days).
+# One number's totals per day (the billing filtered by a number, and some days), with what callers paid
+# as last counted (premium.totals) and the tenant's share of it per tariff (two arrays: tariffs,
+# percents), rounded per row as a day's takings are.
 NUMBER_DAYS_SQL = """
-SELECT day, number, SUM(calls) AS n_calls, SUM(CASE WHEN disposition = %s THEN calls ELSE 0 END) AS n_answered,
-       CAST(SUM(billed_seconds) AS BIGINT) AS n_billed, SUM(cost) AS n_cost
+SELECT day, SUM(calls), SUM(CASE WHEN disposition = %s THEN calls ELSE 0 END),
+       CAST(SUM(billed_seconds) AS BIGINT), SUM(cost), SUM(paid), SUM(ROUND(paid * s.share / 100, 2))
+FROM {table} AS t
+LEFT JOIN unnest(%s::integer[], %s::numeric[]) AS s (tariff, share) ON s.tariff = t.tariff
+WHERE tenant_id = %s AND number = %s AND day >= %s AND day <= %s{state}
+GROUP BY day
+ORDER BY day
+"""
+# The same rows, one by one, for adding up through Python (SQLite, a development start).
+NUMBER_DAY_ROWS_SQL = """
+SELECT day, disposition, calls, billed_seconds, cost, tariff, paid
 FROM {table}
 WHERE tenant_id = %s AND number = %s AND day >= %s AND day <= %s{state}
-GROUP BY day, number
+ORDER BY day
 """
-# Their columns in this order, whichever order their SQL (DAY_NUMBERS_SQL, NUMBER_DAYS_SQL or the ORM's)
-# gives them.
+# The columns of the calls grouped by day and number (the ORM's query), in this order.
 DAY_NUMBERS_COLUMNS = ("day", "number", "n_calls", "n_answered", "n_billed", "n_cost")
 DAY_NUMBERS_IN_ORDER_SQL = "SELECT day, number, n_calls, n_answered, n_billed, n_cost FROM ({rows}) AS t"
 
@@ -594,7 +599,7 @@ def _days_by_tariff(
 
 def _month_numbers(tenant: Tenant, query: BillingQuery, busiest: int | None) -> tuple[list[dict], int]:
     """A whole month's numbers with calls (in one call state, if chosen): all of them in order, or the
-    `busiest` ones, with how many numbers had calls."""
+    `busiest` ones, with what their callers paid and their tariff, and how many numbers had calls."""
     state, in_state = _in_state(query.disposition)
     month = [tenant.pk, query.year, query.month, *in_state]
     if query.disposition:
@@ -611,30 +616,48 @@ def _month_numbers(tenant: Tenant, query: BillingQuery, busiest: int | None) -> 
     )
     if busiest is not None:
         params.append(busiest)
-    rows = select(sql, params, (None, None, None, None, as_decimal, None))
+    rows = select(sql, params, (None, None, None, None, as_decimal, as_decimal, None, None))
     listed = [
-        {"number": number, "n_calls": calls, "n_answered": answered, "n_billed": billed, "n_cost": cost}
-        for number, calls, answered, billed, cost, _count in rows
-    ]
+        {"number": number, "n_calls": calls, "n_answered": answered, "n_billed": billed, "n_cost": cost,
+         "paid": paid, "tariff": tariff}
+        for number, calls, answered, billed, cost, paid, tariff, _count in rows
+    ]  # fmt: skip
     return listed, rows[0][-1] if rows else 0
 
 
-def _month_day_numbers(tenant: Tenant, query: BillingQuery, numbers: list[str] | None) -> tuple[str, list]:
-    """DAY_NUMBERS_SQL of a whole month (in its call state, if chosen), of some `numbers` or of all: for
-    what their callers paid."""
-    condition, values = one_of("number", numbers) if numbers else ("", [])
+def _number_days(tenant: Tenant, query: BillingQuery, shares: dict[int, Decimal]) -> list[dict]:
+    """The query's number's days (in its call state, if chosen), in order, from its totals per day: the
+    summary row's columns, what callers paid (`paid`) and the estimated `earning` (None when not known)."""
     state, in_state = _in_state(query.disposition)
-    sql = DAY_NUMBERS_SQL.format(
-        table=DayNumberTotal._meta.db_table, state=state, numbers=f" AND {condition}" if numbers else ""
+    table = DayNumberTotal._meta.db_table
+    where = [tenant.pk, query.number, query.first_day, query.last_day, *in_state]
+    if connection.vendor == "postgresql":
+        tariffs = sorted(shares)
+        params = [ANSWERED, tariffs, [shares[tariff] for tariff in tariffs], *where]
+        with connection.cursor() as cursor:
+            cursor.execute(NUMBER_DAYS_SQL.format(table=table, state=state), params)
+            return [dict(zip(("day", *MONEY_COLUMNS), row, strict=True)) for row in cursor.fetchall()]
+    added: dict[date, dict] = {}
+    rows = select(
+        NUMBER_DAY_ROWS_SQL.format(table=table, state=state),
+        where,
+        (as_day, None, None, None, as_decimal, None, as_decimal),
     )
-    return sql, [tenant.pk, query.first_day, query.last_day, *in_state, *values]
-
-
-def _number_days(tenant: Tenant, query: BillingQuery) -> tuple[str, list]:
-    """NUMBER_DAYS_SQL of the query's number and days (in its call state, if chosen)."""
-    state, in_state = _in_state(query.disposition)
-    sql = NUMBER_DAYS_SQL.format(table=DayNumberTotal._meta.db_table, state=state)
-    return sql, [ANSWERED, tenant.pk, query.number, query.first_day, query.last_day, *in_state]
+    for day, disposition, calls, billed, cost, tariff, paid in rows:
+        into = added.setdefault(
+            day,
+            {"day": day, "n_calls": 0, "n_answered": 0, "n_billed": 0, "n_cost": Decimal(0), "paid": [],
+             "earning": []},
+        )  # fmt: skip
+        into["n_calls"] += calls
+        into["n_answered"] += calls if disposition == ANSWERED else 0
+        into["n_billed"] += billed
+        into["n_cost"] += cost
+        into["paid"].append(paid)
+        into["earning"].append(share_of(paid, shares.get(tariff)))
+    for into in added.values():
+        into["paid"], into["earning"] = total(into["paid"]), total(into["earning"])
+    return list(added.values())
 
 
 def _in_state(disposition: str) -> tuple[str, list]:
@@ -648,8 +671,8 @@ def _sql(rows: QuerySet) -> tuple[str, list]:
 
 
 def _added_up(sql: str, params: list, key: str, tenant: Tenant, shares: dict[int, Decimal]) -> list[dict]:
-    """The rows of `sql` (grouped by day and number, as DAY_NUMBERS_SQL) added up by `key`, with what
-    callers paid (MONEY_SQL)."""
+    """The rows of `sql` (calls grouped by day and number) added up by `key`, with what callers paid
+    (MONEY_SQL)."""
     if connection.vendor != "postgresql":
         return _added_up_here(sql, params, key, tenant, shares)
     tariffs = sorted(shares)

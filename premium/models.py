@@ -166,11 +166,14 @@ class Call(models.Model):
 
 
 class MonthNumberTotal(models.Model):
-    """The calls of one number in one call state in one provider month, added up.
+    """The calls of one number in one call state in one provider month, added up, with what their callers
+    paid (the sum of its days' takings, DayNumberTotal.paid) and the number's tariff as they were last
+    counted.
 
     With DayTariffTotal, what the billing page's summaries read: a month of a thousand numbers has at most a
     few thousand of these rows however many calls it has. premium.totals rebuilds a month's rows from
-    the calls whenever a sync writes calls of that month.
+    the calls whenever a sync writes calls of that month, and their takings when a number's price or
+    tariff changes.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
@@ -181,6 +184,8 @@ class MonthNumberTotal(models.Model):
     calls = models.PositiveIntegerField()
     billed_seconds = models.PositiveBigIntegerField()
     cost = models.DecimalField(max_digits=16, decimal_places=4)
+    tariff = models.PositiveSmallIntegerField(null=True)
+    paid = models.DecimalField(max_digits=16, decimal_places=2, null=True)
 
     class Meta:
         constraints = [
@@ -192,7 +197,7 @@ class MonthNumberTotal(models.Model):
             # A month's busiest numbers in one call state, read from the index alone.
             models.Index(
                 fields=["tenant", "year", "month", "disposition", "-calls", "number"],
-                include=["billed_seconds", "cost"],
+                include=["billed_seconds", "cost", "tariff", "paid"],
                 name="premium_month_state_busiest",
             )
         ]
@@ -202,8 +207,9 @@ class MonthNumberTotal(models.Model):
 
 
 class MonthNumberOverall(models.Model):
-    """The calls of one number in one provider month in every call state together, and how many of them
-    were answered: the billing page's busiest numbers are its first rows, with nothing to add up."""
+    """The calls of one number in one provider month in every call state together, how many of them were
+    answered and what their callers paid (as MonthNumberTotal): the billing page's busiest numbers are
+    its first rows, with nothing to add up."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField()
@@ -213,6 +219,8 @@ class MonthNumberOverall(models.Model):
     answered = models.PositiveIntegerField()
     billed_seconds = models.PositiveBigIntegerField()
     cost = models.DecimalField(max_digits=16, decimal_places=4)
+    tariff = models.PositiveSmallIntegerField(null=True)
+    paid = models.DecimalField(max_digits=16, decimal_places=2, null=True)
 
     class Meta:
         constraints = [
@@ -224,7 +232,7 @@ class MonthNumberOverall(models.Model):
             # A month's busiest numbers, read from the index alone: no sort of its thousand numbers.
             models.Index(
                 fields=["tenant", "year", "month", "-calls", "number"],
-                include=["answered", "billed_seconds", "cost"],
+                include=["answered", "billed_seconds", "cost", "tariff", "paid"],
                 name="premium_month_busiest",
             )
         ]
@@ -234,12 +242,16 @@ class MonthNumberOverall(models.Model):
 
 
 class DayNumberTotal(models.Model):
-    """The calls of one number in one call state on one provider day (Europe/Warsaw), added up.
+    """The calls of one number in one call state on one provider day (Europe/Warsaw), added up, with what
+    their callers paid.
 
-    What callers paid is the number's price per minute × its billed time, so a day's takings are added up
-    per number: at most 31 × numbers × states rows a month, from which the totals per day and tariff
-    (DayTariffTotal) and the listed numbers' takings are counted. The month's other totals are added up
-    from these rows (premium.totals), so that every total agrees with them.
+    What callers paid is the number's price per minute × its billed time, rounded to the grosz here (as
+    premium.earnings.Price does), so a day's takings are added up per number: at most 31 × numbers ×
+    states rows a month, from which the totals per day and tariff (DayTariffTotal) and the listed
+    numbers' takings are counted. `tariff` and `paid` are the number's as it was last counted (None for a
+    number no longer on the account, `paid` also for one without a price): premium.totals counts them
+    again when its price or tariff changes. The month's other totals are added up from these rows, so
+    that every total agrees with them.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
@@ -249,6 +261,8 @@ class DayNumberTotal(models.Model):
     calls = models.PositiveIntegerField()
     billed_seconds = models.PositiveBigIntegerField()
     cost = models.DecimalField(max_digits=16, decimal_places=4)
+    tariff = models.PositiveSmallIntegerField(null=True)
+    paid = models.DecimalField(max_digits=16, decimal_places=2, null=True)
 
     class Meta:
         constraints = [
@@ -263,8 +277,8 @@ class DayNumberTotal(models.Model):
         indexes = [
             models.Index(
                 fields=["tenant", "number", "day"],
-                include=["disposition", "calls", "billed_seconds", "cost"],
-                name="premium_day_number_covering",
+                include=["disposition", "calls", "billed_seconds", "cost", "tariff", "paid"],
+                name="premium_day_number_takings",
             )
         ]
 
@@ -277,11 +291,11 @@ class DayTariffTotal(models.Model):
     their callers paid: the days of the billing page and of the home page read at most 31 × states ×
     tariffs of these rows, however many numbers there are.
 
-    `paid` is the sum over the day's numbers of each number's price per minute × its billed time, rounded
-    to the grosz per day and number (as premium.earnings.Price does; it is rounded per state, which is the
-    same: only answered calls have billed time), None when no number's price is known.
-    `tariff` is None for calls of numbers no longer on the account. premium.totals rebuilds these rows from
-    DayNumberTotal when a month's calls change and when a number's price or tariff does.
+    `paid` is the sum of the day's numbers' takings (DayNumberTotal.paid: rounded per day, number and
+    state, which is per day and number: only answered calls have billed time), None when no number's
+    price is known. `tariff` is None for calls of numbers no longer on the account. premium.totals
+    rebuilds these rows from DayNumberTotal when a month's calls change and when a number's price or
+    tariff does.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")

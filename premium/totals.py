@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
 
 from premium.earnings import Price, total
@@ -32,7 +32,7 @@ from premium.models import (
 )
 from provider_api.parsing import WARSAW
 from providers.queueing import queue_after_commit
-from providers.sql import select
+from providers.sql import one_of, select
 
 logger = logging.getLogger(__name__)
 
@@ -52,28 +52,46 @@ def month_period(year: int, month: int) -> tuple[datetime, datetime]:
     return datetime.combine(first, time.min, WARSAW), datetime.combine(following, time.min, WARSAW)
 
 
-# A month's calls added up per provider day, number and call state, in the database: a month of a
-# large account is ~100,000 calls but a few thousand of these rows at most.
+# A month's calls added up per provider day, number and call state, in the database, with what their
+# callers paid at the number's price (rounded to the grosz per row, as premium.earnings.Price does): a
+# month of a large account is ~100,000 calls but a few thousand of these rows at most.
 DAY_NUMBER_SQL = """
-INSERT INTO {table} (tenant_id, day, number, disposition, calls, billed_seconds, cost)
-SELECT tenant_id, (started_at AT TIME ZONE 'Europe/Warsaw')::date, number, disposition,
-       count(*), sum(billed_seconds), sum(redirect_cost)
-FROM {calls}
-WHERE tenant_id = %s AND started_at >= %s AND started_at < %s
-GROUP BY tenant_id, 2, number, disposition
+INSERT INTO {table} (tenant_id, day, number, disposition, calls, billed_seconds, cost, tariff, paid)
+SELECT %s, t.day, t.number, t.disposition, t.calls, t.billed_seconds, t.cost, n.tariff,
+       ROUND(n.price_net * t.billed_seconds / 60, 2)
+FROM (
+    SELECT (started_at AT TIME ZONE 'Europe/Warsaw')::date AS day, number, disposition,
+           count(*) AS calls, sum(billed_seconds) AS billed_seconds, sum(redirect_cost) AS cost
+    FROM {calls}
+    WHERE tenant_id = %s AND started_at >= %s AND started_at < %s
+    GROUP BY 1, number, disposition
+) AS t
+LEFT JOIN {numbers} AS n ON n.tenant_id = %s AND n.number = t.number
 """
 
-# Those totals added up per day, state and tariff, with what callers paid: each number's billed time ×
-# its price per minute, rounded to the grosz per day and number (premium.earnings.Price), then added up.
-# `rows` are the tenant's DayNumberTotal rows of the days to count; a number no longer on the account has
-# no tariff and no price.
+# The tenant's totals per day and number (`{numbers}`: of some numbers, or all) priced again at their
+# numbers' prices and tariffs of now, where those changed; the days and numbers of the rows changed are
+# returned. A number no longer on the account has no tariff and no price.
+PRICE_DAYS_SQL = """
+WITH priced AS (
+    SELECT t.id, n.tariff, ROUND(n.price_net * t.billed_seconds / 60, 2) AS paid
+    FROM {table} AS t
+    LEFT JOIN {numbers} AS n ON n.tenant_id = t.tenant_id AND n.number = t.number
+    WHERE t.tenant_id = %s{only}
+)
+UPDATE {table} AS t SET tariff = priced.tariff, paid = priced.paid
+FROM priced
+WHERE t.id = priced.id AND (t.tariff, t.paid) IS DISTINCT FROM (priced.tariff, priced.paid)
+RETURNING t.day, t.number
+"""
+
+# Those totals added up per day, state and tariff. `rows` are the tenant's DayNumberTotal rows of the
+# days to count.
 DAY_TARIFF_SQL = """
 INSERT INTO {table} (tenant_id, day, disposition, tariff, calls, billed_seconds, cost, paid)
-SELECT %s, t.day, t.disposition, n.tariff, SUM(t.calls), SUM(t.billed_seconds), SUM(t.cost),
-       SUM(ROUND(n.price_net * t.billed_seconds / 60, 2))
+SELECT %s, t.day, t.disposition, t.tariff, SUM(t.calls), SUM(t.billed_seconds), SUM(t.cost), SUM(t.paid)
 FROM ({rows}) AS t
-LEFT JOIN {numbers} AS n ON n.tenant_id = %s AND n.number = t.number
-GROUP BY t.day, t.disposition, n.tariff
+GROUP BY t.day, t.disposition, t.tariff
 """
 
 
@@ -101,66 +119,92 @@ def rebuild(tenant_id: int, months: Iterable[tuple[int, int]]) -> None:
     _lock_totals(tenant_id)
     for year, month in sorted(set(months)):
         start, end = month_period(year, month)
-        days = DayNumberTotal.objects.filter(tenant_id=tenant_id, day__gte=start.date(), day__lt=end.date())
-        days.delete()
+        DayNumberTotal.objects.filter(tenant_id=tenant_id, day__gte=start.date(), day__lt=end.date()).delete()
         _count_days(tenant_id, start, end)
         _count_tariffs(tenant_id, Q(day__gte=start.date(), day__lt=end.date()))
-        days = days.order_by()
-        added_up = {"n": Sum("calls"), "billed": Sum("billed_seconds"), "spent": Sum("cost")}
-        per_state = [
-            MonthNumberTotal(
+        _count_months(tenant_id, year, month)
+
+
+def _count_months(tenant_id: int, year: int, month: int, numbers: list[str] | None = None) -> None:
+    """Write the month's totals per number (per state, and overall) again from its totals per day and
+    number: of these `numbers`, or of all."""
+    start, end = month_period(year, month)
+    days = DayNumberTotal.objects.filter(tenant_id=tenant_id, day__gte=start.date(), day__lt=end.date())
+    kept = {"tenant_id": tenant_id, "year": year, "month": month}
+    if numbers is not None:
+        days, kept = days.filter(number__in=numbers), {**kept, "number__in": numbers}
+    added_up = {
+        "n": Sum("calls"),
+        "billed": Sum("billed_seconds"),
+        "spent": Sum("cost"),
+        "takings": Sum("paid"),
+        "number_tariff": Max("tariff"),  # a number's rows are all priced at its tariff of now
+    }
+    per_state = [
+        MonthNumberTotal(
+            tenant_id=tenant_id,
+            year=year,
+            month=month,
+            number=row["number"],
+            disposition=row["disposition"],
+            calls=row["n"],
+            billed_seconds=row["billed"],
+            cost=row["spent"],
+            tariff=row["number_tariff"],
+            paid=row["takings"],
+        )
+        for row in days.order_by().values("number", "disposition").annotate(**added_up)
+    ]
+    overall: dict[str, MonthNumberOverall] = {}
+    for row in per_state:
+        number = overall.setdefault(
+            row.number,
+            MonthNumberOverall(
                 tenant_id=tenant_id,
                 year=year,
                 month=month,
-                number=row["number"],
-                disposition=row["disposition"],
-                calls=row["n"],
-                billed_seconds=row["billed"],
-                cost=row["spent"],
-            )
-            for row in days.values("number", "disposition").annotate(**added_up)
-        ]
-        overall: dict[str, MonthNumberOverall] = {}
-        for row in per_state:
-            number = overall.setdefault(
-                row.number,
-                MonthNumberOverall(
-                    tenant_id=tenant_id,
-                    year=year,
-                    month=month,
-                    number=row.number,
-                    calls=0,
-                    answered=0,
-                    billed_seconds=0,
-                    cost=Decimal(0),
-                ),
-            )
-            number.calls += row.calls
-            number.answered += row.calls if row.disposition == ANSWERED else 0
-            number.billed_seconds += row.billed_seconds
-            number.cost += row.cost
-        MonthNumberTotal.objects.filter(tenant_id=tenant_id, year=year, month=month).delete()
-        MonthNumberTotal.objects.bulk_create(per_state, batch_size=1000)
-        MonthNumberOverall.objects.filter(tenant_id=tenant_id, year=year, month=month).delete()
-        MonthNumberOverall.objects.bulk_create(overall.values(), batch_size=1000)
+                number=row.number,
+                calls=0,
+                answered=0,
+                billed_seconds=0,
+                cost=Decimal(0),
+                tariff=row.tariff,
+            ),
+        )
+        number.calls += row.calls
+        number.answered += row.calls if row.disposition == ANSWERED else 0
+        number.billed_seconds += row.billed_seconds
+        number.cost += row.cost
+        number.paid = total([number.paid, row.paid])
+    MonthNumberTotal.objects.filter(**kept).delete()
+    MonthNumberTotal.objects.bulk_create(per_state, batch_size=1000)
+    MonthNumberOverall.objects.filter(**kept).delete()
+    MonthNumberOverall.objects.bulk_create(overall.values(), batch_size=1000)
 
 
 def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
     """Write the totals per day and number of the calls in [start, end): in the database on PostgreSQL;
     through Python elsewhere (SQLite, for a development start without PostgreSQL)."""
     if connection.vendor == "postgresql":
+        sql = DAY_NUMBER_SQL.format(
+            table=DayNumberTotal._meta.db_table,
+            calls=Call._meta.db_table,
+            numbers=PremiumNumber._meta.db_table,
+        )
         with connection.cursor() as cursor:
-            sql = DAY_NUMBER_SQL.format(table=DayNumberTotal._meta.db_table, calls=Call._meta.db_table)
-            cursor.execute(sql, [tenant_id, start, end])
+            cursor.execute(sql, [tenant_id, tenant_id, start, end, tenant_id])
         return
+    prices = _prices(tenant_id)
     calls = Call.objects.filter(tenant_id=tenant_id, started_at__gte=start, started_at__lt=end).order_by()
     grouped = (
         calls.annotate(local_day=TruncDate("started_at", tzinfo=WARSAW))
         .values("local_day", "number", "disposition")
         .annotate(n=Count("id"), billed=Sum("billed_seconds"), spent=Sum("redirect_cost"))
     )
-    DayNumberTotal.objects.bulk_create(
-        (
+    made = []
+    for row in grouped.iterator():
+        tariff, price = prices.get(row["number"], NOT_LISTED)
+        made.append(
             DayNumberTotal(
                 tenant_id=tenant_id,
                 day=row["local_day"],
@@ -169,32 +213,72 @@ def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
                 calls=row["n"],
                 billed_seconds=row["billed"],
                 cost=row["spent"],
+                tariff=tariff,
+                paid=price.paid(row["billed"]),
             )
-            for row in grouped.iterator()
-        ),
-        batch_size=1000,
-    )
+        )
+    DayNumberTotal.objects.bulk_create(made, batch_size=1000)
+
+
+NOT_LISTED = (None, Price(None, None))  # a number no longer on the account: no tariff, no price
+
+
+def _prices(tenant_id: int) -> dict[str, tuple[int, Price]]:
+    """The tenant's numbers -> each one's tariff and Price (for what callers paid: no share)."""
+    numbers = PremiumNumber.objects.filter(tenant_id=tenant_id).values_list("number", "tariff", "price_net")
+    return {number: (tariff, Price(price, None)) for number, tariff, price in numbers}
 
 
 @transaction.atomic
 def reprice(tenant_id: int, numbers: Iterable[str] | None = None) -> None:
-    """Recount what callers paid per day and tariff after these numbers' prices or tariffs changed, or
-    they were added or dropped (all the tenant's days without `numbers`): only the days these numbers
-    have calls on, from the totals per day and number, reading no call.
+    """Recount what callers paid after these numbers' prices or tariffs changed, or they were added or
+    dropped (all the tenant's numbers without `numbers`), reading no call.
 
-    Every number's totals of those days are read again, and a number busy every day has all of them: on
-    the bench's data set (1,000 numbers, 24 months) one number's 705 days are all 1.9 million rows per
-    day and number, 4 s (EXPLAIN ANALYZE: the days are found on the index, the time is reading and adding
-    up every row). The rows per day and tariff are sums of each number's rounded takings, so a narrower
-    count would have to know the price and tariff each number had when they were last counted: numbers
-    bought or deleted here are recounted by a worker instead (`reprice_later`).
+    Their totals per day and number are priced again where their price or tariff changed, then the totals
+    per day and tariff of the days those rows are on, and those numbers' totals of those days' months. A
+    day's totals per tariff are counted from every number's rows of the day, so a number busy every day
+    has all of them read again: on the bench's data set (1,000 numbers, 24 months) one number's 705 days
+    are all 1.9 million rows per day and number, and its new price is counted in 1.1 s. Numbers bought or
+    deleted here are recounted by a worker (`reprice_later`); a number whose price and tariff did not
+    change costs only the reading of its rows.
     """
     _lock_totals(tenant_id)
-    days = Q()
+    changed = _price_days(tenant_id, None if numbers is None else list(numbers))
+    if changed:
+        _count_tariffs(tenant_id, Q(day__in=sorted({day for day, _number in changed})))
+    months: dict[tuple[int, int], set[str]] = {}
+    for day, number in changed:
+        months.setdefault((day.year, day.month), set()).add(number)
+    for (year, month), numbers_changed in sorted(months.items()):
+        _count_months(tenant_id, year, month, sorted(numbers_changed))
+
+
+def _price_days(tenant_id: int, numbers: list[str] | None) -> set[tuple[date, str]]:
+    """Price the totals per day and number of these `numbers` (or all) again at their numbers' prices and
+    tariffs of now; returns the days and numbers of the rows that changed."""
+    if connection.vendor == "postgresql":
+        condition, values = one_of("t.number", numbers) if numbers is not None else ("", [])
+        sql = PRICE_DAYS_SQL.format(
+            table=DayNumberTotal._meta.db_table,
+            numbers=PremiumNumber._meta.db_table,
+            only=f" AND {condition}" if numbers is not None else "",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [tenant_id, *values])
+            return set(cursor.fetchall())
+    prices = _prices(tenant_id)
+    rows = DayNumberTotal.objects.filter(tenant_id=tenant_id).order_by()
     if numbers is not None:
-        with_calls = DayNumberTotal.objects.filter(tenant_id=tenant_id, number__in=list(numbers))
-        days = Q(day__in=with_calls.order_by().values("day").distinct())
-    _count_tariffs(tenant_id, days)
+        rows = rows.filter(number__in=numbers)
+    changed = []
+    for row in rows.iterator():
+        tariff, price = prices.get(row.number, NOT_LISTED)
+        paid = price.paid(row.billed_seconds)
+        if (row.tariff, row.paid) != (tariff, paid):
+            row.tariff, row.paid = tariff, paid
+            changed.append(row)
+    DayNumberTotal.objects.bulk_update(changed, ["tariff", "paid"], batch_size=1000)
+    return {(row.day, row.number) for row in changed}
 
 
 def reprice_later(tenant_id: int, number: str) -> Repricing:
@@ -239,28 +323,23 @@ def _count_tariffs(tenant_id: int, days: Q) -> None:
     rows = DayNumberTotal.objects.filter(days, tenant_id=tenant_id).order_by()
     if connection.vendor == "postgresql":
         inner, params = rows.values(
-            "day", "number", "disposition", "calls", "billed_seconds", "cost"
+            "day", "disposition", "tariff", "calls", "billed_seconds", "cost", "paid"
         ).query.sql_with_params()
-        sql = DAY_TARIFF_SQL.format(
-            table=DayTariffTotal._meta.db_table, rows=inner, numbers=PremiumNumber._meta.db_table
-        )
+        sql = DAY_TARIFF_SQL.format(table=DayTariffTotal._meta.db_table, rows=inner)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [tenant_id, *params, tenant_id])
+            cursor.execute(sql, [tenant_id, *params])
         return
-    numbers = PremiumNumber.objects.filter(tenant_id=tenant_id).values_list("number", "tariff", "price_net")
-    prices = {number: (tariff, Price(price, None)) for number, tariff, price in numbers}
     added: dict[tuple, DayTariffTotal] = {}
     paid: dict[tuple, list[Decimal | None]] = {}
     for row in rows.iterator():
-        tariff, price = prices.get(row.number, (None, Price(None, None)))
-        key = (row.day, row.disposition, tariff)
+        key = (row.day, row.disposition, row.tariff)
         into = added.setdefault(
             key,
             DayTariffTotal(
                 tenant_id=tenant_id,
                 day=row.day,
                 disposition=row.disposition,
-                tariff=tariff,
+                tariff=row.tariff,
                 calls=0,
                 billed_seconds=0,
                 cost=Decimal(0),
@@ -269,7 +348,7 @@ def _count_tariffs(tenant_id: int, days: Q) -> None:
         into.calls += row.calls
         into.billed_seconds += row.billed_seconds
         into.cost += row.cost
-        paid.setdefault(key, []).append(price.paid(row.billed_seconds))
+        paid.setdefault(key, []).append(row.paid)
     for key, into in added.items():
         into.paid = total(paid[key])
     DayTariffTotal.objects.bulk_create(added.values(), batch_size=1000)

@@ -1,5 +1,6 @@
-"""What callers paid per day, kept per day, call state and tariff: it follows the numbers' prices and
-tariffs, the SQLite way counts what PostgreSQL counts, and the migration counts the totals already kept."""
+"""What callers paid per day, kept per day and number and per day, call state and tariff: it follows the
+numbers' prices and tariffs, a repricing recounts only the days it changed, the billing's numbers read it,
+the SQLite way counts what PostgreSQL counts, and the migrations count the totals already kept."""
 
 from __future__ import annotations
 
@@ -10,12 +11,20 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import F, Value
 
 from premium import billing, services, tasks, totals
 from premium import client as api
 from premium import sync as premium_sync
 from premium.billing import BillingQuery
-from premium.models import DayTariffTotal, PremiumNumber, Repricing
+from premium.models import (
+    DayNumberTotal,
+    DayTariffTotal,
+    MonthNumberOverall,
+    MonthNumberTotal,
+    PremiumNumber,
+    Repricing,
+)
 from provider_api.parsing import parse_local_datetime
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +57,125 @@ def paid_per_day(tenant) -> dict[str, Decimal | None]:
 
 
 def kept(tenant) -> list[tuple]:
-    rows = DayTariffTotal.objects.filter(tenant=tenant).order_by("day", "disposition", "tariff")
+    rows = DayTariffTotal.objects.filter(tenant=tenant).order_by(
+        "day", "disposition", F("tariff").asc(nulls_last=True)
+    )
     return list(rows.values_list("day", "disposition", "tariff", "calls", "billed_seconds", "cost", "paid"))
+
+
+def priced(tenant) -> list[tuple]:
+    rows = DayNumberTotal.objects.filter(tenant=tenant).order_by("day", "number", "disposition")
+    return list(rows.values_list("day", "number", "disposition", "tariff", "paid"))
+
+
+def tariff_row_ids(tenant) -> dict[date, set[int]]:
+    ids: dict[date, set[int]] = {}
+    for day, pk in DayTariffTotal.objects.filter(tenant=tenant).values_list("day", "pk"):
+        ids.setdefault(day, set()).add(pk)
+    return ids
+
+
+def test_a_numbers_day_keeps_what_its_callers_paid_and_a_repricing_recounts_only_the_days_it_changed(
+    tenant, other_tenant
+):
+    premium_sync.save_numbers(tenant.pk, [listed("708123456", 8, "4.37"), listed("707999999", 7, "2.00")])
+    premium_sync.save_numbers(other_tenant.pk, [listed("708123456", 9, "9.00")])
+    premium_sync.save_calls(tenant.pk, CALLS)
+    june_1, june_2 = date(2025, 6, 1), date(2025, 6, 2)
+    assert priced(tenant) == [
+        (june_1, "707999999", "ANSWERED", 7, Decimal("2.00")),
+        (june_1, "708123456", "ANSWERED", 8, Decimal("8.74")),  # 2 minutes at 4.37 zł
+        (june_1, "708123456", "BUSY", 8, Decimal("0.00")),
+        (june_2, "700000001", "ANSWERED", None, None),  # not on the account
+    ]
+
+    # Nothing changed: no day is recounted.
+    before = tariff_row_ids(tenant)
+    totals.reprice(tenant.pk)
+    assert tariff_row_ids(tenant) == before
+
+    # The number not on the account is added: its day is recounted, the other day's rows are kept.
+    premium_sync.save_numbers(
+        tenant.pk,
+        [listed("708123456", 8, "4.37"), listed("707999999", 7, "2.00"), listed("700000001", 4, "1.50")],
+    )
+    assert priced(tenant)[-1] == (june_2, "700000001", "ANSWERED", 4, Decimal("1.50"))
+    assert [row for row in month_takings(tenant) if row[0] == "700000001"] == [
+        ("700000001", "ANSWERED", 4, Decimal("1.50")),
+        ("700000001", "", 4, Decimal("1.50")),
+    ]
+    after = tariff_row_ids(tenant)
+    assert after[june_1] == before[june_1] and after[june_2].isdisjoint(before[june_2])
+    assert paid_per_day(tenant) == {"2025-06-01": Decimal("10.74"), "2025-06-02": Decimal("1.50")}
+
+    # A new tariff without a new price moves the day's takings to the other tariff.
+    premium_sync.save_numbers(
+        tenant.pk,
+        [listed("708123456", 7, "4.37"), listed("707999999", 7, "2.00"), listed("700000001", 4, "1.50")],
+    )
+    assert priced(tenant)[1] == (june_1, "708123456", "ANSWERED", 7, Decimal("8.74"))
+    assert kept(tenant)[:2] == [
+        (june_1, "ANSWERED", 7, 3, 180, Decimal("0.3000"), Decimal("10.74")),
+        (june_1, "BUSY", 7, 1, 0, Decimal("0.1000"), Decimal("0.00")),
+    ]
+    assert DayNumberTotal.objects.filter(tenant=other_tenant).count() == 0
+
+
+def month_takings(tenant) -> list[tuple]:
+    per_state = MonthNumberTotal.objects.filter(tenant=tenant).order_by("number", "disposition")
+    overall = MonthNumberOverall.objects.filter(tenant=tenant).order_by("number")
+    return [
+        *per_state.values_list("number", "disposition", "tariff", "paid"),
+        *overall.values_list("number", Value(""), "tariff", "paid"),
+    ]
+
+
+def test_the_billings_numbers_read_their_kept_takings_and_say_when_they_are_recounted(tenant):
+    premium_sync.save_numbers(tenant.pk, [listed("708123456", 8, "4.37"), listed("707999999", 7, "2.00")])
+    # Half a minute more on a second day: 2.185 zł, rounded half up.
+    premium_sync.save_calls(tenant.pk, [*CALLS, call_at(6, "2025-06-03 10:00:00", "708123456", 30)])
+    shares = {7: Decimal(50), 8: Decimal(25)}
+    assert month_takings(tenant) == [
+        ("700000001", "ANSWERED", None, None),
+        ("707999999", "ANSWERED", 7, Decimal("2.00")),
+        ("708123456", "ANSWERED", 8, Decimal("10.93")),  # the sum of its days: 8.74 + 2.19
+        ("708123456", "BUSY", 8, Decimal("0.00")),
+        ("700000001", "", None, None),
+        ("707999999", "", 7, Decimal("2.00")),
+        ("708123456", "", 8, Decimal("10.93")),
+    ]
+
+    month = billing.summarise(BillingQuery(2025, 6), tenant, shares=shares)
+    # A whole month's number earns its share of the month's takings: a quarter of 10.93 zł.
+    assert [(n.number, n.calls, n.paid, n.earning) for n in month.numbers] == [
+        ("700000001", 1, None, None),
+        ("707999999", 1, Decimal("2.00"), Decimal("1.00")),
+        ("708123456", 4, Decimal("10.93"), Decimal("2.73")),
+    ]
+    busiest = billing.summarise(BillingQuery(2025, 6), tenant, shares=shares, busiest=1)
+    assert [(n.number, n.paid, n.earning) for n in busiest.numbers] == [
+        ("708123456", Decimal("10.93"), Decimal("2.73"))
+    ]
+    busy = billing.summarise(BillingQuery(2025, 6, disposition="BUSY"), tenant, shares=shares)
+    assert [(n.number, n.paid, n.earning) for n in busy.numbers] == [
+        ("708123456", Decimal("0.00"), Decimal("0.00"))
+    ]
+    # Its days each earn their share, rounded per day: 2.19 (2.185) and 0.55 (0.5475).
+    one = billing.summarise(BillingQuery(2025, 6, number="708123456"), tenant, shares=shares)
+    assert (one.calls, one.answered, one.paid, one.earning, one.recounting) == (
+        4,
+        3,
+        Decimal("10.93"),
+        Decimal("2.74"),
+        False,
+    )
+    assert [(bar.paid, bar.earning) for bar in one.days if bar.calls] == [
+        (Decimal("8.74"), Decimal("2.19")),
+        (Decimal("2.19"), Decimal("0.55")),
+    ]
+
+    totals.reprice_later(tenant.pk, "708123456")
+    assert billing.summarise(BillingQuery(2025, 6, number="708123456"), tenant, shares=shares).recounting
 
 
 def test_what_callers_paid_per_day_follows_each_numbers_price_and_tariff(tenant, other_tenant):
@@ -111,10 +237,25 @@ def test_the_sqlite_way_counts_what_the_database_counts(tenant, monkeypatch):
     }
     assert len(in_the_database) == 4 and first_day == {7: Decimal("2.00"), 8: Decimal("8.74")}
 
+    numbers_in_the_database = priced(tenant)
+    months_in_the_database = month_takings(tenant)
+    shares = {7: Decimal(50), 8: Decimal(25)}
+    queries = [BillingQuery(2025, 6), BillingQuery(2025, 6, number="708123456", disposition="ANSWERED")]
+    summaries = [billing.summarise(query, tenant, shares=shares) for query in queries]
+
     monkeypatch.setattr(totals, "connection", SimpleNamespace(vendor="sqlite"))
+    monkeypatch.setattr(billing, "connection", SimpleNamespace(vendor="sqlite"))
     totals.rebuild(tenant.pk, [(2025, 6)])
 
-    assert kept(tenant) == in_the_database
+    assert kept(tenant) == in_the_database and priced(tenant) == numbers_in_the_database
+    assert month_takings(tenant) == months_in_the_database
+    assert [billing.summarise(query, tenant, shares=shares) for query in queries] == summaries
+    # Repriced the SQLite way: only the changed number's rows, as the database does.
+    PremiumNumber.objects.filter(tenant=tenant, number="707999999").update(price_net=Decimal("3.00"))
+    totals.reprice(tenant.pk, ["707999999"])
+    assert priced(tenant)[0][-1] == Decimal("3.00")
+    assert kept(tenant)[0][-1] == Decimal("3.00")  # tariff 7's answered calls of the first day
+    assert ("707999999", "", 7, Decimal("3.00")) in month_takings(tenant)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -155,5 +296,63 @@ def test_the_migration_counts_the_days_already_kept(tenant):
         ]
     finally:
         # Back to the latest schema, which the tests after this one need.
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_prices_the_days_already_kept(tenant):
+    before, after = [("premium", "0016_busiest_numbers_indexes")], [("premium", "0017_day_number_takings")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        number = old.get_model("premium", "PremiumNumber")
+        number.objects.create(tenant_id=tenant.pk, number="708123456", tariff=8, price_net=Decimal("4.00"))
+        number.objects.create(tenant_id=tenant.pk, number="707999999", tariff=7, price_net=None)
+        day = old.get_model("premium", "DayNumberTotal")
+        for number_, disposition, billed in [
+            ("708123456", "ANSWERED", 70),  # 4.67 zł
+            ("708123456", "BUSY", 0),
+            ("707999999", "ANSWERED", 60),  # no price known
+            ("700000001", "ANSWERED", 60),  # not on the account
+        ]:
+            day.objects.create(
+                tenant_id=tenant.pk,
+                day=date(2025, 6, 1),
+                number=number_,
+                disposition=disposition,
+                calls=1,
+                billed_seconds=billed,
+                cost=Decimal(1),
+            )
+        month = {"tenant_id": tenant.pk, "year": 2025, "month": 6, "calls": 1, "billed_seconds": 60}
+        per_state = old.get_model("premium", "MonthNumberTotal")
+        overall = old.get_model("premium", "MonthNumberOverall")
+        for number_ in ("708123456", "707999999", "700000001"):
+            per_state.objects.create(**month, number=number_, disposition="ANSWERED", cost=Decimal(1))
+            overall.objects.create(**month, number=number_, answered=1, cost=Decimal(1))
+        per_state.objects.create(**month, number="708123456", disposition="BUSY", cost=Decimal(1))
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+
+        june_1 = date(2025, 6, 1)
+        assert priced(tenant) == [
+            (june_1, "700000001", "ANSWERED", None, None),
+            (june_1, "707999999", "ANSWERED", 7, None),
+            (june_1, "708123456", "ANSWERED", 8, Decimal("4.67")),
+            (june_1, "708123456", "BUSY", 8, Decimal("0.00")),
+        ]
+        assert month_takings(tenant) == [
+            ("700000001", "ANSWERED", None, None),
+            ("707999999", "ANSWERED", 7, None),
+            ("708123456", "ANSWERED", 8, Decimal("4.67")),
+            ("708123456", "BUSY", 8, Decimal("0.00")),
+            ("700000001", "", None, None),
+            ("707999999", "", 7, None),
+            ("708123456", "", 8, Decimal("4.67")),
+        ]
+    finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())

@@ -28,6 +28,7 @@ from premium.billing import (
     DayBar,
     listing,
 )
+from premium.earnings import Price
 from premium.forms import BillingFilterForm
 from premium.models import Call, PremiumNumber, Statement
 from premium.views.billing import _number_options
@@ -180,17 +181,16 @@ def test_the_page_costs_the_same_queries_whatever_the_rows(
 def test_a_whole_month_is_summed_up_from_its_totals_not_from_its_calls(login, tenant, viewer, billed):
     """Adding up a month of 83,000 calls on every view took a third of a second (premium.totals)."""
     client = login(viewer)
-    # The numbers' totals are read as they are kept: over every state, or per state with one chosen. The
-    # days are grouped from the totals per day and tariff, and the listed numbers' days from the totals per
-    # day and number, for what callers paid for each.
+    # The numbers' totals, with what their callers paid, are read as they are kept: over every state, or
+    # per state with one chosen. The days are grouped from the totals per day and tariff.
     for query, overall in (({}, True), ({"disposition": "BUSY"}, False)):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url("billing", tenant), query)
         assert response.status_code == 200
         read = [q["sql"] for q in queries.captured_queries]
-        grouped = [sql for sql in read if "GROUP BY" in sql]
-        assert len(grouped) == 2, query
-        assert not any(re.search(r'FROM "?premium_call\b', sql) for sql in grouped), query
+        assert len([sql for sql in read if re.search(r'FROM "?premium_daytarifftotal\b', sql)]) == 1, query
+        assert not any(re.search(r'FROM "?premium_daynumbertotal\b', sql) for sql in read), query
+        assert not any("GROUP BY" in sql and re.search(r'FROM "?premium_call\b', sql) for sql in read), query
         assert any(re.search(r'FROM "?premium_monthnumberoverall\b', sql) for sql in read) == overall, query
         assert any(re.search(r'FROM "?premium_monthnumbertotal\b', sql) for sql in read) != overall, query
         assert response.context["summary"].calls == billed.filter(**query).count(), query
@@ -208,8 +208,9 @@ def test_a_numbers_days_are_summed_up_from_its_totals_and_agree_with_its_calls(l
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url("billing", tenant), query)
         assert response.status_code == 200, query
-        grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
-        assert grouped and not any(re.search(r'FROM "?premium_call\b', sql) for sql in grouped), query
+        read = [q["sql"] for q in queries.captured_queries]
+        assert any(re.search(r'FROM "?premium_daynumbertotal\b', sql) for sql in read), query
+        assert not any("GROUP BY" in sql and re.search(r'FROM "?premium_call\b', sql) for sql in read), query
         calls = [
             call
             for call in billed.filter(
@@ -217,6 +218,7 @@ def test_a_numbers_days_are_summed_up_from_its_totals_and_agree_with_its_calls(l
             )
             if "date_from" not in query or call.started_at.astimezone(premium_sync.WARSAW).date() == day
         ]
+        price = Price(PremiumNumber.objects.get(tenant=tenant, number=sample.number).price_net, None)
         expected: dict[date, list] = {}
         for call in calls:
             into = expected.setdefault(call.started_at.astimezone(premium_sync.WARSAW).date(), [0, 0, 0, 0])
@@ -229,7 +231,9 @@ def test_a_numbers_days_are_summed_up_from_its_totals_and_agree_with_its_calls(l
         assert shown == {key: figures[:2] for key, figures in expected.items()}, query
         assert summary.calls == len(calls) and summary.billed_seconds == sum(c.billed_seconds for c in calls)
         assert summary.cost == sum((c.redirect_cost for c in calls), Decimal(0)), query
-        assert summary.paid is not None and summary.numbers[0].paid == summary.paid, query
+        # What callers paid: the number's price of now × its billed time, rounded per day.
+        assert summary.paid == sum(price.paid(figures[2]) for figures in expected.values()), query
+        assert summary.numbers[0].paid == summary.paid, query
 
 
 @pytest.mark.parametrize(
