@@ -182,6 +182,15 @@ def _count_months(tenant_id: int, year: int, month: int, numbers: list[str] | No
     MonthNumberOverall.objects.bulk_create(overall.values(), batch_size=1000)
 
 
+NOT_LISTED = (None, Price(None, None))  # a number no longer on the account: no tariff, no price
+
+
+def _prices(tenant_id: int) -> dict[str, tuple[int, Price]]:
+    """The tenant's numbers -> each one's tariff and Price (for what callers paid: no share)."""
+    numbers = PremiumNumber.objects.filter(tenant_id=tenant_id).values_list("number", "tariff", "price_net")
+    return {number: (tariff, Price(price, None)) for number, tariff, price in numbers}
+
+
 def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
     """Write the totals per day and number of the calls in [start, end): in the database on PostgreSQL;
     through Python elsewhere (SQLite, for a development start without PostgreSQL)."""
@@ -218,15 +227,6 @@ def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
             )
         )
     DayNumberTotal.objects.bulk_create(made, batch_size=1000)
-
-
-NOT_LISTED = (None, Price(None, None))  # a number no longer on the account: no tariff, no price
-
-
-def _prices(tenant_id: int) -> dict[str, tuple[int, Price]]:
-    """The tenant's numbers -> each one's tariff and Price (for what callers paid: no share)."""
-    numbers = PremiumNumber.objects.filter(tenant_id=tenant_id).values_list("number", "tariff", "price_net")
-    return {number: (tariff, Price(price, None)) for number, tariff, price in numbers}
 
 
 @transaction.atomic
