@@ -553,7 +553,7 @@ ORDER BY day
 """
 # The same rows, one by one, for adding up through Python (SQLite, a development start).
 NUMBER_DAY_ROWS_SQL = """
-SELECT day, disposition, calls, billed_seconds, cost, tariff, paid
+SELECT day, tariff, calls, CASE WHEN disposition = %s THEN calls ELSE 0 END, billed_seconds, cost, paid
 FROM {table}
 WHERE tenant_id = %s AND number = %s AND day >= %s AND day <= %s{state}
 ORDER BY day
@@ -578,10 +578,15 @@ def _days_by_tariff(
     state, in_state = _in_state(disposition)
     sql = DAYS_BY_TARIFF_SQL.format(table=DayTariffTotal._meta.db_table, state=state)
     params = [ANSWERED, tenant.pk, first, last, *in_state]
+    return _by_day(select(sql, params, (as_day, None, None, None, None, as_decimal, as_decimal)), shares)
+
+
+def _by_day(rows: list[tuple], shares: dict[int, Decimal]) -> dict[date, dict]:
+    """Rows of (day, tariff, calls, answered, billed seconds, cost, what callers paid) added up per day, in
+    their order: the summary row's columns, `paid` and the estimated `earning` (each row's share rounded
+    on its own), None when not known."""
     added: dict[date, dict] = {}
-    for day, tariff, calls, answered, billed, cost, paid in select(
-        sql, params, (as_day, None, None, None, None, as_decimal, as_decimal)
-    ):
+    for day, tariff, calls, answered, billed, cost, paid in rows:
         into = added.get(day)
         if into is None:
             into = added[day] = {"day": day, "n_calls": 0, "n_answered": 0, "n_billed": 0,
@@ -637,27 +642,12 @@ def _number_days(tenant: Tenant, query: BillingQuery, shares: dict[int, Decimal]
         with connection.cursor() as cursor:
             cursor.execute(NUMBER_DAYS_SQL.format(table=table, state=state), params)
             return [dict(zip(("day", *MONEY_COLUMNS), row, strict=True)) for row in cursor.fetchall()]
-    added: dict[date, dict] = {}
     rows = select(
         NUMBER_DAY_ROWS_SQL.format(table=table, state=state),
-        where,
-        (as_day, None, None, None, as_decimal, None, as_decimal),
+        [ANSWERED, *where],
+        (as_day, None, None, None, None, as_decimal, as_decimal),
     )
-    for day, disposition, calls, billed, cost, tariff, paid in rows:
-        into = added.setdefault(
-            day,
-            {"day": day, "n_calls": 0, "n_answered": 0, "n_billed": 0, "n_cost": Decimal(0), "paid": [],
-             "earning": []},
-        )  # fmt: skip
-        into["n_calls"] += calls
-        into["n_answered"] += calls if disposition == ANSWERED else 0
-        into["n_billed"] += billed
-        into["n_cost"] += cost
-        into["paid"].append(paid)
-        into["earning"].append(share_of(paid, shares.get(tariff)))
-    for into in added.values():
-        into["paid"], into["earning"] = total(into["paid"]), total(into["earning"])
-    return list(added.values())
+    return list(_by_day(rows, shares).values())
 
 
 def _in_state(disposition: str) -> tuple[str, list]:
