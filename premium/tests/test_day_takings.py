@@ -4,6 +4,7 @@ the SQLite way counts what PostgreSQL counts, and the migrations count the total
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -258,13 +259,22 @@ def test_the_sqlite_way_counts_what_the_database_counts(tenant, monkeypatch):
     assert ("707999999", "", 7, Decimal("3.00")) in month_takings(tenant)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_migration_counts_the_days_already_kept(tenant):
-    before, after = [("premium", "0009_day_number_totals")], [("premium", "0010_day_tariff_totals")]
+@contextmanager
+def migrated_back_to(before: list[tuple[str, str]]):
+    """The database's schema as it was at `before` (the block gets its models), and the latest again
+    after the block, as the tests after this one need."""
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
-        old = executor.loader.project_state(before).apps
+        yield executor.loader.project_state(before).apps
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_counts_the_days_already_kept(tenant):
+    with migrated_back_to([("premium", "0009_day_number_totals")]) as old:
         number = old.get_model("premium", "PremiumNumber")
         number.objects.create(tenant_id=tenant.pk, number="708123456", tariff=8, price_net=Decimal("4.00"))
         number.objects.create(tenant_id=tenant.pk, number="707999999", tariff=8, price_net=None)
@@ -285,8 +295,7 @@ def test_the_migration_counts_the_days_already_kept(tenant):
                 cost=Decimal(calls),
             )
 
-        executor = MigrationExecutor(connection)
-        executor.migrate(after)
+        MigrationExecutor(connection).migrate([("premium", "0010_day_tariff_totals")])
 
         june_1 = date(2025, 6, 1)
         assert kept(tenant) == [
@@ -294,19 +303,11 @@ def test_the_migration_counts_the_days_already_kept(tenant):
             (june_1, "ANSWERED", None, 1, 60, Decimal(1), None),
             (june_1, "BUSY", 8, 2, 0, Decimal(2), Decimal("0.00")),
         ]
-    finally:
-        # Back to the latest schema, which the tests after this one need.
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_prices_the_days_already_kept(tenant):
-    before, after = [("premium", "0016_busiest_numbers_indexes")], [("premium", "0017_day_number_takings")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    try:
-        old = executor.loader.project_state(before).apps
+    with migrated_back_to([("premium", "0016_busiest_numbers_indexes")]) as old:
         number = old.get_model("premium", "PremiumNumber")
         number.objects.create(tenant_id=tenant.pk, number="708123456", tariff=8, price_net=Decimal("4.00"))
         number.objects.create(tenant_id=tenant.pk, number="707999999", tariff=7, price_net=None)
@@ -334,8 +335,7 @@ def test_the_migration_prices_the_days_already_kept(tenant):
             overall.objects.create(**month, number=number_, answered=1, cost=Decimal(1))
         per_state.objects.create(**month, number="708123456", disposition="BUSY", cost=Decimal(1))
 
-        executor = MigrationExecutor(connection)
-        executor.migrate(after)
+        MigrationExecutor(connection).migrate([("premium", "0017_day_number_takings")])
 
         june_1 = date(2025, 6, 1)
         assert priced(tenant) == [
@@ -353,6 +353,3 @@ def test_the_migration_prices_the_days_already_kept(tenant):
             ("707999999", "", 7, None),
             ("708123456", "", 8, Decimal("4.67")),
         ]
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
