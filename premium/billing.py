@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Tenant
 from premium import totals
 from premium.client import Call as ProviderCall
-from premium.earnings import CENT, UNKNOWN, Price, share_of, total
+from premium.earnings import CENT, UNKNOWN, Price, every_price, share_of, total
 from premium.models import (
     Call,
     DayNumberTotal,
@@ -676,13 +676,12 @@ def _added_up_here(
     sql: str, params: list, key: str, tenant: Tenant, shares: dict[int, Decimal]
 ) -> list[dict]:
     """As MONEY_SQL, through Python (SQLite, a development start without PostgreSQL)."""
-    numbers = PremiumNumber.objects.filter(tenant=tenant).values_list("number", "price_net", "tariff")
-    prices = {number: Price(price, shares.get(tariff)) for number, price, tariff in numbers}
+    prices = every_price(tenant.pk, shares)
     added: dict[object, dict] = {}
     in_order = DAY_NUMBERS_IN_ORDER_SQL.format(rows=sql)
     for values in select(in_order, params, (as_day, None, None, None, None, as_decimal)):
         row = dict(zip(DAY_NUMBERS_COLUMNS, values, strict=True))
-        price = prices.get(row["number"], UNKNOWN)
+        _tariff, price = prices.get(row["number"], (None, UNKNOWN))
         into = added.setdefault(
             row[key],
             {key: row[key], "n_calls": 0, "n_answered": 0, "n_billed": 0, "n_cost": Decimal(0), "paid": [],

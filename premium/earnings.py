@@ -57,6 +57,14 @@ def prices(tenant: Tenant, account: PremiumAccount | None, numbers: Collection[s
     return {number: made[tariff, price] for number, tariff, price in rows}
 
 
+def every_price(tenant_id: int, shares: dict[int, Decimal] | None = None) -> dict[str, tuple[int, Price]]:
+    """Every number of the tenant -> its tariff and Price (with the share of its tariff in `shares`, if any):
+    for counting what callers paid through Python (SQLite, a development start)."""
+    numbers = PremiumNumber.objects.filter(tenant_id=tenant_id).values_list("number", "tariff", "price_net")
+    shares = shares or {}
+    return {number: (tariff, Price(price, shares.get(tariff))) for number, tariff, price in numbers}
+
+
 def shares(account: PremiumAccount | None) -> dict[int, Decimal]:
     """The tenant's share per tariff (percent), for the tariffs it entered one for."""
     if account is None:

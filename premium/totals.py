@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
 
-from premium.earnings import Price, total
+from premium.earnings import UNKNOWN, every_price, total
 from premium.models import (
     Call,
     DayNumberTotal,
@@ -182,13 +182,7 @@ def _count_months(tenant_id: int, year: int, month: int, numbers: list[str] | No
     MonthNumberOverall.objects.bulk_create(overall.values(), batch_size=1000)
 
 
-NOT_LISTED = (None, Price(None, None))  # a number no longer on the account: no tariff, no price
-
-
-def _prices(tenant_id: int) -> dict[str, tuple[int, Price]]:
-    """The tenant's numbers -> each one's tariff and Price (for what callers paid: no share)."""
-    numbers = PremiumNumber.objects.filter(tenant_id=tenant_id).values_list("number", "tariff", "price_net")
-    return {number: (tariff, Price(price, None)) for number, tariff, price in numbers}
+NOT_LISTED = (None, UNKNOWN)  # a number no longer on the account: no tariff, no price
 
 
 def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
@@ -203,7 +197,7 @@ def _count_days(tenant_id: int, start: datetime, end: datetime) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql, [tenant_id, tenant_id, start, end, tenant_id])
         return
-    prices = _prices(tenant_id)
+    prices = every_price(tenant_id)
     calls = Call.objects.filter(tenant_id=tenant_id, started_at__gte=start, started_at__lt=end).order_by()
     grouped = (
         calls.annotate(local_day=TruncDate("started_at", tzinfo=WARSAW))
@@ -266,7 +260,7 @@ def _price_days(tenant_id: int, numbers: list[str] | None) -> set[tuple[date, st
         with connection.cursor() as cursor:
             cursor.execute(sql, [tenant_id, *values])
             return set(cursor.fetchall())
-    prices = _prices(tenant_id)
+    prices = every_price(tenant_id)
     rows = DayNumberTotal.objects.filter(tenant_id=tenant_id).order_by()
     if numbers is not None:
         rows = rows.filter(number__in=numbers)
