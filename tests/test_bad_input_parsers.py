@@ -63,7 +63,7 @@ SHAPED = st.recursive(
 
 
 def assert_typed(value: object) -> None:
-    """A parsed result: dataclasses of plain, well-formed values (finite money, aware times)."""
+    """A parsed result: dataclasses or named tuples of plain, well-formed values (finite money, aware times)."""
     if isinstance(value, list | tuple):
         for item in value:
             assert_typed(item)
