@@ -286,6 +286,7 @@ def _measure(tenant, cookie, measured, monitors, campaigns, requests, figures) -
             workers[name] = stack.enter_context(running(command, env=worker_env, log=log))
             figures[f"{name}_cpu_weight"] = _weigh_as_in_compose(workers[name], f"worker-{name}")
             wait_for_worker(workers[name], _node(command), 1, log)
+        figures["reports_pool_idle"] = _pool_at_idle_priority(workers["reports"].pid)
         stack.callback(_point_spikon, tenant, None)
         wait_for_port(port, sandbox_process)
         _point_spikon(tenant, f"http://127.0.0.1:{port}")
@@ -375,13 +376,19 @@ def _weigh_as_in_compose(process: subprocess.Popen, service: str) -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """The CPU time of a process and its children so far (a worker's pool)."""
+    """The CPU time of a process and its children so far (a worker's pool, also the processes it replaced)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for process in (pid, *children(pid)):
         fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+        total += sum(int(field) for field in fields[11:15])  # utime, stime, and of the children reaped
     return total / ticks
+
+
+def _pool_at_idle_priority(pid: int) -> bool:
+    """Whether every pool process of a Celery worker runs under SCHED_IDLE (config/celery.py)."""
+    pool = children(pid)
+    return bool(pool) and all(os.sched_getscheduler(child) == os.SCHED_IDLE for child in pool)
 
 
 def _node(command: list[str]) -> str:
@@ -458,7 +465,8 @@ def table(figures: dict[str, Any]) -> list[str]:
         + f"; the monitors' snapshots marked failing (SPIKON slower than the refresh's {_monitor_timeout()}) "
         f"{figures['monitor_refreshes']['failing']} of {figures['monitor_refreshes']['snapshots']}. "
         f"(b), {seconds['statements']:.0f} s in all, the reports worker at a CPU weight of "
-        f"{figures['reports_cpu_weight']} against the web's 1024 (docker-compose.yml's cpu_shares), "
+        f"{figures['reports_cpu_weight']} against the web's 1024 (docker-compose.yml's cpu_shares), its pool "
+        f"{'at idle priority (SCHED_IDLE)' if figures.get('reports_pool_idle') else 'at normal priority'}, "
         f"which used {figures['reports_cpu_seconds']:.0f} s of CPU: {len(made)} statements made"
         + (
             f" ({min(r['calls'] for r in made):,}-{max(r['calls'] for r in made):,} calls, ready after {min(r['ready_seconds'] for r in made):.0f}-"

@@ -121,6 +121,18 @@ def test_the_start_command_and_the_test_worker_consume_every_queue(monkeypatch):
     assert sorted(queues.split(",")) == sorted(QUEUES)
 
 
+def pool_processes(pid: int, count: int) -> list[int]:
+    """A Celery worker's pool processes, once it has forked `count` of them."""
+    found: list[int] = []
+
+    def forked() -> bool:
+        found[:] = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return len(found) >= count
+
+    assert wait_for(forked, timeout=30)
+    return found
+
+
 @pytest.mark.worker
 @pytest.mark.parametrize("service", sorted(WORKER_SERVICES))
 def test_a_worker_service_consumes_its_queue_and_its_health_check_pings_it_alone(
@@ -159,6 +171,11 @@ def test_a_worker_service_consumes_its_queue_and_its_health_check_pings_it_alone
         node = f"{queue}@{hostname}"
         replies = app.control.inspect(destination=[node], timeout=5).active_queues()
         assert [q["name"] for q in replies[node]] == [queue]
+        # Statements are made at idle CPU priority by the pool; the main process answers pings as usual.
+        pool = pool_processes(process.pid, int(command[command.index("--concurrency") + 1]))
+        idle = queue == REPORTS
+        assert [os.sched_getscheduler(pid) == os.SCHED_IDLE for pid in pool] == [idle] * len(pool)
+        assert os.sched_getscheduler(process.pid) == os.SCHED_OTHER
         if queue == INTERACTIVE:
             # Another container's check names another node: it fails although this worker answers.
             assert health({**worker_env, "HOSTNAME": "another-container"}).returncode != 0
@@ -448,7 +465,8 @@ def test_one_worker_service_per_queue_with_explicit_limits_and_a_single_beat():
 def test_the_reports_worker_yields_the_cpu_to_the_web_tier():
     # Each service is a container of its own: the kernel shares the CPU between containers by their
     # weight (cpu_shares, 1024 when unset), and a niceness inside one only orders that container's own
-    # processes. Statements (minutes of CPU) then leave the web tier most of a small machine.
+    # processes. Statements (minutes of CPU) then leave the web tier most of a small machine; its pool's
+    # idle priority is checked on the running worker (test_a_worker_service_consumes_its_queue...).
     assert "cpu_shares" not in SERVICES["web"]
     assert SERVICES["worker-reports"]["cpu_shares"] <= 1024 // 8
     assert "--niceness" not in SERVICES["worker-reports"]["command"]
