@@ -97,7 +97,7 @@ def _send_a_heartbeat_on_start(**kwargs) -> None:
 
 
 @worker_process_init.connect
-def _make_statements_at_idle_priority(**kwargs) -> None:
+def _run_reports_at_idle_priority(**kwargs) -> None:
     """The pool of a worker consuming only `reports` (statements, imports) runs under SCHED_IDLE: the kernel
     hands the CPU to any other process that wants it at once. The container's low cpu_shares alone gives
     the web tier the larger share, not the CPU the moment a request needs it (bench/: the local-copy pages'
