@@ -30,6 +30,18 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_the_connections_opened_beside_playwright(playwright):
+    """While Playwright's event loop runs in the test thread, Django keeps that thread's database
+    connections apart from those opened before it started (asgiref's Local reads the running loop): at
+    the end, before the loop stops, they are closed, or the test database could not be dropped ("being
+    accessed by other users")."""
+    yield
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
