@@ -100,8 +100,8 @@ def _send_a_heartbeat_on_start(**kwargs) -> None:
 def _run_reports_at_idle_priority(**kwargs) -> None:
     """The pool of a worker consuming only `reports` (statements, imports) runs under SCHED_IDLE: the kernel
     hands the CPU to any other process that wants it at once. The container's low cpu_shares alone gives
-    the web tier the larger share, not the CPU the moment a request needs it (bench/: the local-copy pages'
-    p95 1.27-1.38 x quiet while statements were made, 1.16-1.21 x with this). A worker of every queue
+    the web tier the larger share, not the CPU the moment a request needs it (measured in bench/: README,
+    Benchmarks). A worker of every queue
     (./scripts/start) keeps the normal priority for its interactive tasks, and the main process for its
     health check. Lowering one's own priority needs no privilege."""
     if set(app.amqp.queues.consume_from) == {REPORTS}:
