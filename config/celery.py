@@ -101,8 +101,7 @@ def _run_reports_at_idle_priority(**kwargs) -> None:
     """The pool of a worker consuming only `reports` (statements, imports) runs under SCHED_IDLE: the kernel
     hands the CPU to any other process that wants it at once. The container's low cpu_shares alone gives
     the web tier the larger share, not the CPU the moment a request needs it (measured in bench/: README,
-    Benchmarks). A worker of every queue
-    (./scripts/start) keeps the normal priority for its interactive tasks, and the main process for its
-    health check. Lowering one's own priority needs no privilege."""
+    Benchmarks). A worker of every queue (./scripts/start) keeps the normal priority for its interactive
+    tasks, and the main process for its health check. Lowering one's own priority needs no privilege."""
     if set(app.amqp.queues.consume_from) == {REPORTS}:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
